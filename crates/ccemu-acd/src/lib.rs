@@ -1,0 +1,1 @@
+//! Routing engine of ccemu: synchronous, deterministic automatic contact distribution.

@@ -1,0 +1,26 @@
+//! Timers on the tenant clock: everything that happens "later" (wrap-up end, ring timeout, scheduled
+//! call, ...) is a timer, persisted so that it is re-armed after a restart.
+
+use serde::{Deserialize, Serialize};
+
+/// A pending timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timer {
+    /// Id, unique within the tenant and increasing in creation order (the tie break for equal deadlines).
+    pub id: i64,
+    /// Tenant time at which it fires, epoch milliseconds.
+    pub due_ms: i64,
+    /// What happens when it fires.
+    pub action: TimerAction,
+}
+
+/// What a timer does when it fires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimerAction {
+    /// An agent's timed state (wrap-up, break with a duration) ends and the agent becomes available.
+    AgentStateEnds {
+        /// Agent id.
+        agent_id: String,
+    },
+}

@@ -1,0 +1,449 @@
+//! One tenant's contact center: the single writer that owns its state, clock and timers.
+//!
+//! Commands arrive over a channel and are applied one at a time. Each command collects its writes
+//! and events in a [`Changes`] and commits them in one transaction before it replies, so whatever a
+//! client saw succeed is durable. Timers fire from the same task, so nothing races the owner.
+
+use crate::{EngineError, Reply, Result};
+use ccemu_core::clock::{Clock, ClockMode};
+use ccemu_core::event::{DomainEvent, EventRecord};
+use ccemu_core::timer::{Timer, TimerAction};
+use ccemu_core::{DomainError, Tenant, TenantId};
+use ccemu_store::{Changes, Store};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::state::State;
+pub use crate::state::{Op, OpOutput};
+
+/// The clock as the control plane shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ClockView {
+    /// `real` or `manual`.
+    pub mode: ClockMode,
+    /// Tenant time, epoch milliseconds.
+    pub now_ms: i64,
+}
+
+/// Wall-clock time, epoch milliseconds.
+pub fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) enum Command {
+    Initialize {
+        reply: Reply<Result<()>>,
+    },
+    Reset {
+        reply: Reply<Result<()>>,
+    },
+    GetClock {
+        reply: Reply<ClockView>,
+    },
+    SetClock {
+        mode: ClockMode,
+        now_ms: Option<i64>,
+        reply: Reply<Result<ClockView>>,
+    },
+    Advance {
+        ms: i64,
+        reply: Reply<Result<ClockView>>,
+    },
+    Op {
+        op: Op,
+        reply: Reply<Result<OpOutput>>,
+    },
+    Stats {
+        reply: Reply<crate::Stats>,
+    },
+    Shutdown {
+        reply: Reply<()>,
+    },
+}
+
+/// The way in to one tenant's owner task.
+#[derive(Clone)]
+pub(crate) struct CenterHandle {
+    pub tenant: Arc<Tenant>,
+    tx: mpsc::Sender<Command>,
+}
+
+impl CenterHandle {
+    /// Sends a command and waits for its reply.
+    pub async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| EngineError::Unavailable)?;
+        rx.await.map_err(|_| EngineError::Unavailable)
+    }
+}
+
+/// Loads a tenant's state from the store and starts its owner task.
+pub(crate) async fn spawn(store: Store, tenant: Tenant, clock: Clock) -> Result<CenterHandle> {
+    let tenant = Arc::new(tenant);
+    let mut center = Center {
+        store,
+        tenant: tenant.clone(),
+        clock,
+        timers: BTreeMap::new(),
+        next_timer_id: 1,
+        next_seq: 1,
+        state: State::default(),
+        pending: Changes::default(),
+    };
+    center.load().await?;
+    // Bounded: a flood of requests waits for the owner instead of growing memory without limit.
+    let (tx, rx) = mpsc::channel(1024);
+    tokio::spawn(center.run(rx));
+    Ok(CenterHandle { tenant, tx })
+}
+
+struct Center {
+    store: Store,
+    tenant: Arc<Tenant>,
+    clock: Clock,
+    /// Pending timers by (due, id): the first entry is always the next to fire.
+    timers: BTreeMap<(i64, i64), TimerAction>,
+    next_timer_id: i64,
+    next_seq: i64,
+    state: State,
+    /// Writes and events of the command being applied.
+    pending: Changes,
+}
+
+impl Center {
+    fn id(&self) -> &TenantId {
+        &self.tenant.id
+    }
+
+    /// (Re)builds the in-memory state from the store: documents, timers, sequence counters.
+    async fn load(&mut self) -> Result<()> {
+        let id = self.tenant.id.clone();
+        if let Some(record) = self.store.get_tenant(&id).await? {
+            self.clock = record.clock;
+        }
+        self.state = State::from_documents(self.store.documents(&id).await?)?;
+        self.timers = self
+            .store
+            .list_timers(&id)
+            .await?
+            .into_iter()
+            .map(|t| ((t.due_ms, t.id), t.action))
+            .collect();
+        self.next_timer_id = self
+            .store
+            .last_timer_id(&id)
+            .await?
+            .max(self.next_timer_id - 1)
+            + 1;
+        self.next_seq = self.store.last_event_seq(&id).await? + 1;
+        self.pending = Changes::default();
+        Ok(())
+    }
+
+    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        loop {
+            let deadline = self.next_real_deadline();
+            tokio::select! {
+                command = rx.recv() => match command {
+                    Some(Command::Shutdown { reply }) => {
+                        let _ = reply.send(());
+                        break;
+                    }
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                _ = sleep_until(deadline), if deadline.is_some() => {
+                    let now = self.now();
+                    if let Err(error) = self.fire_due(now).await {
+                        tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
+                    }
+                }
+            }
+        }
+        tracing::debug!(tenant.id = %self.id(), "contact center stopped");
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::Initialize { reply } => {
+                let result = self.initialize().await;
+                let _ = reply.send(result);
+            }
+            Command::Reset { reply } => {
+                let result = self.reset().await;
+                let _ = reply.send(result);
+            }
+            Command::GetClock { reply } => {
+                let _ = reply.send(self.clock_view());
+            }
+            Command::SetClock {
+                mode,
+                now_ms,
+                reply,
+            } => {
+                let result = self.set_clock(mode, now_ms).await;
+                let _ = reply.send(result);
+            }
+            Command::Advance { ms, reply } => {
+                let result = self.advance(ms).await;
+                let _ = reply.send(result);
+            }
+            Command::Op { op, reply } => {
+                let result = self.op(op).await;
+                let _ = reply.send(result);
+            }
+            Command::Stats { reply } => {
+                let mut stats = crate::Stats::default();
+                self.state.count(&mut stats);
+                let _ = reply.send(stats);
+            }
+            Command::Shutdown { reply } => {
+                let _ = reply.send(());
+            }
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now(wall_ms())
+    }
+
+    fn clock_view(&self) -> ClockView {
+        ClockView {
+            mode: self.clock.mode,
+            now_ms: self.now(),
+        }
+    }
+
+    /// In real mode, the instant at which the next timer falls due.
+    fn next_real_deadline(&self) -> Option<tokio::time::Instant> {
+        if self.clock.mode != ClockMode::Real {
+            return None;
+        }
+        let (&(due, _), _) = self.timers.first_key_value()?;
+        let wait_ms = (due - self.now()).max(0) as u64;
+        Some(tokio::time::Instant::now() + std::time::Duration::from_millis(wait_ms))
+    }
+
+    fn emit_at(&mut self, at_ms: i64, event: DomainEvent) {
+        self.pending.events.push(EventRecord {
+            seq: self.next_seq,
+            at_ms,
+            event,
+        });
+        self.next_seq += 1;
+    }
+
+    fn emit(&mut self, event: DomainEvent) {
+        let now = self.now();
+        self.emit_at(now, event);
+    }
+
+    /// Arms a timer; it is persisted with the command that armed it.
+    pub(crate) fn arm(&mut self, due_ms: i64, action: TimerAction) -> i64 {
+        let id = self.next_timer_id;
+        self.next_timer_id += 1;
+        self.pending.timers_armed.push(Timer {
+            id,
+            due_ms,
+            action: action.clone(),
+        });
+        self.timers.insert((due_ms, id), action);
+        id
+    }
+
+    /// Writes the pending changes. On failure the in-memory state is rebuilt from the store so
+    /// that memory never runs ahead of what is durable.
+    async fn commit(&mut self) -> Result<()> {
+        let changes = std::mem::take(&mut self.pending);
+        match self.store.commit(&self.tenant.id, &changes).await {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                tracing::error!(tenant.id = %self.id(), %error, "commit failed; reloading state");
+                if let Err(reload) = self.load().await {
+                    tracing::error!(tenant.id = %self.id(), error = %reload, "reload failed");
+                }
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Drops uncommitted work after a command failed half-way.
+    async fn abandon(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        if let Err(error) = self.load().await {
+            tracing::error!(tenant.id = %self.id(), %error, "reload after failed command failed");
+        }
+    }
+
+    async fn initialize(&mut self) -> Result<()> {
+        self.emit(DomainEvent::TenantCreated {
+            name: self.tenant.name.clone(),
+        });
+        self.seed()?;
+        self.commit().await
+    }
+
+    fn seed(&mut self) -> Result<()> {
+        if self.tenant.id.as_str() == TenantId::DEMO {
+            let docs = crate::state::demo_documents()?;
+            self.state = State::from_documents(docs.clone())?;
+            self.pending.puts.extend(docs);
+        }
+        Ok(())
+    }
+
+    async fn reset(&mut self) -> Result<()> {
+        self.pending.wipe = true;
+        self.timers.clear();
+        self.state = State::default();
+        self.emit(DomainEvent::TenantReset);
+        self.seed()?;
+        self.commit().await
+    }
+
+    async fn set_clock(&mut self, mode: ClockMode, now_ms: Option<i64>) -> Result<ClockView> {
+        let current = self.now();
+        let target = now_ms.unwrap_or(current);
+        if target < current {
+            // Checked here as well as in Clock::set so that no timer fires for a refused change.
+            return Err(DomainError::Invalid {
+                field: "now_ms",
+                reason: format!("the clock never goes backwards (now {current}, asked {target})"),
+            }
+            .into());
+        }
+        // Timers due up to the new time fire first, each at its own due time.
+        if self.clock.mode == ClockMode::Manual {
+            if let Err(error) = self.fire_until(target) {
+                self.abandon().await;
+                return Err(error);
+            }
+        }
+        if let Err(error) = self.clock.set(mode, Some(target), wall_ms()) {
+            self.abandon().await;
+            return Err(error.into());
+        }
+        self.pending.clock = Some(self.clock);
+        self.emit(DomainEvent::ClockChanged {
+            mode,
+            now_ms: target,
+        });
+        self.commit().await?;
+        Ok(self.clock_view())
+    }
+
+    async fn advance(&mut self, ms: i64) -> Result<ClockView> {
+        if self.clock.mode != ClockMode::Manual || ms < 0 {
+            // Let Clock::advance produce the exact domain error.
+            let mut probe = self.clock;
+            probe.advance(ms)?;
+        }
+        let target = self.now().saturating_add(ms);
+        if let Err(error) = self.fire_until(target) {
+            self.abandon().await;
+            return Err(error);
+        }
+        self.clock.frozen_ms = target;
+        self.pending.clock = Some(self.clock);
+        self.emit(DomainEvent::ClockChanged {
+            mode: self.clock.mode,
+            now_ms: target,
+        });
+        self.commit().await?;
+        Ok(self.clock_view())
+    }
+
+    /// Fires, in (due, id) order, every timer due at or before `target` on a manual clock, moving
+    /// the clock to each timer's due time so that what it does is stamped with that time.
+    fn fire_until(&mut self, target: i64) -> Result<()> {
+        while let Some(entry) = self.timers.first_entry() {
+            let (due, id) = *entry.key();
+            if due > target {
+                break;
+            }
+            let action = entry.remove();
+            if self.clock.mode == ClockMode::Manual {
+                self.clock.frozen_ms = self.clock.frozen_ms.max(due);
+            }
+            self.apply_timer(id, due, action)?;
+        }
+        Ok(())
+    }
+
+    /// Real mode: fires what is due now and commits it.
+    async fn fire_due(&mut self, now: i64) -> Result<()> {
+        if let Err(error) = self.fire_until(now) {
+            self.abandon().await;
+            return Err(error);
+        }
+        self.commit().await
+    }
+
+    fn apply_timer(&mut self, id: i64, due: i64, action: TimerAction) -> Result<()> {
+        self.pending.timers_done.push(id);
+        let at = self.now().max(due);
+        let mut events = Vec::new();
+        let result = self
+            .state
+            .apply_timer(&action, at, &mut self.pending, &mut events);
+        self.emit_at(
+            at,
+            DomainEvent::TimerFired {
+                timer_id: id,
+                due_ms: due,
+                action,
+            },
+        );
+        match result {
+            Ok(()) => {}
+            // A timer whose subject is gone (agent deleted) just lapses; it is still consumed.
+            Err(EngineError::Domain(DomainError::NotFound { .. })) => {}
+            Err(error) => return Err(error),
+        }
+        for event in events {
+            self.emit_at(at, event);
+        }
+        Ok(())
+    }
+
+    async fn op(&mut self, op: Op) -> Result<OpOutput> {
+        let now = self.now();
+        let mut events = Vec::new();
+        let mut timers = Vec::new();
+        let result = self
+            .state
+            .apply(op, now, &mut self.pending, &mut events, &mut timers);
+        let output = match result {
+            Ok(output) => output,
+            Err(error) => {
+                self.abandon().await;
+                return Err(error);
+            }
+        };
+        for (due, action) in timers {
+            self.arm(due, action);
+        }
+        for event in events {
+            self.emit_at(now, event);
+        }
+        self.commit().await?;
+        Ok(output)
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,271 @@
+//! Runtime of ccemu: one contact center per tenant, its clock and timers, and the durable event log.
+//!
+//! Each tenant is owned by one task (its [`center`]) that applies commands one at a time, writes
+//! every change to the store before it answers, and appends the resulting domain events to the
+//! tenant's event log. Everything else reaches a tenant through an [`Engine`] handle.
+
+mod center;
+pub mod credentials;
+mod state;
+
+use ccemu_core::clock::{Clock, ClockMode};
+use ccemu_core::event::EventRecord;
+use ccemu_core::{Credentials, DomainError, Tenant, TenantId};
+use ccemu_store::{Store, StoreError};
+use center::{CenterHandle, Command};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use tokio::sync::oneshot;
+
+pub use ccemu_store::Backend;
+pub use center::{wall_ms, ClockView};
+pub use state::Stats;
+
+/// What an engine operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The tenant does not exist.
+    #[error("tenant not found")]
+    TenantNotFound,
+    /// A tenant with that id already exists.
+    #[error("tenant already exists")]
+    TenantExists,
+    /// The command broke a domain rule.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The store failed; nothing was acknowledged.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The tenant's task stopped (tenant deleted or server shutting down).
+    #[error("tenant is shutting down")]
+    Unavailable,
+}
+
+/// Result of engine operations.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Settings the engine needs from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Credentials of the `demo` tenant; `None` disables the demo tenant.
+    pub demo_credentials: Option<Credentials>,
+}
+
+/// Handle to the running engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    // std RwLock: held only to clone a handle out or to insert/remove one, never across an await.
+    centers: RwLock<HashMap<TenantId, CenterHandle>>,
+}
+
+impl Engine {
+    /// Starts the engine: opens every stored tenant, re-arms its timers, and creates `demo` if missing.
+    pub async fn start(store: Store, config: EngineConfig) -> Result<Self> {
+        let engine = Self {
+            inner: Arc::new(Inner {
+                store,
+                centers: RwLock::new(HashMap::new()),
+            }),
+        };
+        for record in engine.inner.store.list_tenants().await? {
+            engine.open(record.tenant, record.clock).await?;
+        }
+        if let Some(credentials) = config.demo_credentials {
+            let demo = TenantId::parse(TenantId::DEMO)?;
+            if engine.center(&demo).is_err() {
+                engine
+                    .create_tenant_with(demo, "Demo contact center".into(), credentials)
+                    .await?;
+            }
+        }
+        Ok(engine)
+    }
+
+    /// The store behind the engine.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Creates a tenant with fresh random credentials.
+    pub async fn create_tenant(&self, name: Option<String>) -> Result<Tenant> {
+        let id = credentials::new_tenant_id();
+        let name = name.unwrap_or_else(|| format!("Tenant {id}"));
+        let credentials = credentials::generate(id.as_str());
+        self.create_tenant_with(id, name, credentials).await
+    }
+
+    async fn create_tenant_with(
+        &self,
+        id: TenantId,
+        name: String,
+        credentials: Credentials,
+    ) -> Result<Tenant> {
+        let tenant = Tenant {
+            id,
+            name,
+            created_at_ms: center::wall_ms(),
+            credentials,
+        };
+        let clock = Clock::default();
+        if !self.inner.store.insert_tenant(&tenant, &clock).await? {
+            return Err(EngineError::TenantExists);
+        }
+        let handle = self.open(tenant.clone(), clock).await?;
+        handle.call(|reply| Command::Initialize { reply }).await??;
+        Ok(tenant)
+    }
+
+    async fn open(&self, tenant: Tenant, clock: Clock) -> Result<CenterHandle> {
+        let handle = center::spawn(self.inner.store.clone(), tenant, clock).await?;
+        self.write_centers()
+            .insert(handle.tenant.id.clone(), handle.clone());
+        Ok(handle)
+    }
+
+    /// Every tenant, oldest first.
+    pub fn tenants(&self) -> Vec<Tenant> {
+        let mut all: Vec<Tenant> = self
+            .read_centers()
+            .values()
+            .map(|c| (*c.tenant).clone())
+            .collect();
+        all.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
+        all
+    }
+
+    /// One tenant.
+    pub fn tenant(&self, id: &TenantId) -> Result<Tenant> {
+        Ok((*self.center(id)?.tenant).clone())
+    }
+
+    /// Finds the tenant whose credentials satisfy `matches` (used by vendor auth extractors).
+    pub fn find_tenant(&self, matches: impl Fn(&Credentials) -> bool) -> Option<Tenant> {
+        self.read_centers()
+            .values()
+            .find(|c| matches(&c.tenant.credentials))
+            .map(|c| (*c.tenant).clone())
+    }
+
+    /// Deletes a tenant and all of its data.
+    pub async fn delete_tenant(&self, id: &TenantId) -> Result<()> {
+        let handle = self
+            .write_centers()
+            .remove(id)
+            .ok_or(EngineError::TenantNotFound)?;
+        // Let the owner finish the command it is applying so no write lands after the delete.
+        let _ = handle.call(|reply| Command::Shutdown { reply }).await;
+        self.inner.store.delete_tenant(id).await?;
+        Ok(())
+    }
+
+    /// Removes every record of a tenant but keeps its credentials (the demo tenant is re-seeded).
+    pub async fn reset_tenant(&self, id: &TenantId) -> Result<()> {
+        self.center(id)?
+            .call(|reply| Command::Reset { reply })
+            .await?
+    }
+
+    /// The tenant's clock.
+    pub async fn clock(&self, id: &TenantId) -> Result<ClockView> {
+        self.center(id)?
+            .call(|reply| Command::GetClock { reply })
+            .await
+    }
+
+    /// Switches the clock mode and/or sets its time; due timers fire in order.
+    pub async fn set_clock(
+        &self,
+        id: &TenantId,
+        mode: ClockMode,
+        now_ms: Option<i64>,
+    ) -> Result<ClockView> {
+        self.center(id)?
+            .call(|reply| Command::SetClock {
+                mode,
+                now_ms,
+                reply,
+            })
+            .await?
+    }
+
+    /// Advances a manual clock, firing every timer that falls due, in order.
+    pub async fn advance_clock(&self, id: &TenantId, ms: i64) -> Result<ClockView> {
+        self.center(id)?
+            .call(|reply| Command::Advance { ms, reply })
+            .await?
+    }
+
+    /// Domain events of a tenant after `after`, at most `limit`.
+    pub async fn events(&self, id: &TenantId, after: i64, limit: i64) -> Result<Vec<EventRecord>> {
+        self.center(id)?;
+        Ok(self.inner.store.list_events(id, after, limit).await?)
+    }
+
+    /// Runs a command against a tenant's contact center (for agents, interactions, ...).
+    pub async fn execute(&self, id: &TenantId, op: center::Op) -> Result<center::OpOutput> {
+        self.center(id)?
+            .call(|reply| Command::Op { op, reply })
+            .await?
+    }
+
+    /// Counts over all tenants, for metrics.
+    pub async fn stats(&self) -> Stats {
+        let handles: Vec<CenterHandle> = self.read_centers().values().cloned().collect();
+        let mut stats = Stats {
+            tenants: handles.len(),
+            ..Stats::default()
+        };
+        for handle in handles {
+            if let Ok(part) = handle.call(|reply| Command::Stats { reply }).await {
+                for (k, v) in part.agents_by_state {
+                    *stats.agents_by_state.entry(k).or_default() += v;
+                }
+                for (k, v) in part.interactions_by_state {
+                    *stats.interactions_by_state.entry(k).or_default() += v;
+                }
+            }
+        }
+        stats
+    }
+
+    /// Stops every tenant task, letting in-flight commands finish.
+    pub async fn shutdown(&self) {
+        let handles: Vec<CenterHandle> = self.write_centers().drain().map(|(_, h)| h).collect();
+        for handle in handles {
+            let _ = handle.call(|reply| Command::Shutdown { reply }).await;
+        }
+    }
+
+    fn center(&self, id: &TenantId) -> Result<CenterHandle> {
+        self.read_centers()
+            .get(id)
+            .cloned()
+            .ok_or(EngineError::TenantNotFound)
+    }
+
+    fn read_centers(&self) -> std::sync::RwLockReadGuard<'_, HashMap<TenantId, CenterHandle>> {
+        // A poisoned lock only means another thread panicked while holding it; the map itself is
+        // still consistent because every critical section is a single insert/remove/clone.
+        self.inner
+            .centers
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn write_centers(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<TenantId, CenterHandle>> {
+        self.inner
+            .centers
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+pub use center::{Op, OpOutput};
+
+/// Reply channel type used by commands.
+type Reply<T> = oneshot::Sender<T>;

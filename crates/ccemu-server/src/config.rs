@@ -1,0 +1,174 @@
+//! Configuration: built-in defaults (`config/default.toml`) < a TOML file < environment < flags.
+
+use anyhow::Context;
+use ccemu_core::Credentials;
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The commented default configuration, compiled in.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP server settings.
+    pub server: ServerConfig,
+    /// Storage settings.
+    pub storage: StorageConfig,
+    /// Request journal settings.
+    pub journal: JournalConfig,
+    /// The demo tenant.
+    pub demo: DemoConfig,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listening port.
+    pub port: u16,
+    /// Bind address.
+    pub bind: String,
+    /// Serve HTTPS with a self-signed certificate.
+    pub tls: bool,
+    /// Request body limit in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Directory for the SQLite file and the TLS certificate.
+    pub data_dir: PathBuf,
+    /// Database URL; empty means SQLite in `data_dir`.
+    pub database_url: String,
+}
+
+/// `[journal]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalConfig {
+    /// Entries kept.
+    pub capacity: usize,
+    /// Body bytes kept per entry.
+    pub max_body_bytes: usize,
+}
+
+/// `[demo]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Whether the demo tenant is created.
+    pub enabled: bool,
+    /// Its fixed credentials.
+    pub credentials: Credentials,
+}
+
+/// Overrides from the command line (already merged with the environment by clap).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--port` / `CCEMU_PORT`.
+    pub port: Option<u16>,
+    /// `--data-dir` / `CCEMU_DATA_DIR`.
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url` / `DATABASE_URL`.
+    pub database_url: Option<String>,
+    /// `--tls` / `CCEMU_TLS`.
+    pub tls: Option<bool>,
+    /// `CCEMU_BIND`.
+    pub bind: Option<String>,
+}
+
+impl Config {
+    /// Loads defaults, then the file (if any), then applies the overrides.
+    pub fn load(file: Option<&std::path::Path>, overrides: Overrides) -> anyhow::Result<Self> {
+        let mut value: toml::Table = toml::from_str(DEFAULT_TOML).context("built-in defaults")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {}", path.display()))?;
+            let overlay: toml::Table = toml::from_str(&text)
+                .with_context(|| format!("parsing config file {}", path.display()))?;
+            merge(&mut value, overlay);
+        }
+        let mut config: Config = toml::Value::Table(value)
+            .try_into()
+            .context("invalid configuration")?;
+        if let Some(port) = overrides.port {
+            config.server.port = port;
+        }
+        if let Some(bind) = overrides.bind {
+            config.server.bind = bind;
+        }
+        if let Some(tls) = overrides.tls {
+            config.server.tls = tls;
+        }
+        if let Some(dir) = overrides.data_dir {
+            config.storage.data_dir = dir;
+        }
+        if let Some(url) = overrides.database_url {
+            config.storage.database_url = url;
+        }
+        Ok(config)
+    }
+
+    /// The database URL to connect to: the configured one, or the SQLite file in the data dir.
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        if !self.storage.database_url.is_empty() {
+            return Ok(self.storage.database_url.clone());
+        }
+        std::fs::create_dir_all(&self.storage.data_dir)
+            .with_context(|| format!("creating data dir {}", self.storage.data_dir.display()))?;
+        Ok(format!(
+            "sqlite://{}?mode=rwc",
+            self.storage.data_dir.join("ccemu.db").display()
+        ))
+    }
+}
+
+/// Deep-merges `overlay` into `base` (tables merge, other values replace).
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_overrides_win() {
+        let c = Config::load(None, Overrides::default()).unwrap();
+        assert_eq!(c.server.port, 8080);
+        assert_eq!(c.journal.capacity, 10_000);
+        assert_eq!(c.demo.credentials.ujet.subdomain, "demo");
+        let c = Config::load(
+            None,
+            Overrides {
+                port: Some(9999),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(c.server.port, 9999);
+    }
+
+    #[test]
+    fn file_overlays_defaults_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[journal]\ncapacity = 5\n").unwrap();
+        let c = Config::load(Some(&path), Overrides::default()).unwrap();
+        assert_eq!(c.journal.capacity, 5);
+        assert_eq!(c.journal.max_body_bytes, 65536);
+        std::fs::write(&path, "[journal]\ncapacityy = 5\n").unwrap();
+        assert!(Config::load(Some(&path), Overrides::default()).is_err());
+    }
+}

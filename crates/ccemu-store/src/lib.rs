@@ -1,0 +1,484 @@
+//! Storage of ccemu: one sqlx repository over SQLite (embedded default) and PostgreSQL.
+//!
+//! The SQL is portable (`$n` placeholders, `ON CONFLICT`, BIGINT milliseconds, TEXT JSON), so a single
+//! implementation runs on both backends through sqlx's `Any` driver; only the migration folders differ.
+//! The store holds no business rules: the engine decides, the store makes it durable.
+
+use ccemu_core::{
+    clock::Clock, event::EventRecord, timer::Timer, Credentials, Entity, Tenant, TenantId,
+};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::time::Duration;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Name used in health output and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL (expected sqlite: or postgres:)")]
+    UnsupportedUrl,
+    /// The database refused or failed the operation.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored document could not be read back.
+    #[error("corrupt stored document: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+/// Result of store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A tenant as stored, with its clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantRecord {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// Its clock settings.
+    pub clock: Clock,
+}
+
+/// A generic stored document, for code that handles every kind alike (seeding, reset, export).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// Record kind ([`Entity::KIND`]).
+    pub kind: String,
+    /// Record id.
+    pub id: String,
+    /// The record as JSON.
+    pub data: serde_json::Value,
+}
+
+impl Document {
+    /// Turns a typed record into a document.
+    pub fn from_entity<E: Entity>(entity: &E) -> Result<Self> {
+        Ok(Self {
+            kind: E::KIND.to_owned(),
+            id: entity.id().to_owned(),
+            data: serde_json::to_value(entity)?,
+        })
+    }
+}
+
+/// Everything one engine command changed in one tenant, written in one transaction.
+#[derive(Debug, Default, Clone)]
+pub struct Changes {
+    /// Documents to insert or replace.
+    pub puts: Vec<Document>,
+    /// Documents to delete, by `(kind, id)`.
+    pub deletes: Vec<(String, String)>,
+    /// Events to append.
+    pub events: Vec<EventRecord>,
+    /// Timers to arm.
+    pub timers_armed: Vec<Timer>,
+    /// Timers that fired or were cancelled.
+    pub timers_done: Vec<i64>,
+    /// New clock settings.
+    pub clock: Option<Clock>,
+    /// Remove every document, event and timer of the tenant first (reset).
+    pub wipe: bool,
+}
+
+impl Changes {
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.puts.is_empty()
+            && self.deletes.is_empty()
+            && self.events.is_empty()
+            && self.timers_armed.is_empty()
+            && self.timers_done.is_empty()
+            && self.clock.is_none()
+            && !self.wipe
+    }
+
+    /// Records a typed entity to insert or replace.
+    pub fn put<E: Entity>(&mut self, entity: &E) -> Result<()> {
+        self.puts.push(Document::from_entity(entity)?);
+        Ok(())
+    }
+
+    /// Records a typed entity to delete.
+    pub fn delete<E: Entity>(&mut self, id: &str) {
+        self.deletes.push((E::KIND.to_owned(), id.to_owned()));
+    }
+}
+
+/// The repository: a connection pool and the backend it talks to.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`) and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                options
+                    .max_connections(8)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            // WAL with synchronous=NORMAL survives a crash of the process (the
+                            // durability we promise); only an OS crash could lose the last commit.
+                            // Foreign keys make DELETE of a tenant cascade to all of its rows.
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA synchronous = NORMAL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 10000",
+                            ] {
+                                sqlx::Executor::execute(&mut *conn, pragma).await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => options.max_connections(16).connect(url).await?,
+        };
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => {
+                sqlx::migrate!("../../migrations/postgres")
+                    .run(&pool)
+                    .await?
+            }
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Inserts a new tenant; returns false if the id is taken.
+    pub async fn insert_tenant(&self, tenant: &Tenant, clock: &Clock) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO tenants (id, name, created_at_ms, credentials, clock) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(tenant.id.as_str())
+        .bind(&tenant.name)
+        .bind(tenant.created_at_ms)
+        .bind(serde_json::to_string(&tenant.credentials)?)
+        .bind(serde_json::to_string(clock)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// All tenants, oldest first.
+    pub async fn list_tenants(&self) -> Result<Vec<TenantRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at_ms, credentials, clock FROM tenants \
+             ORDER BY created_at_ms, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(tenant_from_row).collect()
+    }
+
+    /// One tenant, if it exists.
+    pub async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>> {
+        let row = sqlx::query(
+            "SELECT id, name, created_at_ms, credentials, clock FROM tenants WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(tenant_from_row).transpose()
+    }
+
+    /// Deletes a tenant and every row that belongs to it; returns false if it did not exist.
+    pub async fn delete_tenant(&self, id: &TenantId) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        // Explicit deletes rather than relying on ON DELETE CASCADE alone: a SQLite connection
+        // opened without the foreign_keys pragma would otherwise leave orphans behind.
+        for table in ["entities", "events", "timers"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Writes everything one command changed, atomically.
+    pub async fn commit(&self, tenant: &TenantId, changes: &Changes) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let t = tenant.as_str();
+        let mut tx = self.pool.begin().await?;
+        if changes.wipe {
+            for table in ["entities", "events", "timers"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                    .bind(t)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if let Some(clock) = &changes.clock {
+            sqlx::query("UPDATE tenants SET clock = $2 WHERE id = $1")
+                .bind(t)
+                .bind(serde_json::to_string(clock)?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (kind, id) in &changes.deletes {
+            sqlx::query("DELETE FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3")
+                .bind(t)
+                .bind(kind)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for doc in &changes.puts {
+            sqlx::query(
+                "INSERT INTO entities (tenant_id, kind, id, data) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, kind, id) DO UPDATE SET data = excluded.data",
+            )
+            .bind(t)
+            .bind(&doc.kind)
+            .bind(&doc.id)
+            .bind(doc.data.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        for timer in &changes.timers_armed {
+            sqlx::query(
+                "INSERT INTO timers (tenant_id, id, due_ms, action) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, id) DO UPDATE SET due_ms = excluded.due_ms, \
+                 action = excluded.action",
+            )
+            .bind(t)
+            .bind(timer.id)
+            .bind(timer.due_ms)
+            .bind(serde_json::to_string(&timer.action)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for id in &changes.timers_done {
+            sqlx::query("DELETE FROM timers WHERE tenant_id = $1 AND id = $2")
+                .bind(t)
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for record in &changes.events {
+            let value = serde_json::to_value(&record.event)?;
+            let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+            let data = value
+                .get("data")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            sqlx::query(
+                "INSERT INTO events (tenant_id, seq, at_ms, kind, data) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(t)
+            .bind(record.seq)
+            .bind(record.at_ms)
+            .bind(kind)
+            .bind(data.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One typed record.
+    pub async fn get<E: Entity>(&self, tenant: &TenantId, id: &str) -> Result<Option<E>> {
+        let row =
+            sqlx::query("SELECT data FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3")
+                .bind(tenant.as_str())
+                .bind(E::KIND)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some(row) => Ok(Some(serde_json::from_str(&row.try_get::<String, _>(0)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// All records of one kind in a tenant, ordered by id.
+    pub async fn list<E: Entity>(&self, tenant: &TenantId) -> Result<Vec<E>> {
+        let rows =
+            sqlx::query("SELECT data FROM entities WHERE tenant_id = $1 AND kind = $2 ORDER BY id")
+                .bind(tenant.as_str())
+                .bind(E::KIND)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| Ok(serde_json::from_str(&row.try_get::<String, _>(0)?)?))
+            .collect()
+    }
+
+    /// Every document of a tenant, for rebuilding in-memory state after a restart.
+    pub async fn documents(&self, tenant: &TenantId) -> Result<Vec<Document>> {
+        let rows = sqlx::query(
+            "SELECT kind, id, data FROM entities WHERE tenant_id = $1 ORDER BY kind, id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Document {
+                    kind: row.try_get(0)?,
+                    id: row.try_get(1)?,
+                    data: serde_json::from_str(&row.try_get::<String, _>(2)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Events after `after` in order, at most `limit`.
+    pub async fn list_events(
+        &self,
+        tenant: &TenantId,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>> {
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, kind, data FROM events WHERE tenant_id = $1 AND seq > $2 \
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// The highest event sequence number of a tenant (0 when it has none).
+    pub async fn last_event_seq(&self, tenant: &TenantId) -> Result<i64> {
+        let row = sqlx::query("SELECT MAX(seq) FROM events WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
+    }
+
+    /// Pending timers of a tenant, in firing order.
+    pub async fn list_timers(&self, tenant: &TenantId) -> Result<Vec<Timer>> {
+        let rows = sqlx::query(
+            "SELECT id, due_ms, action FROM timers WHERE tenant_id = $1 ORDER BY due_ms, id",
+        )
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Timer {
+                    id: row.try_get(0)?,
+                    due_ms: row.try_get(1)?,
+                    action: serde_json::from_str(&row.try_get::<String, _>(2)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The highest timer id of a tenant ever still pending (0 when none).
+    pub async fn last_timer_id(&self, tenant: &TenantId) -> Result<i64> {
+        let row = sqlx::query("SELECT MAX(id) FROM timers WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
+    }
+
+    /// Counts the rows a tenant owns in every table (used to prove deletes are complete).
+    pub async fn count_rows(&self, tenant: &TenantId) -> Result<i64> {
+        let mut total = 0;
+        for table in ["entities", "events", "timers"] {
+            let row = sqlx::query(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE tenant_id = $1"
+            ))
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+            total += row.try_get::<i64, _>(0)?;
+        }
+        let row = sqlx::query("SELECT COUNT(*) FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(total + row.try_get::<i64, _>(0)?)
+    }
+}
+
+fn tenant_from_row(row: &AnyRow) -> Result<TenantRecord> {
+    let id: String = row.try_get(0)?;
+    let credentials: Credentials = serde_json::from_str(&row.try_get::<String, _>(3)?)?;
+    Ok(TenantRecord {
+        tenant: Tenant {
+            // Ids were validated before they were stored; a bad one is a corrupt row.
+            id: TenantId::parse(&id)
+                .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.to_string().into())))?,
+            name: row.try_get(1)?,
+            created_at_ms: row.try_get(2)?,
+            credentials,
+        },
+        clock: serde_json::from_str(&row.try_get::<String, _>(4)?)?,
+    })
+}
+
+fn event_from_row(row: &AnyRow) -> Result<EventRecord> {
+    let kind: String = row.try_get(2)?;
+    let data: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>(3)?)?;
+    let event = serde_json::from_value(serde_json::json!({ "kind": kind, "data": data }))?;
+    Ok(EventRecord {
+        seq: row.try_get(0)?,
+        at_ms: row.try_get(1)?,
+        event,
+    })
+}
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

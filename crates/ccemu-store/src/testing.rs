@@ -1,0 +1,77 @@
+//! Fresh databases for tests, on the backend named by `CCEMU_TEST_BACKEND` (`sqlite` or `postgres`).
+//!
+//! A test asks for a [`TestDb`] and gets a database nobody else uses. The PostgreSQL backend creates
+//! a new database per test on the server at `CCEMU_TEST_POSTGRES_URL` (default: the local cluster);
+//! if that server cannot be reached the test fails: a skipped backend never counts as a pass.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Default admin URL for the PostgreSQL test backend.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A throw-away database: its URL, kept alive (SQLite file in a temp dir) for the test's lifetime.
+#[derive(Debug)]
+pub struct TestDb {
+    /// URL to hand to [`crate::Store::connect`] or to `ccemu serve --database-url`.
+    pub url: String,
+    /// The backend chosen for this test run.
+    pub backend: crate::Backend,
+    _dir: tempfile::TempDir,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl TestDb {
+    /// Creates a fresh, empty database on the backend selected for this test run.
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend_under_test() {
+            crate::Backend::Sqlite => {
+                let path = dir.path().join("ccemu.db");
+                Self {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    backend: crate::Backend::Sqlite,
+                    _dir: dir,
+                }
+            }
+            crate::Backend::Postgres => {
+                let admin = std::env::var("CCEMU_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+                let name = format!(
+                    "ccemu_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.subsec_nanos())
+                        .unwrap_or(0)
+                );
+                sqlx::any::install_default_drivers();
+                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("PostgreSQL test backend unreachable at {admin}: {e}")
+                    });
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Self {
+                    url: format!("{base}/{name}"),
+                    backend: crate::Backend::Postgres,
+                    _dir: dir,
+                }
+            }
+        }
+    }
+}
+
+/// The backend this test run exercises; an unknown value is a configuration error, not a skip.
+pub fn backend_under_test() -> crate::Backend {
+    match std::env::var("CCEMU_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("sqlite") => crate::Backend::Sqlite,
+        Ok("postgres") => crate::Backend::Postgres,
+        Ok(other) => panic!("CCEMU_TEST_BACKEND must be sqlite or postgres, not {other}"),
+    }
+}

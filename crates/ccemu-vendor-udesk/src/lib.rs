@@ -1,0 +1,26 @@
+//! ccemu surface for the Udesk CTI Cloud ccapi v2 (`/ccapi/v2/...`).
+//!
+//! Owns the Udesk routes, the Udesk error table and envelopes. Every operation of
+//! `vendor-notes/udesk.md` §3 (and the agent WebSocket of §5.2) is routed and, until it is
+//! emulated, answers HTTP 501 in the Udesk envelope with `ErrCode` `000003`
+//! ("System internal error"): Udesk has no "not implemented" code and `000003` is its only
+//! server-side failure code. Endpoints that use envelopes C–E (`agent/hold`, `transfer/agent`,
+//! `cc_ad_task/*`) answer `{"code","message"}` instead of `{"ErrCode","ErrDesc","Result"}`.
+//! Unknown paths under `/ccapi/v2` and unrouted methods answer 404 with `ErrCode` `000004`.
+
+mod error;
+mod routes;
+
+pub use error::{Envelope, UdeskError};
+pub use routes::{Endpoint, ENDPOINTS};
+
+/// Vendor name used in logs, the request journal and `docs/coverage.md`.
+pub const VENDOR: &str = "udesk";
+
+/// Vendor base paths; the server routes on the suffix after the first occurrence of one of them.
+pub const BASES: &[&str] = &["/ccapi/v2"];
+
+/// Router serving the full Udesk paths (`/ccapi/v2/...`), to be merged with the other vendors.
+pub fn router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    routes::router()
+}

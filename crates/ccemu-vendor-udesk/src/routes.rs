@@ -1,0 +1,377 @@
+//! Every Udesk ccapi v2 route in one list, grouped like `vendor-notes/udesk.md` §3 (plus the
+//! agent WebSocket of §5.2), and the router built from it.
+//!
+//! Each row names the Udesk operation; until a row is emulated it answers
+//! [`UdeskError::NotImplemented`]. The router is built from the list, so the list is also what
+//! `docs/coverage.md` and the tests check against.
+
+use std::collections::BTreeMap;
+use std::future::{ready, Ready};
+
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::{any, MethodFilter, MethodRouter};
+use axum::Router;
+
+use crate::error::{Envelope, UdeskError};
+use crate::BASES;
+
+/// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// HTTP method.
+    pub method: Method,
+    /// Full path including the vendor base, e.g. `/ccapi/v2/agents/{AgentId}`.
+    pub path: &'static str,
+    /// Vendor operation name, used in the not-implemented message.
+    pub operation: &'static str,
+    /// Section of `vendor-notes/udesk.md` that lists the endpoint.
+    pub section: &'static str,
+}
+
+const fn ep(
+    method: Method,
+    path: &'static str,
+    operation: &'static str,
+    section: &'static str,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        operation,
+        section,
+    }
+}
+
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
+const PUT: Method = Method::PUT;
+const DELETE: Method = Method::DELETE;
+
+/// Every Udesk endpoint, aliases included, in the order of the vendor note.
+#[rustfmt::skip]
+pub static ENDPOINTS: &[Endpoint] = &[
+    // 3.1 Application, relay numbers
+    ep(POST, "/ccapi/v2/apps", "create_app", "3.1"),
+    ep(PUT, "/ccapi/v2/apps", "update_app", "3.1"),
+    ep(GET, "/ccapi/v2/apps", "get_app", "3.1"),
+    ep(GET, "/ccapi/v2/spnumbers", "list_sp_numbers", "3.1"),
+    ep(PUT, "/ccapi/v2/spnumbers/default", "set_default_sp_number", "3.1"),
+    ep(PUT, "/ccapi/v2/spnumbers/default/{number}", "set_default_sp_number", "3.1"),
+    ep(DELETE, "/ccapi/v2/spnumbers/default", "delete_default_sp_number", "3.1"),
+    ep(DELETE, "/ccapi/v2/spnumbers/default/{number}", "delete_default_sp_number", "3.1"),
+    ep(PUT, "/ccapi/v2/spnumbers/agent/default/{AgentId}", "set_agent_default_sp_number", "3.1"),
+    ep(DELETE, "/ccapi/v2/spnumbers/agent/default/{AgentId}", "delete_agent_default_sp_number", "3.1"),
+    // 3.2 Seats (agents), extensions, call mode
+    ep(POST, "/ccapi/v2/agents", "create_agents", "3.2"),
+    ep(PUT, "/ccapi/v2/agents/{AgentId}", "update_agent", "3.2"),
+    ep(DELETE, "/ccapi/v2/agents/{AgentId}", "delete_agent", "3.2"),
+    ep(GET, "/ccapi/v2/agents/{AgentId}", "get_agent", "3.2"),
+    ep(POST, "/ccapi/v2/agents/{AgentId}", "get_agent", "3.2"),
+    ep(GET, "/ccapi/v2/agents", "list_agents", "3.2"),
+    ep(POST, "/ccapi/v2/agents/extensions", "bind_agent_extensions", "3.2"),
+    ep(DELETE, "/ccapi/v2/agents/extensions", "unbind_agent_extensions", "3.2"),
+    ep(POST, "/ccapi/v2/agents/queues", "bind_agent_queues", "3.2"),
+    ep(DELETE, "/ccapi/v2/agents/queues", "unbind_agent_queues", "3.2"),
+    ep(POST, "/ccapi/v2/agent/login", "login_agent", "3.2"),
+    ep(POST, "/ccapi/v2/agent/logout", "logout_agent", "3.2"),
+    ep(POST, "/ccapi/v2/agent/set_call_mode", "set_call_mode", "3.2"),
+    ep(POST, "/ccapi/v2/extensions", "create_extension", "3.2"),
+    ep(DELETE, "/ccapi/v2/extensions", "delete_extension", "3.2"),
+    // 3.3 Queues, IVR
+    ep(POST, "/ccapi/v2/queues", "create_queue", "3.3"),
+    ep(PUT, "/ccapi/v2/queues", "update_queue", "3.3"),
+    ep(DELETE, "/ccapi/v2/queues", "delete_queue", "3.3"),
+    ep(GET, "/ccapi/v2/queues", "list_queues", "3.3"),
+    ep(GET, "/ccapi/v2/queues/{QueueId}", "get_queue", "3.3"),
+    ep(POST, "/ccapi/v2/queues/agents", "add_queue_agents", "3.3"),
+    ep(PUT, "/ccapi/v2/queues/agents", "add_queue_agents", "3.3"),
+    ep(POST, "/ccapi/v2/ivrs/vfiles", "create_voice_file", "3.3"),
+    ep(DELETE, "/ccapi/v2/ivrs/vfiles", "delete_voice_file", "3.3"),
+    ep(GET, "/ccapi/v2/ivrs/vfiles", "list_voice_files", "3.3"),
+    ep(POST, "/ccapi/v2/ivrs/defvoices", "set_default_voices", "3.3"),
+    ep(PUT, "/ccapi/v2/ivrs/defvoices", "set_default_voices", "3.3"),
+    ep(GET, "/ccapi/v2/ivrs/defvoices", "get_default_voices", "3.3"),
+    ep(POST, "/ccapi/v2/ivrs/fastrouters", "set_fast_routers", "3.3"),
+    ep(PUT, "/ccapi/v2/ivrs/fastrouters", "set_fast_routers", "3.3"),
+    ep(GET, "/ccapi/v2/ivrs/fastrouters", "get_fast_routers", "3.3"),
+    // 3.4 Calls, call control, auto-dialer
+    ep(POST, "/ccapi/v2/originatev2", "originate_call", "3.4"),
+    ep(POST, "/ccapi/v2/agent/hold", "hold_call", "3.4"),
+    ep(DELETE, "/ccapi/v2/agent/hold", "resume_call", "3.4"),
+    ep(POST, "/ccapi/v2/transfer/agent", "transfer_to_agent", "3.4"),
+    ep(POST, "/ccapi/v2/ads/task/start", "start_ad_task", "3.4"),
+    ep(POST, "/ccapi/v2/ads/task/update_ratio", "update_ad_task_ratio", "3.4"),
+    ep(POST, "/ccapi/v2/ads/task/stop", "stop_ad_task", "3.4"),
+    ep(POST, "/ccapi/v2/ads/task/force_stop", "force_stop_ad_task", "3.4"),
+    ep(POST, "/ccapi/v2/cc_ad_task/numbers", "fetch_ad_task_numbers", "3.4"),
+    ep(POST, "/ccapi/v2/cc_ad_task/stop", "notify_ad_task_stop", "3.4"),
+    // 3.5 Event subscription
+    ep(POST, "/ccapi/v2/webhooks/events", "add_webhook_events", "3.5"),
+    ep(PUT, "/ccapi/v2/webhooks/events", "replace_webhook_events", "3.5"),
+    ep(DELETE, "/ccapi/v2/webhooks/events", "delete_webhook_events", "3.5"),
+    ep(POST, "/ccapi/v2/subscriptions", "create_subscriptions", "3.5"),
+    ep(GET, "/ccapi/v2/subscriptions", "list_subscriptions", "3.5"),
+    ep(GET, "/ccapi/v2/subscriptions/{id}", "get_subscription", "3.5"),
+    ep(PUT, "/ccapi/v2/subscriptions/{id}", "update_subscription", "3.5"),
+    ep(DELETE, "/ccapi/v2/subscriptions/{id}", "delete_subscription", "3.5"),
+    // 3.6 Data acquisition
+    ep(GET, "/ccapi/v2/calls/logs", "list_call_logs", "3.6"),
+    ep(GET, "/ccapi/v2/calls/recfiles", "list_recording_files", "3.6"),
+    ep(GET, "/ccapi/v2/agents/statelogs", "list_agent_state_logs", "3.6"),
+    // 5.2 Agent WebSocket
+    ep(GET, "/ccapi/v2/ws", "agent_websocket", "5.2"),
+];
+
+/// The not-implemented answer of one endpoint.
+fn not_implemented(endpoint: &Endpoint) -> impl Answer {
+    answer(
+        UdeskError::NotImplemented(endpoint.operation),
+        Envelope::for_path(endpoint.path),
+    )
+}
+
+/// The answer for an unknown path under a base, or a method not routed on a known path.
+fn not_found(path: &str) -> impl Answer {
+    answer(UdeskError::UnknownApi, Envelope::for_path(path))
+}
+
+/// A handler that answers a fixed error whatever the request (it reads no part of it).
+trait Answer: Fn() -> Ready<Response> + Clone + Send + Sync + 'static {}
+impl<F: Fn() -> Ready<Response> + Clone + Send + Sync + 'static> Answer for F {}
+
+fn answer(error: UdeskError, envelope: Envelope) -> impl Answer {
+    move || ready(error.clone().into_response_in(envelope))
+}
+
+pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    // A nested router's fallback does not see `{base}/` in axum 0.8, hence the explicit route.
+    BASES.iter().fold(Router::new(), |router, &base| {
+        router
+            .nest(base, nested(base))
+            .route(&format!("{base}/"), any(not_found(base)))
+    })
+}
+
+/// The routes under one base, with the vendor's not-found as fallback for paths and methods.
+fn nested<S: Clone + Send + Sync + 'static>(base: &'static str) -> Router<S> {
+    let mut by_path: BTreeMap<&str, MethodRouter<S>> = BTreeMap::new();
+    for endpoint in ENDPOINTS {
+        let Some(relative) = endpoint
+            .path
+            .strip_prefix(base)
+            .filter(|p| p.starts_with('/'))
+        else {
+            continue;
+        };
+        let methods = by_path
+            .remove(relative)
+            .unwrap_or_else(|| MethodRouter::new().fallback(not_found(endpoint.path)));
+        let filter = MethodFilter::try_from(endpoint.method.clone())
+            .expect("the endpoint table only uses standard methods");
+        by_path.insert(relative, methods.on(filter, not_implemented(endpoint)));
+    }
+    by_path
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
+        .fallback(not_found(base))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::{to_bytes, Body};
+    use axum::http::{header, Request, StatusCode};
+    use serde_json::{json, Value};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn send(method: Method, uri: &str, body: &'static [u8]) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let response = crate::router::<()>().oneshot(request).await.unwrap();
+        let status = response.status();
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/json",
+            "{uri}"
+        );
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    fn err_code(code: &str, desc: &str) -> Value {
+        json!({"ErrCode": code, "ErrDesc": desc, "Result": null})
+    }
+
+    #[tokio::test]
+    async fn one_endpoint_per_group_answers_501_with_000003() {
+        let ni = |op: &str| format!("{op} is not emulated by ccemu yet");
+        let cases = [
+            (
+                PUT,
+                "/ccapi/v2/spnumbers/default/7763",
+                err_code("000003", &ni("set_default_sp_number")),
+            ),
+            (
+                GET,
+                "/ccapi/v2/agents/7765",
+                err_code("000003", &ni("get_agent")),
+            ),
+            (
+                GET,
+                "/ccapi/v2/agents/statelogs",
+                err_code("000003", &ni("list_agent_state_logs")),
+            ),
+            (
+                POST,
+                "/ccapi/v2/agent/login?MsgId=1",
+                err_code("000003", &ni("login_agent")),
+            ),
+            (
+                PUT,
+                "/ccapi/v2/queues/agents",
+                err_code("000003", &ni("add_queue_agents")),
+            ),
+            (
+                POST,
+                "/ccapi/v2/originatev2",
+                err_code("000003", &ni("originate_call")),
+            ),
+            (
+                DELETE,
+                "/ccapi/v2/agent/hold",
+                json!({"code": "000003", "message": ni("resume_call")}),
+            ),
+            (
+                POST,
+                "/ccapi/v2/cc_ad_task/stop",
+                json!({"code": "000003", "message": ni("notify_ad_task_stop")}),
+            ),
+            (
+                PUT,
+                "/ccapi/v2/subscriptions/7",
+                err_code("000003", &ni("update_subscription")),
+            ),
+            (
+                GET,
+                "/ccapi/v2/calls/logs",
+                err_code("000003", &ni("list_call_logs")),
+            ),
+            (
+                GET,
+                "/ccapi/v2/ws?AppId=a&AgentId=1",
+                err_code("000003", &ni("agent_websocket")),
+            ),
+        ];
+        for (method, uri, expected) in cases {
+            let (status, body) = send(method.clone(), uri, br#"{"AgentId":"7765"}"#).await;
+            assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{method} {uri}");
+            assert_eq!(body, expected, "{method} {uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_path_or_method_under_base_answers_404_with_000004() {
+        for (method, uri) in [
+            (GET, "/ccapi/v2/nope"),
+            (POST, "/ccapi/v2"),
+            (GET, "/ccapi/v2/"),
+            (GET, "/ccapi/v2/agents/1/extra"),
+            (GET, "/ccapi/v2/agent/login"),
+        ] {
+            let (status, body) = send(method.clone(), uri, b"").await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {uri}");
+            assert_eq!(
+                body,
+                err_code("000004", "API does not exist"),
+                "{method} {uri}"
+            );
+        }
+        let (status, body) = send(GET, "/ccapi/v2/transfer/agent", b"").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body,
+            json!({"code": "000004", "message": "API does not exist"})
+        );
+    }
+
+    #[test]
+    fn route_table_has_63_endpoints_grouped_like_the_note() {
+        let count = |section: &str| ENDPOINTS.iter().filter(|e| e.section == section).count();
+        let by_section: Vec<_> = ["3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "5.2"]
+            .into_iter()
+            .map(|s| (s, count(s)))
+            .collect();
+        assert_eq!(
+            by_section,
+            [
+                ("3.1", 10),
+                ("3.2", 15),
+                ("3.3", 16),
+                ("3.4", 10),
+                ("3.5", 8),
+                ("3.6", 3),
+                ("5.2", 1)
+            ]
+        );
+        assert_eq!(ENDPOINTS.len(), 63);
+    }
+
+    #[tokio::test]
+    async fn every_endpoint_answers_501_naming_its_operation_whatever_the_body() {
+        for endpoint in ENDPOINTS {
+            let mut uri = endpoint.path.to_owned();
+            while let (Some(open), Some(close)) = (uri.find('{'), uri.find('}')) {
+                uri.replace_range(open..=close, "1");
+            }
+            let (status, body) = send(endpoint.method.clone(), &uri, b"\xff{not json").await;
+            assert_eq!(
+                status,
+                StatusCode::NOT_IMPLEMENTED,
+                "{} {uri}",
+                endpoint.method
+            );
+            let message = format!("{} is not emulated by ccemu yet", endpoint.operation);
+            let expected = match Envelope::for_path(endpoint.path) {
+                Envelope::ErrCode => err_code("000003", &message),
+                Envelope::Code => json!({"code": "000003", "message": message}),
+            };
+            assert_eq!(body, expected, "{} {uri}", endpoint.method);
+        }
+    }
+
+    #[test]
+    fn coverage_md_lists_every_endpoint() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/coverage.md");
+        let coverage = std::fs::read_to_string(path).unwrap();
+        for e in ENDPOINTS {
+            let row = format!(
+                "| {} | `{}` | `{}` | {} |",
+                e.method, e.path, e.operation, e.section
+            );
+            assert!(coverage.contains(&row), "docs/coverage.md lacks {row}");
+        }
+    }
+
+    #[tokio::test]
+    async fn leaves_paths_outside_its_bases_to_the_merged_router() {
+        let other = Router::new().fallback(|| async { "server fallback" });
+        let merged: Router<()> = crate::router().merge(other);
+        let request = Request::get("/apps/api/v1/calls")
+            .body(Body::empty())
+            .unwrap();
+        let response = merged.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            &to_bytes(response.into_body(), 64).await.unwrap()[..],
+            b"server fallback"
+        );
+    }
+}

@@ -1,0 +1,458 @@
+//! The control plane under `/_ccemu/`, success and failure.
+
+use crate::harness::Server;
+use serde_json::{json, Value};
+
+fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"], want_code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn health_names_version_and_store() {
+    let s = Server::start().await;
+    let (status, body) = s.get("/_ccemu/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    let want = match s.db.backend {
+        ccemu_store::Backend::Sqlite => "sqlite",
+        ccemu_store::Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["store"], want);
+}
+
+#[tokio::test]
+async fn tenant_lifecycle_create_get_list_delete() {
+    let s = Server::start().await;
+    let t = s.create_tenant("Acme").await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    assert_eq!(t["name"], "Acme");
+    assert!(t["created_at"].as_str().unwrap().ends_with('Z'));
+    let c = &t["credentials"];
+    for (surface, fields) in [
+        ("udesk", &["sid", "auth_token", "app_id", "app_secret"][..]),
+        (
+            "ujet",
+            &["subdomain", "api_token", "company_key", "company_secret"][..],
+        ),
+        ("genesys", &["contact_center_id", "agent_password"][..]),
+        (
+            "cention",
+            &[
+                "workspace",
+                "jwt",
+                "jwt_secret",
+                "access_key_id",
+                "access_key_secret",
+            ][..],
+        ),
+        (
+            "sangoma",
+            &["tenant_domain", "client_id", "client_secret"][..],
+        ),
+    ] {
+        for field in fields {
+            let v = c[surface][field].as_str().unwrap_or_default();
+            assert!(
+                !v.is_empty(),
+                "credentials.{surface}.{field} missing in {t}"
+            );
+        }
+    }
+    let (status, got) = s.get(&format!("/_ccemu/tenants/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(got, t);
+
+    let (status, list) = s.get("/_ccemu/tenants").await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = list["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["demo", id.as_str()],
+        "demo first, then the new tenant"
+    );
+
+    let (status, body) = s.delete(&format!("/_ccemu/tenants/{id}")).await;
+    assert_eq!((status, body), (204, Value::Null));
+    let (status, body) = s.get(&format!("/_ccemu/tenants/{id}")).await;
+    assert_error(status, &body, 404, "tenant_not_found");
+    let (status, body) = s.delete(&format!("/_ccemu/tenants/{id}")).await;
+    assert_error(status, &body, 404, "tenant_not_found");
+}
+
+#[tokio::test]
+async fn tenants_get_fresh_secrets_and_an_empty_name_is_defaulted() {
+    let s = Server::start().await;
+    let (status, a) = s.post_raw("/_ccemu/tenants", "").await;
+    assert_eq!(status, 201, "{a}");
+    assert!(a["name"]
+        .as_str()
+        .unwrap()
+        .contains(a["id"].as_str().unwrap()));
+    let b = s.create_tenant("b").await;
+    assert_ne!(a["id"], b["id"]);
+    for path in [
+        "/udesk/auth_token",
+        "/ujet/api_token",
+        "/cention/jwt_secret",
+        "/sangoma/client_secret",
+    ] {
+        assert_ne!(
+            a["credentials"].pointer(path),
+            b["credentials"].pointer(path),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_json_errors_never_500() {
+    let s = Server::start().await;
+    let (st, b) = s.post_raw("/_ccemu/tenants", "{\"name\":").await;
+    assert_error(st, &b, 400, "invalid_json");
+    let (st, b) = s.post_raw("/_ccemu/tenants", "{\"name\": 5}").await;
+    assert_error(st, &b, 400, "invalid_body");
+    assert!(b["message"].as_str().unwrap().contains("name"), "{b}");
+    let (st, b) = s.post_raw("/_ccemu/tenants", "[1,2]").await;
+    assert_error(st, &b, 400, "invalid_body");
+    let (st, b) = s.post("/_ccemu/tenants", json!({ "name": "" })).await;
+    assert_error(st, &b, 400, "invalid_body");
+    let (st, b) = s.post("/_ccemu/tenants", json!({ "nmae": "typo" })).await;
+    assert_error(st, &b, 400, "invalid_body");
+    let (st, b) = s.get("/_ccemu/tenants/no-such-tenant").await;
+    assert_error(st, &b, 404, "tenant_not_found");
+    let (st, b) = s.get("/_ccemu/tenants/bad%2Fid").await;
+    assert_error(st, &b, 404, "tenant_not_found");
+    let (st, b) = s.post("/_ccemu/tenants/nope/reset", json!({})).await;
+    assert_error(st, &b, 404, "tenant_not_found");
+    let (st, b) = s
+        .put("/_ccemu/tenants/demo/clock", json!({ "mode": "fast" }))
+        .await;
+    assert_error(st, &b, 400, "invalid_body");
+    let (st, b) = s
+        .put(
+            "/_ccemu/tenants/demo/clock",
+            json!({ "mode": "manual", "now_ms": "soon" }),
+        )
+        .await;
+    assert_error(st, &b, 400, "invalid_body");
+    let (st, b) = s
+        .post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": "x" }))
+        .await;
+    assert_error(st, &b, 400, "invalid_body");
+    let (st, b) = s
+        .post("/_ccemu/tenants/demo/clock/advance", json!({}))
+        .await;
+    assert_error(st, &b, 400, "invalid_body");
+    let (st, b) = s.get("/_ccemu/tenants/demo/events?limit=abc").await;
+    assert_error(st, &b, 400, "invalid_query");
+    let (st, b) = s.get("/_ccemu/tenants/demo/events?limit=0").await;
+    assert_error(st, &b, 400, "invalid_query");
+    let (st, b) = s.get("/_ccemu/requests?limit=-1").await;
+    assert_error(st, &b, 400, "invalid_query");
+    let (st, b) = s.get("/_ccemu/nothing-here").await;
+    assert_error(st, &b, 404, "not_found");
+    let (st, b) = s.get("/no/such/surface").await;
+    assert_error(st, &b, 404, "not_found");
+    let (st, b) = crate::harness::send(s.http.patch(s.url("/_ccemu/tenants"))).await;
+    assert_eq!(st, 405, "{b}");
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_with_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ccemu.toml");
+    std::fs::write(&path, "[server]\nmax_body_bytes = 1024\n").unwrap();
+    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(2048));
+    let (st, b) = s.post_raw("/_ccemu/tenants", &big).await;
+    assert_error(st, &b, 413, "invalid_body");
+    let (st, list) = s.get("/_ccemu/tenants").await;
+    assert_eq!((st, list["tenants"].as_array().unwrap().len()), (200, 1), "nothing created");
+    let small = format!("{{\"name\":\"{}\"}}", "x".repeat(100));
+    assert_eq!(s.post_raw("/_ccemu/tenants", &small).await.0, 201);
+}
+
+#[tokio::test]
+async fn demo_tenant_exists_with_documented_credentials_and_seed() {
+    let s = Server::start().await;
+    let (status, demo) = s.get("/_ccemu/tenants/demo").await;
+    assert_eq!(status, 200);
+    // The README documents these; config/default.toml defines them.
+    assert_eq!(demo["credentials"]["udesk"]["sid"], "ACdemo0000000001");
+    assert_eq!(
+        demo["credentials"]["udesk"]["app_id"],
+        "a54a8b77-f12d-4ac9-742d-5b2bef5c4d11"
+    );
+    assert_eq!(demo["credentials"]["ujet"]["subdomain"], "demo");
+    assert_eq!(
+        demo["credentials"]["ujet"]["api_token"],
+        "demo-ujet-api-token"
+    );
+    assert_eq!(
+        demo["credentials"]["genesys"]["contact_center_id"],
+        "6c9e7a35-6f3e-4b1a-9d52-0a4d8f2b9c11"
+    );
+    assert_eq!(demo["credentials"]["cention"]["workspace"], "demo");
+    assert_eq!(
+        demo["credentials"]["sangoma"]["client_id"],
+        "demo-sangoma-client-id"
+    );
+    let (_, events) = s.get("/_ccemu/tenants/demo/events").await;
+    assert_eq!(events["events"][0]["seq"], 1);
+    assert_eq!(events["events"][0]["kind"], "tenant.created");
+    let (_, metrics) = s.get_text("/_ccemu/metrics").await;
+    assert!(
+        metrics.contains("ccemu_agents{state=\"logged_out\"} 4"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn reset_removes_data_keeps_credentials_and_continues_the_event_log() {
+    let s = Server::start().await;
+    let t = s.create_tenant("r").await;
+    let id = t["id"].as_str().unwrap();
+    let (st, _) = s
+        .put(
+            &format!("/_ccemu/tenants/{id}/clock"),
+            json!({ "mode": "manual", "now_ms": 3_000_000_000_000_i64 }),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (_, before) = s.get(&format!("/_ccemu/tenants/{id}/events")).await;
+    assert_eq!(before["events"].as_array().unwrap().len(), 2);
+    let (st, body) = s
+        .post(&format!("/_ccemu/tenants/{id}/reset"), json!({}))
+        .await;
+    assert_eq!((st, body), (204, Value::Null));
+    let (_, after) = s.get(&format!("/_ccemu/tenants/{id}")).await;
+    assert_eq!(after, t, "credentials kept");
+    let (_, events) = s.get(&format!("/_ccemu/tenants/{id}/events")).await;
+    let events = events["events"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["kind"], "tenant.reset");
+    assert_eq!(events[0]["seq"], 3, "sequence numbers never repeat");
+}
+
+#[tokio::test]
+async fn manual_clock_freezes_advances_and_never_goes_back() {
+    let s = Server::start().await;
+    let (st, real) = s.get("/_ccemu/tenants/demo/clock").await;
+    assert_eq!(st, 200);
+    assert_eq!(real["mode"], "real");
+    assert!(real["now_ms"].as_i64().unwrap() > 1_700_000_000_000);
+    let (st, c) = s
+        .put(
+            "/_ccemu/tenants/demo/clock",
+            json!({ "mode": "manual", "now_ms": 2_000_000_000_000_i64 }),
+        )
+        .await;
+    assert_eq!(
+        (st, c.clone()),
+        (
+            200,
+            json!({ "mode": "manual", "now_ms": 2_000_000_000_000_i64 })
+        )
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (_, c) = s.get("/_ccemu/tenants/demo/clock").await;
+    assert_eq!(
+        c["now_ms"], 2_000_000_000_000_i64,
+        "a manual clock stands still"
+    );
+    let (st, c) = s
+        .post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": 1500 }))
+        .await;
+    assert_eq!(
+        (st, c),
+        (
+            200,
+            json!({ "mode": "manual", "now_ms": 2_000_000_001_500_i64 })
+        )
+    );
+    let (st, b) = s
+        .put(
+            "/_ccemu/tenants/demo/clock",
+            json!({ "mode": "manual", "now_ms": 5 }),
+        )
+        .await;
+    assert_error(st, &b, 422, "invalid");
+    let (st, b) = s
+        .post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": -1 }))
+        .await;
+    assert_error(st, &b, 422, "invalid");
+    let (st, c) = s
+        .put("/_ccemu/tenants/demo/clock", json!({ "mode": "real" }))
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(c["mode"], "real");
+    assert!(c["now_ms"].as_i64().unwrap() >= 2_000_000_001_500_i64);
+    let (st, b) = s
+        .post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": 1 }))
+        .await;
+    assert_error(st, &b, 422, "invalid");
+    let (_, events) = s.get("/_ccemu/tenants/demo/events?after=1").await;
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["clock.changed", "clock.changed", "clock.changed"]
+    );
+}
+
+#[tokio::test]
+async fn tenants_are_isolated() {
+    let s = Server::start().await;
+    let a = s.create_tenant("a").await;
+    let b = s.create_tenant("b").await;
+    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    s.put(
+        &format!("/_ccemu/tenants/{a}/clock"),
+        json!({ "mode": "manual", "now_ms": 4_000_000_000_000_i64 }),
+    )
+    .await;
+    let (_, cb) = s.get(&format!("/_ccemu/tenants/{b}/clock")).await;
+    assert_eq!(cb["mode"], "real", "b's clock is untouched");
+    let (_, eb) = s.get(&format!("/_ccemu/tenants/{b}/events")).await;
+    assert_eq!(
+        eb["events"].as_array().unwrap().len(),
+        1,
+        "only b's own tenant.created"
+    );
+    s.post(&format!("/_ccemu/tenants/{b}/reset"), json!({}))
+        .await;
+    let (_, ea) = s.get(&format!("/_ccemu/tenants/{a}/events")).await;
+    assert_eq!(
+        ea["events"].as_array().unwrap().len(),
+        2,
+        "a's log survives b's reset"
+    );
+    assert_eq!(s.delete(&format!("/_ccemu/tenants/{a}")).await.0, 204);
+    assert_eq!(s.get(&format!("/_ccemu/tenants/{b}")).await.0, 200);
+    assert_eq!(s.get("/_ccemu/tenants/demo").await.0, 200);
+}
+
+#[tokio::test]
+async fn a_tenant_survives_sigkill() {
+    let mut s = Server::start().await;
+    let t = s.create_tenant("durable").await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    s.put(
+        &format!("/_ccemu/tenants/{id}/clock"),
+        json!({ "mode": "manual", "now_ms": 3_000_000_000_000_i64 }),
+    )
+    .await;
+    s.crash_and_restart().await;
+    let (status, got) = s.get(&format!("/_ccemu/tenants/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(got, t, "tenant and credentials survive");
+    let (_, clock) = s.get(&format!("/_ccemu/tenants/{id}/clock")).await;
+    assert_eq!(
+        clock,
+        json!({ "mode": "manual", "now_ms": 3_000_000_000_000_i64 })
+    );
+    let (_, list) = s.get("/_ccemu/tenants").await;
+    assert_eq!(
+        list["tenants"].as_array().unwrap().len(),
+        2,
+        "demo is not created twice"
+    );
+}
+
+#[tokio::test]
+async fn journal_records_vendor_requests_filters_and_clears() {
+    let s = Server::start().await;
+    s.get("/_ccemu/tenants").await; // control plane: not journaled
+    s.get("/ccapi/v2/no-such-api").await;
+    s.post("/apps/api/v1/no-such", json!({"a": 1})).await;
+    s.get("/manager/api/v1/nothing").await;
+    let (st, all) = s.get("/_ccemu/requests").await;
+    assert_eq!(st, 200);
+    let all = all["requests"].as_array().unwrap().clone();
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all[0]["path"], "/manager/api/v1/nothing", "newest first");
+    assert_eq!(all[1]["method"], "POST");
+    assert_eq!(all[1]["request_body"], "{\"a\":1}");
+    assert_eq!(all[2]["vendor"], "udesk");
+    assert!(all[2]["response_body"]
+        .as_str()
+        .unwrap()
+        .contains("ErrCode"));
+    let (_, ujet) = s.get("/_ccemu/requests?vendor=ujet").await;
+    assert_eq!(ujet["requests"].as_array().unwrap().len(), 2);
+    let (_, post) = s.get("/_ccemu/requests?method=post").await;
+    assert_eq!(post["requests"].as_array().unwrap().len(), 1);
+    let (_, pre) = s
+        .get("/_ccemu/requests?path_prefix=/manager/&limit=5")
+        .await;
+    assert_eq!(pre["requests"].as_array().unwrap().len(), 1);
+    let (_, one) = s.get("/_ccemu/requests?limit=1").await;
+    assert_eq!(one["requests"].as_array().unwrap().len(), 1);
+    assert_eq!(s.delete("/_ccemu/requests").await.0, 204);
+    let (_, none) = s.get("/_ccemu/requests").await;
+    assert_eq!(none["requests"], json!([]));
+}
+
+#[tokio::test]
+async fn journal_is_bounded_by_its_configured_capacity() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ccemu.toml");
+    std::fs::write(&path, "[journal]\ncapacity = 3\n").unwrap();
+    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    for i in 0..5 {
+        s.get(&format!("/ccapi/v2/x{i}")).await;
+    }
+    let (_, all) = s.get("/_ccemu/requests?limit=100").await;
+    let paths: Vec<&str> = all["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["/ccapi/v2/x4", "/ccapi/v2/x3", "/ccapi/v2/x2"]);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let s = Server::start().await;
+    s.get("/_ccemu/tenants/demo").await;
+    s.get("/_ccemu/tenants/nope").await;
+    let (st, text) = s.get_text("/_ccemu/metrics").await;
+    assert_eq!(st, 200);
+    assert!(text.contains("ccemu_http_requests_total{vendor=\"ccemu\",route=\"/_ccemu/tenants/{id}\",status=\"200\"} 1"), "{text}");
+    assert!(text.contains("ccemu_http_requests_total{vendor=\"ccemu\",route=\"/_ccemu/tenants/{id}\",status=\"404\"} 1"), "{text}");
+    assert!(text.contains("ccemu_http_request_duration_seconds_count{vendor=\"ccemu\",route=\"/_ccemu/tenants/{id}\"} 2"), "{text}");
+    assert!(text.contains("ccemu_tenants 1"), "{text}");
+}
+
+#[tokio::test]
+async fn any_path_prefix_routes_like_the_bare_path() {
+    let s = Server::start().await;
+    let (st, body) = s.get("/some/proxy/prefix/_ccemu/health").await;
+    assert_eq!(st, 200);
+    assert_eq!(body["status"], "ok");
+    let (st, bare) = s.get("/ccapi/v2/no-such-api").await;
+    let (st2, prefixed) = s.get("/anything/ccapi/v2/no-such-api").await;
+    assert_eq!((st, &bare), (st2, &prefixed));
+    assert_eq!(st, 404);
+    let (_, journal) = s.get("/_ccemu/requests?limit=1").await;
+    assert_eq!(
+        journal["requests"][0]["path"], "/ccapi/v2/no-such-api",
+        "journaled as routed"
+    );
+}

@@ -1,0 +1,160 @@
+//! Starting, killing and restarting the real binary.
+
+use ccemu_store::testing::TestDb;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running `ccemu serve` and the database and data directory it owns.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT` (or https).
+    pub base: String,
+    /// The database (kept alive for restarts).
+    pub db: TestDb,
+    /// Data directory (TLS certificate, SQLite file when no URL is given).
+    pub data_dir: tempfile::TempDir,
+    extra: Vec<String>,
+    /// HTTP client (accepts the self-signed certificate).
+    pub http: reqwest::Client,
+}
+
+/// Path of the binary under test.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_ccemu"))
+}
+
+impl Server {
+    /// Starts a server on a fresh database.
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a server on a fresh database with extra `serve` arguments.
+    pub async fn start_with(extra: &[&str]) -> Self {
+        let db = TestDb::new().await;
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let (child, base) = spawn(&db, data_dir.path(), &extra).await;
+        let http = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Self {
+            child,
+            base,
+            db,
+            data_dir,
+            extra,
+            http,
+        }
+    }
+
+    /// Kills the process with SIGKILL (no graceful shutdown) and starts it again on the same data.
+    pub async fn crash_and_restart(&mut self) {
+        self.child.kill().await.expect("SIGKILL");
+        let (child, base) = spawn(&self.db, self.data_dir.path(), &self.extra).await;
+        self.child = child;
+        self.base = base;
+    }
+
+    /// Absolute URL for a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET returning status and JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        send(self.http.get(self.url(path))).await
+    }
+
+    /// GET returning status and the body as text.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let res = self.http.get(self.url(path)).send().await.expect("request");
+        (res.status().as_u16(), res.text().await.expect("body"))
+    }
+
+    /// DELETE returning status and JSON body (`Null` when empty).
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        send(self.http.delete(self.url(path))).await
+    }
+
+    /// POST with a raw body.
+    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        send(
+            self.http
+                .post(self.url(path))
+                .header("content-type", "application/json")
+                .body(body.to_owned()),
+        )
+        .await
+    }
+
+    /// POST with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        send(self.http.post(self.url(path)).json(&body)).await
+    }
+
+    /// PUT with a JSON body.
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        send(self.http.put(self.url(path)).json(&body)).await
+    }
+
+    /// Creates a tenant and returns it.
+    pub async fn create_tenant(&self, name: &str) -> Value {
+        let (status, body) = self
+            .post("/_ccemu/tenants", serde_json::json!({ "name": name }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+}
+
+/// Sends a request and decodes the answer: status plus JSON (or `Null` for an empty body).
+pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    };
+    (status, body)
+}
+
+async fn spawn(db: &TestDb, data_dir: &std::path::Path, extra: &[String]) -> (Child, String) {
+    let mut child = Command::new(binary())
+        .arg("serve")
+        .args(["--port", "0", "--bind", "127.0.0.1"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--database-url", &db.url])
+        .args(extra)
+        .env("CCEMU_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("CCEMU_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn ccemu");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("ccemu did not start within 60 s")
+        .expect("read stdout")
+        .expect("ccemu exited before listening");
+    let base = line
+        .strip_prefix("ccemu listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base)
+}
