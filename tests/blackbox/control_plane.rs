@@ -178,7 +178,11 @@ async fn an_oversized_body_is_refused_with_413() {
     let (st, b) = s.post_raw("/_ccemu/tenants", &big).await;
     assert_error(st, &b, 413, "invalid_body");
     let (st, list) = s.get("/_ccemu/tenants").await;
-    assert_eq!((st, list["tenants"].as_array().unwrap().len()), (200, 1), "nothing created");
+    assert_eq!(
+        (st, list["tenants"].as_array().unwrap().len()),
+        (200, 1),
+        "nothing created"
+    );
     let small = format!("{{\"name\":\"{}\"}}", "x".repeat(100));
     assert_eq!(s.post_raw("/_ccemu/tenants", &small).await.0, 201);
 }

@@ -3,4 +3,6 @@
 
 mod control_plane;
 mod harness;
+mod routing;
 mod server;
+mod webhooks;

@@ -23,4 +23,21 @@ pub enum TimerAction {
         /// Agent id.
         agent_id: String,
     },
+    /// The simulated agent device answers the offer it is ringing with.
+    SimAnswer {
+        /// Interaction id.
+        interaction_id: String,
+        /// Agent id.
+        agent_id: String,
+    },
+    /// The simulated talk time is over: the agent hangs up.
+    SimHangup {
+        /// Interaction id.
+        interaction_id: String,
+    },
+    /// The simulated customer runs out of patience and hangs up while waiting.
+    SimAbandon {
+        /// Interaction id.
+        interaction_id: String,
+    },
 }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::state::State;
+use crate::state::{Effects, State};
 pub use crate::state::{Op, OpOutput};
 
 /// The clock as the control plane shows it.
@@ -61,6 +61,13 @@ pub(crate) enum Command {
     Stats {
         reply: Reply<crate::Stats>,
     },
+    Waiting {
+        queue_id: String,
+        reply: Reply<Result<Vec<String>>>,
+    },
+    GetSim {
+        reply: Reply<crate::sim::SimSettings>,
+    },
     Shutdown {
         reply: Reply<()>,
     },
@@ -86,10 +93,16 @@ impl CenterHandle {
 }
 
 /// Loads a tenant's state from the store and starts its owner task.
-pub(crate) async fn spawn(store: Store, tenant: Tenant, clock: Clock) -> Result<CenterHandle> {
+pub(crate) async fn spawn(
+    store: Store,
+    tenant: Tenant,
+    clock: Clock,
+    notifiers: Arc<crate::notify::Notifiers>,
+) -> Result<CenterHandle> {
     let tenant = Arc::new(tenant);
     let mut center = Center {
         store,
+        notifiers,
         tenant: tenant.clone(),
         clock,
         timers: BTreeMap::new(),
@@ -99,6 +112,7 @@ pub(crate) async fn spawn(store: Store, tenant: Tenant, clock: Clock) -> Result<
         pending: Changes::default(),
     };
     center.load().await?;
+    center.commit().await?;
     // Bounded: a flood of requests waits for the owner instead of growing memory without limit.
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(center.run(rx));
@@ -107,6 +121,8 @@ pub(crate) async fn spawn(store: Store, tenant: Tenant, clock: Clock) -> Result<
 
 struct Center {
     store: Store,
+    /// Turn this tenant's events into outbox notifications at commit.
+    notifiers: Arc<crate::notify::Notifiers>,
     tenant: Arc<Tenant>,
     clock: Clock,
     /// Pending timers by (due, id): the first entry is always the next to fire.
@@ -129,7 +145,7 @@ impl Center {
         if let Some(record) = self.store.get_tenant(&id).await? {
             self.clock = record.clock;
         }
-        self.state = State::from_documents(self.store.documents(&id).await?)?;
+        let docs = self.store.documents(&id).await?;
         self.timers = self
             .store
             .list_timers(&id)
@@ -145,7 +161,32 @@ impl Center {
             + 1;
         self.next_seq = self.store.last_event_seq(&id).await? + 1;
         self.pending = Changes::default();
+        self.rebuild(docs)
+    }
+
+    /// Replaces the working set with one built from `docs`; what rebuilding decides (offers to
+    /// agents that are available while contacts wait) becomes pending work of this center.
+    fn rebuild(&mut self, docs: Vec<ccemu_store::Document>) -> Result<()> {
+        let now = self.now();
+        let (mut events, mut timers) = (Vec::new(), Vec::new());
+        let mut fx = Effects {
+            changes: &mut self.pending,
+            events: &mut events,
+            timers: &mut timers,
+        };
+        self.state = State::from_documents(docs, now, &mut fx)?;
+        self.absorb(now, events, timers);
         Ok(())
+    }
+
+    /// Stamps events and arms timers a state method produced.
+    fn absorb(&mut self, at: i64, events: Vec<DomainEvent>, timers: Vec<(i64, TimerAction)>) {
+        for (due, action) in timers {
+            self.arm(due, action);
+        }
+        for event in events {
+            self.emit_at(at, event);
+        }
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
@@ -205,6 +246,12 @@ impl Center {
                 self.state.count(&mut stats);
                 let _ = reply.send(stats);
             }
+            Command::Waiting { queue_id, reply } => {
+                let _ = reply.send(self.state.waiting(&queue_id));
+            }
+            Command::GetSim { reply } => {
+                let _ = reply.send(self.state.sim().clone());
+            }
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
             }
@@ -227,9 +274,18 @@ impl Center {
         if self.clock.mode != ClockMode::Real {
             return None;
         }
-        let (&(due, _), _) = self.timers.first_key_value()?;
+        let due = self.next_due()?;
         let wait_ms = (due - self.now()).max(0) as u64;
         Some(tokio::time::Instant::now() + std::time::Duration::from_millis(wait_ms))
+    }
+
+    /// The earliest of the next timer and the ACD's next deadline.
+    fn next_due(&self) -> Option<i64> {
+        let timer = self.timers.first_key_value().map(|(&(due, _), _)| due);
+        match (timer, self.state.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn emit_at(&mut self, at_ms: i64, event: DomainEvent) {
@@ -262,8 +318,16 @@ impl Center {
     /// Writes the pending changes. On failure the in-memory state is rebuilt from the store so
     /// that memory never runs ahead of what is durable.
     async fn commit(&mut self) -> Result<()> {
+        // Notifications ride in the same transaction as the events they announce.
+        let subscriptions = self.state.subscriptions.as_slice();
+        self.notifiers
+            .collect(&self.tenant, subscriptions, &mut self.pending);
         let changes = std::mem::take(&mut self.pending);
         match self.store.commit(&self.tenant.id, &changes).await {
+            Ok(()) if !changes.notifications.is_empty() => {
+                self.notifiers.wake();
+                Ok(())
+            }
             Ok(()) => Ok(()),
             Err(error) => {
                 tracing::error!(tenant.id = %self.id(), %error, "commit failed; reloading state");
@@ -296,8 +360,8 @@ impl Center {
     fn seed(&mut self) -> Result<()> {
         if self.tenant.id.as_str() == TenantId::DEMO {
             let docs = crate::state::demo_documents()?;
-            self.state = State::from_documents(docs.clone())?;
-            self.pending.puts.extend(docs);
+            self.pending.puts.extend(docs.clone());
+            self.rebuild(docs)?;
         }
         Ok(())
     }
@@ -366,16 +430,47 @@ impl Center {
     /// Fires, in (due, id) order, every timer due at or before `target` on a manual clock, moving
     /// the clock to each timer's due time so that what it does is stamped with that time.
     fn fire_until(&mut self, target: i64) -> Result<()> {
-        while let Some(entry) = self.timers.first_entry() {
-            let (due, id) = *entry.key();
-            if due > target {
+        loop {
+            let timer = self
+                .timers
+                .first_key_value()
+                .map(|(&(due, id), _)| (due, id));
+            let acd = self.state.next_deadline();
+            // Timers and ACD deadlines interleave in time order; a timer wins a tie because it
+            // was armed by something that already happened.
+            let next_is_timer = match (timer, acd) {
+                (Some((due, _)), Some(d)) => due <= d,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let due = if next_is_timer {
+                timer.map(|t| t.0)
+            } else {
+                acd
+            };
+            let Some(due) = due.filter(|d| *d <= target) else {
                 break;
-            }
-            let action = entry.remove();
+            };
             if self.clock.mode == ClockMode::Manual {
                 self.clock.frozen_ms = self.clock.frozen_ms.max(due);
             }
-            self.apply_timer(id, due, action)?;
+            if next_is_timer {
+                let Some(((due, id), action)) = self.timers.pop_first() else {
+                    break;
+                };
+                self.apply_timer(id, due, action)?;
+            } else {
+                let at = self.now().max(due);
+                let (mut events, mut timers) = (Vec::new(), Vec::new());
+                let mut fx = Effects {
+                    changes: &mut self.pending,
+                    events: &mut events,
+                    timers: &mut timers,
+                };
+                self.state.advance(at, &mut fx)?;
+                self.absorb(at, events, timers);
+            }
         }
         Ok(())
     }
@@ -392,10 +487,13 @@ impl Center {
     fn apply_timer(&mut self, id: i64, due: i64, action: TimerAction) -> Result<()> {
         self.pending.timers_done.push(id);
         let at = self.now().max(due);
-        let mut events = Vec::new();
-        let result = self
-            .state
-            .apply_timer(&action, at, &mut self.pending, &mut events);
+        let (mut events, mut timers) = (Vec::new(), Vec::new());
+        let mut fx = Effects {
+            changes: &mut self.pending,
+            events: &mut events,
+            timers: &mut timers,
+        };
+        let result = self.state.apply_timer(&action, at, &mut fx);
         self.emit_at(
             at,
             DomainEvent::TimerFired {
@@ -410,32 +508,26 @@ impl Center {
             Err(EngineError::Domain(DomainError::NotFound { .. })) => {}
             Err(error) => return Err(error),
         }
-        for event in events {
-            self.emit_at(at, event);
-        }
+        self.absorb(at, events, timers);
         Ok(())
     }
 
     async fn op(&mut self, op: Op) -> Result<OpOutput> {
         let now = self.now();
-        let mut events = Vec::new();
-        let mut timers = Vec::new();
-        let result = self
-            .state
-            .apply(op, now, &mut self.pending, &mut events, &mut timers);
-        let output = match result {
+        let (mut events, mut timers) = (Vec::new(), Vec::new());
+        let mut fx = Effects {
+            changes: &mut self.pending,
+            events: &mut events,
+            timers: &mut timers,
+        };
+        let output = match self.state.apply(op, now, &mut fx) {
             Ok(output) => output,
             Err(error) => {
                 self.abandon().await;
                 return Err(error);
             }
         };
-        for (due, action) in timers {
-            self.arm(due, action);
-        }
-        for event in events {
-            self.emit_at(now, event);
-        }
+        self.absorb(now, events, timers);
         self.commit().await?;
         Ok(output)
     }

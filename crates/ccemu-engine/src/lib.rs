@@ -3,9 +3,15 @@
 //! Each tenant is owned by one task (its [`center`]) that applies commands one at a time, writes
 //! every change to the store before it answers, and appends the resulting domain events to the
 //! tenant's event log. Everything else reaches a tenant through an [`Engine`] handle.
+//!
+//! Vendor surfaces turn events into HTTP notifications through a [`Notifier`]; those are committed
+//! to the durable outbox with the events and sent by the engine's [`delivery`] worker.
 
 mod center;
 pub mod credentials;
+pub mod delivery;
+pub mod notify;
+pub mod sim;
 mod state;
 
 use ccemu_core::clock::{Clock, ClockMode};
@@ -17,8 +23,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::oneshot;
 
+pub use ccemu_store::outbox::{DeliveryRecord, DeliveryState, Notification};
 pub use ccemu_store::Backend;
 pub use center::{wall_ms, ClockView};
+pub use delivery::DeliveryConfig;
+pub use notify::Notifier;
 pub use state::Stats;
 
 /// What an engine operation can fail with.
@@ -45,10 +54,24 @@ pub enum EngineError {
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// Settings the engine needs from the server's configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone, Default)]
 pub struct EngineConfig {
     /// Credentials of the `demo` tenant; `None` disables the demo tenant.
     pub demo_credentials: Option<Credentials>,
+    /// What turns events into HTTP notifications (vendor surfaces, ccemu's own webhooks).
+    pub notifiers: Vec<Arc<dyn Notifier>>,
+    /// How notifications are delivered and retried.
+    pub delivery: DeliveryConfig,
+}
+
+impl std::fmt::Debug for EngineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineConfig")
+            .field("demo_credentials", &self.demo_credentials.is_some())
+            .field("notifiers", &self.notifiers.len())
+            .field("delivery", &self.delivery)
+            .finish()
+    }
 }
 
 /// Handle to the running engine; cheap to clone.
@@ -61,15 +84,22 @@ struct Inner {
     store: Store,
     // std RwLock: held only to clone a handle out or to insert/remove one, never across an await.
     centers: RwLock<HashMap<TenantId, CenterHandle>>,
+    notifiers: Arc<notify::Notifiers>,
+    delivery: delivery::Worker,
 }
 
 impl Engine {
     /// Starts the engine: opens every stored tenant, re-arms its timers, and creates `demo` if missing.
+    /// Starts the delivery worker, which picks up every delivery still pending.
     pub async fn start(store: Store, config: EngineConfig) -> Result<Self> {
+        let notifiers = Arc::new(notify::Notifiers::new(config.notifiers));
+        let delivery = delivery::Worker::start(store.clone(), config.delivery, notifiers.clone());
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
                 centers: RwLock::new(HashMap::new()),
+                notifiers,
+                delivery,
             }),
         };
         for record in engine.inner.store.list_tenants().await? {
@@ -121,7 +151,13 @@ impl Engine {
     }
 
     async fn open(&self, tenant: Tenant, clock: Clock) -> Result<CenterHandle> {
-        let handle = center::spawn(self.inner.store.clone(), tenant, clock).await?;
+        let handle = center::spawn(
+            self.inner.store.clone(),
+            tenant,
+            clock,
+            self.inner.notifiers.clone(),
+        )
+        .await?;
         self.write_centers()
             .insert(handle.tenant.id.clone(), handle.clone());
         Ok(handle)
@@ -213,6 +249,21 @@ impl Engine {
             .await?
     }
 
+    /// The contacts waiting in a queue, in routing order.
+    pub async fn waiting(&self, id: &TenantId, queue_id: &str) -> Result<Vec<String>> {
+        let queue_id = queue_id.to_owned();
+        self.center(id)?
+            .call(|reply| Command::Waiting { queue_id, reply })
+            .await?
+    }
+
+    /// The tenant's simulation settings.
+    pub async fn sim_settings(&self, id: &TenantId) -> Result<sim::SimSettings> {
+        self.center(id)?
+            .call(|reply| Command::GetSim { reply })
+            .await
+    }
+
     /// Counts over all tenants, for metrics.
     pub async fn stats(&self) -> Stats {
         let handles: Vec<CenterHandle> = self.read_centers().values().cloned().collect();
@@ -234,11 +285,30 @@ impl Engine {
     }
 
     /// Stops every tenant task, letting in-flight commands finish.
+    /// Then stops the delivery worker once its requests in flight are done.
     pub async fn shutdown(&self) {
         let handles: Vec<CenterHandle> = self.write_centers().drain().map(|(_, h)| h).collect();
         for handle in handles {
             let _ = handle.call(|reply| Command::Shutdown { reply }).await;
         }
+        self.inner.delivery.stop().await;
+    }
+
+    /// A tenant's webhook subscriptions (every surface's), ordered by id.
+    pub async fn subscriptions(&self, id: &TenantId) -> Result<Vec<ccemu_core::Subscription>> {
+        self.center(id)?;
+        Ok(self.inner.store.list(id).await?)
+    }
+
+    /// A tenant's outbox deliveries, newest first, with their attempts.
+    pub async fn deliveries(
+        &self,
+        id: &TenantId,
+        state: Option<DeliveryState>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRecord>> {
+        self.center(id)?;
+        Ok(self.inner.store.list_deliveries(id, state, limit).await?)
     }
 
     fn center(&self, id: &TenantId) -> Result<CenterHandle> {

@@ -1,16 +1,25 @@
 //! The in-memory state of one contact center and the commands that change it.
 //!
-//! Methods here are synchronous: they check, mutate, and record what must be written and announced;
-//! the owner task in [`crate::center`] commits and emits. Each command validates before it
-//! mutates, so a refused command leaves the state untouched.
+//! Methods here are synchronous: they check, mutate, and record what must be written ([`Changes`]),
+//! announced (events) and scheduled (timers); the owner task in [`crate::center`] commits and emits.
+//! Each command validates before it mutates, so a refused command leaves the state untouched.
+//!
+//! Routing is delegated to `ccemu-acd`, which sees only dense numeric ids; [`Routing`] maps them to
+//! the domain's string ids and turns the ACD's decisions into domain changes.
 
+use crate::sim::SimSettings;
 use crate::{EngineError, Result};
+use ccemu_acd as acd;
 use ccemu_core::agent::{Agent, AgentState, AgentStateLog};
 use ccemu_core::event::DomainEvent;
+use ccemu_core::interaction::{
+    Channel, Direction, EndReason, EndedBy, Interaction, InteractionState, ParticipantKind,
+};
+use ccemu_core::queue::{Queue, RoutingStrategy};
 use ccemu_core::timer::TimerAction;
 use ccemu_core::{DomainError, Entity};
 use ccemu_store::{Changes, Document};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A command against one tenant's contact center.
 #[derive(Debug, Clone)]
@@ -22,6 +31,49 @@ pub enum Op {
         /// The new state.
         state: AgentState,
     },
+    /// A customer contacts a queue (inbound call or chat).
+    StartInbound {
+        /// Voice, chat, ...
+        channel: Channel,
+        /// Target queue.
+        queue_id: String,
+        /// Customer address (phone number, chat nickname).
+        from: String,
+        /// Dialled address.
+        to: String,
+        /// Higher is routed first.
+        priority: i32,
+    },
+    /// An agent answers the offer ringing for it (the newest one if `interaction_id` is `None`).
+    Answer {
+        /// The agent.
+        agent_id: String,
+        /// The interaction, if the agent rings for several.
+        interaction_id: Option<String>,
+    },
+    /// An agent refuses an offer; the contact goes back to its queue position.
+    Reject {
+        /// The agent.
+        agent_id: String,
+        /// The interaction, if the agent rings for several.
+        interaction_id: Option<String>,
+    },
+    /// One side hangs up: a waiting contact abandons, a connected one ends.
+    Hangup {
+        /// The interaction.
+        interaction_id: String,
+        /// Who hangs up.
+        by: EndedBy,
+    },
+    /// Replaces the simulation settings.
+    PutSimSettings(SimSettings),
+    /// Creates or replaces a webhook subscription (by id).
+    PutSubscription(ccemu_core::Subscription),
+    /// Deletes a webhook subscription.
+    DeleteSubscription {
+        /// Subscription id.
+        id: String,
+    },
 }
 
 /// What a command produced.
@@ -29,6 +81,14 @@ pub enum Op {
 pub enum OpOutput {
     /// The agent after the command.
     Agent(Box<Agent>),
+    /// The interaction after the command.
+    Interaction(Box<Interaction>),
+    /// The simulation settings after the command.
+    SimSettings(SimSettings),
+    /// The subscription after the command.
+    Subscription(Box<ccemu_core::Subscription>),
+    /// The record is gone.
+    Deleted,
 }
 
 /// Counts for metrics.
@@ -42,25 +102,237 @@ pub struct Stats {
     pub interactions_by_state: BTreeMap<String, u64>,
 }
 
-/// One tenant's working set.
+/// Where a command's side effects go: documents, events and timers.
+pub(crate) struct Effects<'a> {
+    pub changes: &'a mut Changes,
+    pub events: &'a mut Vec<DomainEvent>,
+    pub timers: &'a mut Vec<(i64, TimerAction)>,
+}
+
+/// Dense ids for the ACD, both ways.
 #[derive(Debug, Default)]
+struct Ids {
+    by_name: HashMap<String, u64>,
+    names: HashMap<u64, String>,
+    next: u64,
+}
+
+impl Ids {
+    fn get_or_insert(&mut self, name: &str) -> u64 {
+        if let Some(id) = self.by_name.get(name) {
+            return *id;
+        }
+        self.next += 1;
+        self.by_name.insert(name.to_owned(), self.next);
+        self.names.insert(self.next, name.to_owned());
+        self.next
+    }
+
+    fn get(&self, name: &str) -> Option<u64> {
+        self.by_name.get(name).copied()
+    }
+
+    fn name(&self, id: u64) -> Option<&str> {
+        self.names.get(&id).map(String::as_str)
+    }
+}
+
+/// One tenant's working set.
 pub(crate) struct State {
     agents: BTreeMap<String, Agent>,
+    queues: BTreeMap<String, Queue>,
+    /// Interactions that have not ended; ended ones live in the store only.
+    active: BTreeMap<String, Interaction>,
+    sim: SimSettings,
+    acd: acd::Acd,
+    agent_ids: Ids,
+    queue_ids: Ids,
+    contact_ids: Ids,
+    /// Webhook subscriptions, handed to the notifiers at each commit.
+    pub subscriptions: crate::notify::Subscriptions,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            agents: BTreeMap::new(),
+            queues: BTreeMap::new(),
+            active: BTreeMap::new(),
+            sim: SimSettings::default(),
+            acd: acd::Acd::new(0),
+            agent_ids: Ids::default(),
+            queue_ids: Ids::default(),
+            contact_ids: Ids::default(),
+            subscriptions: Default::default(),
+        }
+    }
+}
+
+fn corrupt(e: serde_json::Error) -> EngineError {
+    EngineError::Store(e.into())
+}
+
+fn not_found(kind: &'static str, id: &str) -> EngineError {
+    EngineError::Domain(DomainError::NotFound {
+        kind,
+        id: id.to_owned(),
+    })
+}
+
+fn acd_channel(channel: Channel) -> acd::Channel {
+    match channel {
+        Channel::Voice => acd::Channel::Voice,
+        Channel::Chat | Channel::Messaging | Channel::Conversation => acd::Channel::Chat,
+        Channel::Errand => acd::Channel::Errand,
+    }
+}
+
+fn acd_strategy(strategy: RoutingStrategy) -> acd::Strategy {
+    match strategy {
+        RoutingStrategy::LongestIdle => acd::Strategy::LongestIdle,
+        RoutingStrategy::RoundRobin => acd::Strategy::RoundRobin,
+        RoutingStrategy::TopDown => acd::Strategy::TopDown,
+        RoutingStrategy::RingAll => acd::Strategy::RingAll,
+        RoutingStrategy::RingProgressively => acd::Strategy::RingProgressively,
+        RoutingStrategy::LeastTalkTime => acd::Strategy::LeastTalkTime,
+        RoutingStrategy::FewestCalls => acd::Strategy::FewestCalls,
+        RoutingStrategy::SequentialByOrder => acd::Strategy::SequentialByOrder,
+        RoutingStrategy::Random => acd::Strategy::Random,
+    }
 }
 
 impl State {
-    /// Rebuilds the working set from stored documents; kinds the engine does not work with stay in
-    /// the store only.
-    pub fn from_documents(docs: Vec<Document>) -> Result<Self> {
+    /// Rebuilds the working set from stored documents, then the ACD from the working set:
+    /// queues, agents, contacts in progress, waiting contacts in their original order, and
+    /// finally the agents that are available. Decisions this produces (offers to agents that were
+    /// available while contacts waited) go into `fx` for the caller to commit.
+    pub fn from_documents(docs: Vec<Document>, now: i64, fx: &mut Effects<'_>) -> Result<Self> {
         let mut state = Self::default();
         for doc in docs {
-            if doc.kind == Agent::KIND {
-                let agent: Agent =
-                    serde_json::from_value(doc.data).map_err(|e| EngineError::Store(e.into()))?;
-                state.agents.insert(agent.id.clone(), agent);
+            match doc.kind.as_str() {
+                k if k == Agent::KIND => {
+                    let agent: Agent = serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.agents.insert(agent.id.clone(), agent);
+                }
+                k if k == Queue::KIND => {
+                    let queue: Queue = serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.queues.insert(queue.id.clone(), queue);
+                }
+                k if k == Interaction::KIND => {
+                    let i: Interaction = serde_json::from_value(doc.data).map_err(corrupt)?;
+                    if !i.state.is_terminal() {
+                        state.active.insert(i.id.clone(), i);
+                    }
+                }
+                k if k == SimSettings::KIND => {
+                    state.sim = serde_json::from_value(doc.data).map_err(corrupt)?;
+                }
+                k if k == ccemu_core::Subscription::KIND => state.subscriptions.load(doc.data)?,
+                _ => {}
             }
         }
+        state.acd = acd::Acd::new(state.sim.seed);
+        state.rebuild_routing(now, fx)?;
         Ok(state)
+    }
+
+    fn rebuild_routing(&mut self, now: i64, fx: &mut Effects<'_>) -> Result<()> {
+        let queue_ids: Vec<String> = self.queues.keys().cloned().collect();
+        for id in &queue_ids {
+            self.sync_queue(id, now);
+        }
+        let agent_ids: Vec<String> = self.agents.keys().cloned().collect();
+        for id in &agent_ids {
+            self.sync_agent_config(id, now);
+        }
+        // Contacts in progress: make the ACD count them against their agent's capacity by offering
+        // each to its agent alone and accepting it at once.
+        let mut in_progress: Vec<(String, String)> = self
+            .active
+            .values()
+            .filter(|i| {
+                matches!(
+                    i.state,
+                    InteractionState::Connected | InteractionState::Held | InteractionState::WrapUp
+                )
+            })
+            .filter_map(|i| Some((i.agent_id.clone()?, i.id.clone())))
+            .collect();
+        in_progress.sort();
+        for (agent_id, interaction_id) in in_progress {
+            let Some(aid) = self.agent_ids.get(&agent_id) else {
+                continue;
+            };
+            let aid = acd::AgentId(aid as u32);
+            let _ = self.acd.agent_ready(aid, now);
+            if let Some(spec) = self.contact_spec(&interaction_id) {
+                let cid = spec.id;
+                if let Ok(decisions) = self.acd.enqueue(spec, now) {
+                    let offered = decisions.iter().any(|d| {
+                        matches!(d, acd::Decision::Offer { contact, agent, .. } if *contact == cid && *agent == aid)
+                    });
+                    if offered {
+                        let _ = self.acd.accept(cid, aid, now);
+                    } else {
+                        let _ = self.acd.abandon(cid, now);
+                    }
+                }
+            }
+            let _ = self.acd.agent_not_ready(aid, now);
+        }
+        // Waiting contacts, oldest first; a contact that was ringing is re-offered.
+        let mut waiting: Vec<(i64, String)> = self
+            .active
+            .values()
+            .filter(|i| {
+                matches!(
+                    i.state,
+                    InteractionState::Queued
+                        | InteractionState::Offered
+                        | InteractionState::Ringing
+                )
+            })
+            .map(|i| (i.queued_at_ms.unwrap_or(i.created_at_ms), i.id.clone()))
+            .collect();
+        waiting.sort();
+        for (queued_at, interaction_id) in waiting {
+            let requeue = {
+                let i = &self.active[&interaction_id];
+                i.state != InteractionState::Queued
+            };
+            if requeue {
+                let i = self
+                    .active
+                    .get_mut(&interaction_id)
+                    .ok_or_else(|| not_found("interaction", &interaction_id))?;
+                let agent = i.agent_id.take();
+                i.set_state(InteractionState::Queued, now)?;
+                let i = i.clone();
+                fx.changes.put(&i)?;
+                fx.events.push(DomainEvent::InteractionQueued {
+                    interaction_id: i.id.clone(),
+                    queue_id: i.queue_id.clone().unwrap_or_default(),
+                });
+                if let Some(agent_id) = agent {
+                    if let Some(a) = self.agents.get_mut(&agent_id) {
+                        if matches!(a.state, AgentState::Ringing | AgentState::Reserved) {
+                            let log = a.set_state(AgentState::Available, now)?;
+                            let a = a.clone();
+                            record_state_change(&a, &log, fx)?;
+                        }
+                    }
+                }
+            }
+            if let Some(spec) = self.contact_spec(&interaction_id) {
+                // The original enqueue time keeps the contact's place in line.
+                let _ = self.acd.enqueue(spec, queued_at.min(now));
+            }
+        }
+        let mut decisions = Vec::new();
+        for id in &agent_ids {
+            decisions.extend(self.sync_agent_availability(id, now));
+        }
+        self.apply_decisions(decisions, now, fx)
     }
 
     /// Adds this tenant's counts to `stats`.
@@ -71,42 +343,118 @@ impl State {
                 .entry(agent.state.name().to_owned())
                 .or_default() += 1;
         }
+        for i in self.active.values() {
+            *stats
+                .interactions_by_state
+                .entry(i.state.name().to_owned())
+                .or_default() += 1;
+        }
     }
 
-    pub fn apply(
-        &mut self,
-        op: Op,
-        now: i64,
-        changes: &mut Changes,
-        events: &mut Vec<DomainEvent>,
-        timers: &mut Vec<(i64, TimerAction)>,
-    ) -> Result<OpOutput> {
+    /// The earliest moment the ACD has something to do (ring timeout, delay end, ...).
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.acd.next_deadline()
+    }
+
+    /// Lets the ACD act on everything due at `now`.
+    pub fn advance(&mut self, now: i64, fx: &mut Effects<'_>) -> Result<()> {
+        let decisions = self.acd.advance(now);
+        self.apply_decisions(decisions, now, fx)
+    }
+
+    /// The waiting contacts of a queue in routing order.
+    pub fn waiting(&self, queue_id: &str) -> Result<Vec<String>> {
+        let qid = self
+            .queue_ids
+            .get(queue_id)
+            .ok_or_else(|| not_found("queue", queue_id))?;
+        let waiting = self
+            .acd
+            .waiting(acd::QueueId(qid as u32))
+            .map_err(|_| not_found("queue", queue_id))?;
+        Ok(waiting
+            .into_iter()
+            .filter_map(|c| self.contact_ids.name(c.0).map(str::to_owned))
+            .collect())
+    }
+
+    /// The current simulation settings.
+    pub fn sim(&self) -> &SimSettings {
+        &self.sim
+    }
+
+    pub fn apply(&mut self, op: Op, now: i64, fx: &mut Effects<'_>) -> Result<OpOutput> {
         match op {
             Op::SetAgentState { agent_id, state } => {
-                let until = state.until_ms();
-                let agent = self.agent_mut(&agent_id)?;
-                let log = agent.set_state(state, now)?;
-                let agent = agent.clone();
-                if let Some(due) = until {
-                    timers.push((
-                        due,
-                        TimerAction::AgentStateEnds {
-                            agent_id: agent_id.clone(),
-                        },
-                    ));
-                }
-                record_state_change(&agent, &log, changes, events)?;
-                Ok(OpOutput::Agent(Box::new(agent)))
+                self.set_agent_state(&agent_id, state, now, fx)?;
+                let agent = self
+                    .agents
+                    .get(&agent_id)
+                    .ok_or_else(|| not_found("agent", &agent_id))?;
+                Ok(OpOutput::Agent(Box::new(agent.clone())))
             }
+            Op::StartInbound {
+                channel,
+                queue_id,
+                from,
+                to,
+                priority,
+            } => self.start_inbound(channel, &queue_id, from, to, priority, now, fx),
+            Op::Answer {
+                agent_id,
+                interaction_id,
+            } => {
+                let id = self.ringing_for(&agent_id, interaction_id)?;
+                self.answer(&id, &agent_id, now, fx)?;
+                self.interaction_output(&id)
+            }
+            Op::Reject {
+                agent_id,
+                interaction_id,
+            } => {
+                let id = self.ringing_for(&agent_id, interaction_id)?;
+                let cid = self.contact_id(&id)?;
+                let aid = self.agent_id(&agent_id)?;
+                let decisions = self.acd.reject(cid, aid, now).map_err(acd_error)?;
+                self.apply_decisions(decisions, now, fx)?;
+                self.interaction_output(&id)
+            }
+            Op::Hangup { interaction_id, by } => {
+                let ended = self.hangup(&interaction_id, by, now, fx)?;
+                Ok(OpOutput::Interaction(Box::new(ended)))
+            }
+            Op::PutSimSettings(settings) => {
+                settings.validate()?;
+                fx.changes.put(&settings)?;
+                self.sim = settings.clone();
+                // Ring timeouts and no-answer limits live in each agent's routing profile.
+                let ids: Vec<String> = self.agents.keys().cloned().collect();
+                let mut decisions = Vec::new();
+                for id in ids {
+                    self.sync_agent_config(&id, now);
+                    decisions.extend(self.sync_agent_availability(&id, now));
+                }
+                self.apply_decisions(decisions, now, fx)?;
+                Ok(OpOutput::SimSettings(settings))
+            }
+            Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
+            Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
         }
+    }
+
+    fn interaction_output(&self, id: &str) -> Result<OpOutput> {
+        let i = self
+            .active
+            .get(id)
+            .ok_or_else(|| not_found("interaction", id))?;
+        Ok(OpOutput::Interaction(Box::new(i.clone())))
     }
 
     pub fn apply_timer(
         &mut self,
         action: &TimerAction,
         now: i64,
-        changes: &mut Changes,
-        events: &mut Vec<DomainEvent>,
+        fx: &mut Effects<'_>,
     ) -> Result<()> {
         match action {
             TimerAction::AgentStateEnds { agent_id } => {
@@ -114,32 +462,572 @@ impl State {
                 // A stale timer (the agent already left the timed state) does nothing.
                 if let Some(log) = agent.end_timed_state(now) {
                     let agent = agent.clone();
-                    record_state_change(&agent, &log, changes, events)?;
+                    record_state_change(&agent, &log, fx)?;
+                    let decisions = self.sync_agent_availability(agent_id, now);
+                    self.apply_decisions(decisions, now, fx)?;
+                }
+                Ok(())
+            }
+            TimerAction::SimAnswer {
+                interaction_id,
+                agent_id,
+            } => {
+                let ringing = self.active.get(interaction_id).is_some_and(|i| {
+                    i.state == InteractionState::Ringing && i.agent_id.as_deref() == Some(agent_id)
+                });
+                if ringing && self.sim.auto {
+                    self.answer(interaction_id, agent_id, now, fx)?;
+                }
+                Ok(())
+            }
+            TimerAction::SimHangup { interaction_id } => {
+                let connected = self.active.get(interaction_id).is_some_and(|i| {
+                    matches!(
+                        i.state,
+                        InteractionState::Connected | InteractionState::Held
+                    )
+                });
+                if connected && self.sim.auto {
+                    self.hangup(interaction_id, EndedBy::Agent, now, fx)?;
+                }
+                Ok(())
+            }
+            TimerAction::SimAbandon { interaction_id } => {
+                let waiting = self
+                    .active
+                    .get(interaction_id)
+                    .is_some_and(|i| i.state.is_waiting());
+                if waiting {
+                    self.hangup(interaction_id, EndedBy::Customer, now, fx)?;
                 }
                 Ok(())
             }
         }
     }
 
-    fn agent_mut(&mut self, id: &str) -> Result<&mut Agent> {
-        self.agents.get_mut(id).ok_or_else(|| {
-            EngineError::Domain(DomainError::NotFound {
-                kind: "agent",
-                id: id.to_owned(),
+    fn set_agent_state(
+        &mut self,
+        agent_id: &str,
+        state: AgentState,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        let until = state.until_ms();
+        let agent = self.agent_mut(agent_id)?;
+        let log = agent.set_state(state, now)?;
+        let agent = agent.clone();
+        if let Some(due) = until {
+            fx.timers.push((
+                due,
+                TimerAction::AgentStateEnds {
+                    agent_id: agent_id.to_owned(),
+                },
+            ));
+        }
+        record_state_change(&agent, &log, fx)?;
+        let decisions = self.sync_agent_availability(agent_id, now);
+        self.apply_decisions(decisions, now, fx)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_inbound(
+        &mut self,
+        channel: Channel,
+        queue_id: &str,
+        from: String,
+        to: String,
+        priority: i32,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<OpOutput> {
+        let queue = self
+            .queues
+            .get(queue_id)
+            .ok_or_else(|| not_found("queue", queue_id))?;
+        if !queue.serves(channel) {
+            return Err(DomainError::Invalid {
+                field: "channel",
+                reason: format!("queue {queue_id} does not take {channel:?} contacts"),
+            }
+            .into());
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut i = Interaction::new(&id, channel, Direction::Inbound, now);
+        i.queue_id = Some(queue_id.to_owned());
+        i.from = from.clone();
+        i.to = to;
+        i.priority = priority;
+        i.add_participant(ParticipantKind::Customer, None, None, from, now)?;
+        let spec = acd::ContactSpec {
+            id: acd::ContactId(self.contact_ids.get_or_insert(&id)),
+            queue: acd::QueueId(self.queue_ids.get_or_insert(queue_id) as u32),
+            channel: acd_channel(channel),
+            priority,
+            required_skills: Vec::new(),
+        };
+        let decisions = match self.acd.enqueue(spec, now) {
+            Ok(d) => d,
+            Err(acd::AcdError::QueueFull(_)) => {
+                return Err(DomainError::LimitExceeded(format!("queue {queue_id} is full")).into())
+            }
+            Err(e) => return Err(acd_error(e)),
+        };
+        i.set_state(InteractionState::Queued, now)?;
+        fx.events.push(DomainEvent::InteractionCreated {
+            interaction_id: id.clone(),
+            channel,
+            direction: Direction::Inbound,
+            queue_id: Some(queue_id.to_owned()),
+            agent_id: None,
+        });
+        fx.events.push(DomainEvent::InteractionQueued {
+            interaction_id: id.clone(),
+            queue_id: queue_id.to_owned(),
+        });
+        if let Some(patience) = self.sim.patience {
+            let due = now + patience.sample(self.sim.seed, &format!("patience:{id}"));
+            fx.timers.push((
+                due,
+                TimerAction::SimAbandon {
+                    interaction_id: id.clone(),
+                },
+            ));
+        }
+        fx.changes.put(&i)?;
+        let snapshot = i.clone();
+        self.active.insert(id.clone(), i);
+        self.apply_decisions(decisions, now, fx)?;
+        Ok(OpOutput::Interaction(Box::new(
+            self.active.get(&id).cloned().unwrap_or(snapshot),
+        )))
+    }
+
+    fn answer(
+        &mut self,
+        interaction_id: &str,
+        agent_id: &str,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        let cid = self.contact_id(interaction_id)?;
+        let aid = self.agent_id(agent_id)?;
+        let decisions = self.acd.accept(cid, aid, now).map_err(acd_error)?;
+        let i = self
+            .active
+            .get_mut(interaction_id)
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        i.set_state(InteractionState::Connected, now)?;
+        i.agent_id = Some(agent_id.to_owned());
+        let name = self
+            .agents
+            .get(agent_id)
+            .map(|a| a.name.clone())
+            .unwrap_or_default();
+        i.add_participant(
+            ParticipantKind::Agent,
+            Some(agent_id.to_owned()),
+            None,
+            name,
+            now,
+        )?;
+        let i = i.clone();
+        fx.changes.put(&i)?;
+        fx.events.push(DomainEvent::InteractionAnswered {
+            interaction_id: interaction_id.to_owned(),
+            agent_id: Some(agent_id.to_owned()),
+        });
+        let agent = self.agent_mut(agent_id)?;
+        if agent.state != AgentState::OnContact {
+            let log = agent.set_state(AgentState::OnContact, now)?;
+            let agent = agent.clone();
+            record_state_change(&agent, &log, fx)?;
+        }
+        if self.sim.auto {
+            let talk = self
+                .sim
+                .talk_time
+                .sample(self.sim.seed, &format!("talk:{interaction_id}"));
+            fx.timers.push((
+                now + talk,
+                TimerAction::SimHangup {
+                    interaction_id: interaction_id.to_owned(),
+                },
+            ));
+        }
+        self.apply_decisions(decisions, now, fx)
+    }
+
+    fn hangup(
+        &mut self,
+        interaction_id: &str,
+        by: EndedBy,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<Interaction> {
+        let i = self
+            .active
+            .get(interaction_id)
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        let cid = self.contact_id(interaction_id)?;
+        let waiting = i.state.is_waiting();
+        let agent_id = i.agent_id.clone();
+        let mut decisions = Vec::new();
+        if waiting {
+            decisions.extend(self.acd.abandon(cid, now).map_err(acd_error)?);
+        }
+        let mut i = self
+            .active
+            .remove(interaction_id)
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        let reason = if waiting {
+            EndReason::Abandoned
+        } else {
+            EndReason::Normal
+        };
+        let end = i.end(by, reason, now);
+        if let Err(e) = end {
+            self.active.insert(interaction_id.to_owned(), i);
+            return Err(e.into());
+        }
+        fx.changes.put(&i)?;
+        if i.state == InteractionState::Abandoned {
+            fx.events.push(DomainEvent::InteractionAbandoned {
+                interaction_id: interaction_id.to_owned(),
+                queue_id: i.queue_id.clone(),
+            });
+        } else {
+            fx.events.push(DomainEvent::InteractionEnded {
+                interaction_id: interaction_id.to_owned(),
+                ended_by: by,
+                reason,
+            });
+        }
+        if !waiting {
+            if let Some(agent_id) = agent_id {
+                // The engine owns wrap-up: the ACD sees the agent as not ready until it ends.
+                let aid = self.agent_id(&agent_id)?;
+                let _ = self.acd.agent_not_ready(aid, now);
+                decisions.extend(self.acd.complete(cid, aid, 0, now).map_err(acd_error)?);
+                let wrap_ms = match self.sim.wrap_up_ms {
+                    Some(ms) => ms,
+                    None => {
+                        i64::from(self.agents.get(&agent_id).map_or(0, |a| a.wrap_up_secs)) * 1000
+                    }
+                };
+                let still_busy = self.active.values().any(|other| {
+                    other.agent_id.as_deref() == Some(&agent_id) && !other.state.is_waiting()
+                });
+                if !still_busy {
+                    let next = if wrap_ms > 0 {
+                        AgentState::WrapUp {
+                            until_ms: Some(now + wrap_ms),
+                        }
+                    } else {
+                        AgentState::Available
+                    };
+                    self.set_agent_state(&agent_id, next, now, fx)?;
+                } else {
+                    decisions.extend(self.sync_agent_availability(&agent_id, now));
+                }
+            }
+        }
+        self.apply_decisions(decisions, now, fx)?;
+        Ok(i)
+    }
+
+    /// Turns routing decisions into domain changes, events and simulator timers.
+    fn apply_decisions(
+        &mut self,
+        decisions: Vec<acd::Decision>,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        for decision in decisions {
+            match decision {
+                acd::Decision::Offer { contact, agent, .. } => {
+                    let (Some(iid), Some(aid)) = (
+                        self.contact_ids.name(contact.0).map(str::to_owned),
+                        self.agent_ids.name(u64::from(agent.0)).map(str::to_owned),
+                    ) else {
+                        continue;
+                    };
+                    let Some(i) = self.active.get_mut(&iid) else {
+                        continue;
+                    };
+                    i.set_state(InteractionState::Offered, now)?;
+                    i.set_state(InteractionState::Ringing, now)?;
+                    i.agent_id = Some(aid.clone());
+                    let i = i.clone();
+                    fx.changes.put(&i)?;
+                    fx.events.push(DomainEvent::InteractionOffered {
+                        interaction_id: iid.clone(),
+                        agent_id: aid.clone(),
+                    });
+                    fx.events.push(DomainEvent::InteractionRinging {
+                        interaction_id: iid.clone(),
+                        agent_id: aid.clone(),
+                    });
+                    let a = self.agent_mut(&aid)?;
+                    if a.state.can_change_to(&AgentState::Ringing)
+                        && a.state != AgentState::OnContact
+                    {
+                        let log = a.set_state(AgentState::Ringing, now)?;
+                        let a = a.clone();
+                        record_state_change(&a, &log, fx)?;
+                    }
+                    if self.sim.auto {
+                        fx.timers.push((
+                            now + self.sim.answer_delay_ms,
+                            TimerAction::SimAnswer {
+                                interaction_id: iid,
+                                agent_id: aid,
+                            },
+                        ));
+                    }
+                }
+                acd::Decision::OfferWithdrawn { contact, agent } => {
+                    let Some(aid) = self.agent_ids.name(u64::from(agent.0)).map(str::to_owned)
+                    else {
+                        continue;
+                    };
+                    let iid = self.contact_ids.name(contact.0).map(str::to_owned);
+                    if let Some(i) = iid.as_ref().and_then(|iid| self.active.get_mut(iid)) {
+                        if i.agent_id.as_deref() == Some(&aid) && i.state.is_waiting() {
+                            i.agent_id = None;
+                        }
+                    }
+                    let ringing_elsewhere = self.active.values().any(|i| {
+                        i.agent_id.as_deref() == Some(&aid) && i.state == InteractionState::Ringing
+                    });
+                    let a = self.agent_mut(&aid)?;
+                    if a.state == AgentState::Ringing && !ringing_elsewhere {
+                        let log = a.set_state(AgentState::Available, now)?;
+                        let a = a.clone();
+                        record_state_change(&a, &log, fx)?;
+                    }
+                }
+                acd::Decision::Requeued { contact } => {
+                    let Some(iid) = self.contact_ids.name(contact.0).map(str::to_owned) else {
+                        continue;
+                    };
+                    let Some(i) = self.active.get_mut(&iid) else {
+                        continue;
+                    };
+                    if i.state != InteractionState::Queued {
+                        i.set_state(InteractionState::Queued, now)?;
+                        i.agent_id = None;
+                        let i = i.clone();
+                        fx.changes.put(&i)?;
+                        fx.events.push(DomainEvent::InteractionQueued {
+                            interaction_id: iid,
+                            queue_id: i.queue_id.clone().unwrap_or_default(),
+                        });
+                    }
+                }
+                acd::Decision::AgentNotReady { agent } => {
+                    let Some(aid) = self.agent_ids.name(u64::from(agent.0)).map(str::to_owned)
+                    else {
+                        continue;
+                    };
+                    let a = self.agent_mut(&aid)?;
+                    let to = AgentState::NotReady {
+                        reason: Some("no_answer".into()),
+                    };
+                    if a.state.can_change_to(&to) {
+                        let log = a.set_state(to, now)?;
+                        let a = a.clone();
+                        record_state_change(&a, &log, fx)?;
+                    }
+                }
+                acd::Decision::QueueTimeout {
+                    contact,
+                    overflow_to,
+                } => {
+                    let Some(iid) = self.contact_ids.name(contact.0).map(str::to_owned) else {
+                        continue;
+                    };
+                    match overflow_to
+                        .and_then(|q| self.queue_ids.name(u64::from(q.0)).map(str::to_owned))
+                    {
+                        Some(target) => {
+                            let Some(i) = self.active.get_mut(&iid) else {
+                                continue;
+                            };
+                            i.queue_id = Some(target.clone());
+                            let i = i.clone();
+                            fx.changes.put(&i)?;
+                            fx.events.push(DomainEvent::InteractionQueued {
+                                interaction_id: iid,
+                                queue_id: target,
+                            });
+                        }
+                        None => {
+                            let Some(mut i) = self.active.remove(&iid) else {
+                                continue;
+                            };
+                            i.end(EndedBy::System, EndReason::QueueTimeout, now)?;
+                            fx.changes.put(&i)?;
+                            fx.events.push(DomainEvent::InteractionFailed {
+                                interaction_id: iid,
+                                reason: EndReason::QueueTimeout,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the ACD whether an agent takes new contacts, after its domain state changed.
+    fn sync_agent_availability(&mut self, agent_id: &str, now: i64) -> Vec<acd::Decision> {
+        let Some(agent) = self.agents.get(agent_id) else {
+            return Vec::new();
+        };
+        let aid = acd::AgentId(self.agent_ids.get_or_insert(agent_id) as u32);
+        let result = match agent.state {
+            AgentState::Available => self.acd.agent_ready(aid, now),
+            AgentState::LoggedOut => self.acd.agent_logout(aid, now),
+            AgentState::NotReady { .. }
+            | AgentState::OnBreak { .. }
+            | AgentState::WrapUp { .. } => self.acd.agent_not_ready(aid, now),
+            // Ringing / on contact: the ACD put the agent there itself.
+            AgentState::Reserved | AgentState::Ringing | AgentState::OnContact => Ok(Vec::new()),
+        };
+        result.unwrap_or_default()
+    }
+
+    /// Gives the ACD an agent's routing profile: capacity, skills, queue memberships.
+    fn sync_agent_config(&mut self, agent_id: &str, now: i64) {
+        let Some(agent) = self.agents.get(agent_id) else {
+            return;
+        };
+        let memberships = self
+            .queues
+            .values()
+            .filter_map(|q| {
+                let m = q.member(agent_id)?;
+                Some(acd::Membership {
+                    queue: acd::QueueId(self.queue_ids.get(&q.id)? as u32),
+                    tier: m.tier.max(1),
+                    position: m.position,
+                })
             })
+            .collect();
+        let config = acd::AgentConfig {
+            capacity: [
+                agent.capacity.voice,
+                agent.capacity.chat,
+                agent.capacity.errand,
+            ],
+            voice_blocks_others: true,
+            skills: Vec::new(),
+            memberships,
+            ring_timeout_ms: self.sim.ring_timeout_ms,
+            no_answer_delay_ms: self.sim.no_answer_delay_ms,
+            reject_delay_ms: self.sim.reject_delay_ms,
+            max_no_answer: self.sim.max_no_answer,
+        };
+        let aid = acd::AgentId(self.agent_ids.get_or_insert(agent_id) as u32);
+        self.acd.upsert_agent(aid, config, now);
+    }
+
+    fn sync_queue(&mut self, queue_id: &str, now: i64) {
+        let Some(q) = self.queues.get(queue_id) else {
+            return;
+        };
+        let overflow = match &q.overflow {
+            Some(ccemu_core::queue::OverflowTarget::Queue { queue_id }) => {
+                Some(acd::QueueId(self.queue_ids.get_or_insert(queue_id) as u32))
+            }
+            _ => None,
+        };
+        let config = acd::QueueConfig {
+            strategy: acd_strategy(q.strategy),
+            max_length: q.max_length as usize,
+            timeout_ms: (q.timeout_secs > 0 && overflow.is_some())
+                .then(|| i64::from(q.timeout_secs) * 1000),
+            overflow,
+            required_skills: Vec::new(),
+            tier_rules: Vec::new(),
+        };
+        let qid = acd::QueueId(self.queue_ids.get_or_insert(queue_id) as u32);
+        self.acd.upsert_queue(qid, config, now);
+    }
+
+    fn contact_spec(&mut self, interaction_id: &str) -> Option<acd::ContactSpec> {
+        let i = self.active.get(interaction_id)?;
+        let queue = i.queue_id.clone()?;
+        let (channel, priority) = (i.channel, i.priority);
+        Some(acd::ContactSpec {
+            id: acd::ContactId(self.contact_ids.get_or_insert(interaction_id)),
+            queue: acd::QueueId(self.queue_ids.get(&queue)? as u32),
+            channel: acd_channel(channel),
+            priority,
+            required_skills: Vec::new(),
         })
+    }
+
+    fn ringing_for(&self, agent_id: &str, interaction_id: Option<String>) -> Result<String> {
+        if !self.agents.contains_key(agent_id) {
+            return Err(not_found("agent", agent_id));
+        }
+        let ringing = |i: &&Interaction| {
+            i.state == InteractionState::Ringing && i.agent_id.as_deref() == Some(agent_id)
+        };
+        match interaction_id {
+            Some(id) => self
+                .active
+                .get(&id)
+                .filter(ringing)
+                .map(|i| i.id.clone())
+                .ok_or_else(|| {
+                    DomainError::Conflict(format!(
+                        "interaction {id} is not ringing for agent {agent_id}"
+                    ))
+                    .into()
+                }),
+            None => self
+                .active
+                .values()
+                .filter(ringing)
+                .max_by_key(|i| (i.offered_at_ms, i.id.clone()))
+                .map(|i| i.id.clone())
+                .ok_or_else(|| {
+                    DomainError::Conflict(format!("nothing is ringing for agent {agent_id}")).into()
+                }),
+        }
+    }
+
+    fn contact_id(&self, interaction_id: &str) -> Result<acd::ContactId> {
+        self.contact_ids
+            .get(interaction_id)
+            .map(acd::ContactId)
+            .ok_or_else(|| not_found("interaction", interaction_id))
+    }
+
+    fn agent_id(&self, agent_id: &str) -> Result<acd::AgentId> {
+        self.agent_ids
+            .get(agent_id)
+            .map(|id| acd::AgentId(id as u32))
+            .ok_or_else(|| not_found("agent", agent_id))
+    }
+
+    fn agent_mut(&mut self, id: &str) -> Result<&mut Agent> {
+        self.agents
+            .get_mut(id)
+            .ok_or_else(|| not_found("agent", id))
     }
 }
 
-fn record_state_change(
-    agent: &Agent,
-    log: &AgentStateLog,
-    changes: &mut Changes,
-    events: &mut Vec<DomainEvent>,
-) -> Result<()> {
-    changes.put(agent)?;
-    changes.put(log)?;
-    events.push(DomainEvent::AgentStateChanged {
+fn acd_error(e: acd::AcdError) -> EngineError {
+    EngineError::Domain(DomainError::Conflict(format!("routing: {e:?}")))
+}
+
+fn record_state_change(agent: &Agent, log: &AgentStateLog, fx: &mut Effects<'_>) -> Result<()> {
+    fx.changes.put(agent)?;
+    fx.changes.put(log)?;
+    fx.events.push(DomainEvent::AgentStateChanged {
         agent_id: agent.id.clone(),
         from: log.from.clone(),
         to: log.to.clone(),

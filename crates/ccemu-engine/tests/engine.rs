@@ -17,6 +17,7 @@ async fn engine(db: &TestDb) -> Engine {
         store,
         EngineConfig {
             demo_credentials: Some(credentials::generate("demo")),
+            ..EngineConfig::default()
         },
     )
     .await
@@ -40,6 +41,7 @@ async fn set_state(engine: &Engine, agent: &str, state: AgentState) -> ccemu_cor
         .expect("set state")
     {
         OpOutput::Agent(a) => *a,
+        other => panic!("unexpected output {other:?}"),
     }
 }
 

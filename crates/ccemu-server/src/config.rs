@@ -20,6 +20,8 @@ pub struct Config {
     pub journal: JournalConfig,
     /// The demo tenant.
     pub demo: DemoConfig,
+    /// Delivery of webhooks and other HTTP notifications.
+    pub delivery: DeliveryConfig,
 }
 
 /// `[server]`
@@ -66,6 +68,52 @@ pub struct DemoConfig {
     pub credentials: Credentials,
 }
 
+/// `[delivery]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// Wait before the first retry, in ms; doubles per attempt.
+    pub initial_backoff_ms: u64,
+    /// Longest wait between attempts, in ms.
+    pub max_backoff_ms: u64,
+    /// Attempts before a delivery fails for good; 0 = retry forever.
+    pub max_attempts: u32,
+    /// Time limit of one request, in ms.
+    pub timeout_ms: u64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+}
+
+impl DeliveryConfig {
+    /// The engine's form of these settings.
+    pub fn engine_config(&self) -> ccemu_engine::DeliveryConfig {
+        use std::time::Duration;
+        ccemu_engine::DeliveryConfig {
+            initial_backoff: Duration::from_millis(self.initial_backoff_ms),
+            max_backoff: Duration::from_millis(self.max_backoff_ms),
+            max_attempts: self.max_attempts,
+            timeout: Duration::from_millis(self.timeout_ms),
+            concurrency: self.concurrency,
+        }
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.initial_backoff_ms >= 1 && self.initial_backoff_ms <= self.max_backoff_ms,
+            "delivery.initial_backoff_ms must be at least 1 and at most delivery.max_backoff_ms"
+        );
+        anyhow::ensure!(
+            self.timeout_ms >= 1,
+            "delivery.timeout_ms must be at least 1"
+        );
+        anyhow::ensure!(
+            (1..=1024).contains(&self.concurrency),
+            "delivery.concurrency must be between 1 and 1024"
+        );
+        Ok(())
+    }
+}
+
 /// Overrides from the command line (already merged with the environment by clap).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -110,6 +158,7 @@ impl Config {
         if let Some(url) = overrides.database_url {
             config.storage.database_url = url;
         }
+        config.delivery.validate()?;
         Ok(config)
     }
 

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use ccemu_core::clock::{format_rfc3339_ms, ClockMode};
 use ccemu_core::{Credentials, DomainError, Tenant, TenantId};
@@ -16,6 +16,7 @@ use serde_json::json;
 
 use crate::journal::Filter;
 use crate::metrics::Gauge;
+use crate::webhooks;
 use crate::AppState;
 
 /// The control-plane routes.
@@ -32,6 +33,18 @@ pub fn router() -> Router<AppState> {
         .route("/_ccemu/tenants/{id}/clock", get(get_clock).put(set_clock))
         .route("/_ccemu/tenants/{id}/clock/advance", post(advance_clock))
         .route("/_ccemu/tenants/{id}/events", get(list_events))
+        .route(
+            "/_ccemu/tenants/{id}/subscriptions",
+            get(webhooks::list_subscriptions).post(webhooks::create_subscription),
+        )
+        .route(
+            "/_ccemu/tenants/{id}/subscriptions/{sub_id}",
+            delete(webhooks::delete_subscription),
+        )
+        .route(
+            "/_ccemu/tenants/{id}/deliveries",
+            get(webhooks::list_deliveries),
+        )
         .route(
             "/_ccemu/requests",
             get(list_requests).delete(clear_requests),
@@ -99,6 +112,15 @@ impl From<EngineError> for ApiError {
                 "not_found",
                 format!("{kind} {id} not found"),
             ),
+            EngineError::Domain(e @ DomainError::IllegalTransition { .. }) => {
+                Self::new(StatusCode::CONFLICT, "illegal_transition", e.to_string())
+            }
+            EngineError::Domain(
+                e @ (DomainError::Conflict(_) | DomainError::AlreadyExists { .. }),
+            ) => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            EngineError::Domain(e @ DomainError::LimitExceeded(_)) => {
+                Self::new(StatusCode::CONFLICT, "limit_exceeded", e.to_string())
+            }
             EngineError::Domain(e) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
             }
@@ -172,7 +194,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     }
 }
 
-fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
+/// Parses a tenant id from a path; an id that cannot exist is simply not found.
+pub fn tenant_id(raw: &str) -> Result<TenantId, ApiError> {
     // An id that cannot exist is simply not found, like any other unknown id.
     TenantId::parse(raw).map_err(|_| ApiError::tenant_not_found(raw))
 }

@@ -8,7 +8,9 @@ pub mod control;
 pub mod journal;
 pub mod metrics;
 pub mod mount;
+pub mod simulate;
 pub mod tls;
+pub mod webhooks;
 
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -50,6 +52,7 @@ pub fn wall_ms() -> i64 {
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(control::router())
+        .merge(simulate::router())
         .merge(ccemu_vendor_udesk::router())
         .merge(ccemu_vendor_ujet::router())
         .merge(ccemu_vendor_genesys::router())
@@ -112,6 +115,8 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
         store,
         EngineConfig {
             demo_credentials: config.demo.enabled.then(|| config.demo.credentials.clone()),
+            notifiers: vec![Arc::new(webhooks::EventWebhooks)],
+            delivery: config.delivery.engine_config(),
         },
     )
     .await

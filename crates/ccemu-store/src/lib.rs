@@ -11,6 +11,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;
 
+pub mod outbox;
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -96,8 +98,10 @@ pub struct Changes {
     pub timers_done: Vec<i64>,
     /// New clock settings.
     pub clock: Option<Clock>,
-    /// Remove every document, event and timer of the tenant first (reset).
+    /// Remove every document, event, timer and outbox delivery of the tenant first (reset).
     pub wipe: bool,
+    /// HTTP notifications to deliver, appended to the durable outbox.
+    pub notifications: Vec<outbox::Notification>,
 }
 
 impl Changes {
@@ -110,6 +114,7 @@ impl Changes {
             && self.timers_done.is_empty()
             && self.clock.is_none()
             && !self.wipe
+            && self.notifications.is_empty()
     }
 
     /// Records a typed entity to insert or replace.
@@ -238,6 +243,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        Self::delete_outbox(&mut tx, id.as_str()).await?;
         let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
             .bind(id.as_str())
             .execute(&mut *tx)
@@ -260,6 +266,8 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            // A reset also drops deliveries not yet made: a test that resets starts clean.
+            Self::delete_outbox(&mut tx, t).await?;
         }
         if let Some(clock) = &changes.clock {
             sqlx::query("UPDATE tenants SET clock = $2 WHERE id = $1")
@@ -326,6 +334,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        Self::insert_notifications(&mut tx, t, &changes.notifications).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -445,6 +454,7 @@ impl Store {
             .await?;
             total += row.try_get::<i64, _>(0)?;
         }
+        total += self.count_outbox_rows(tenant.as_str()).await?;
         let row = sqlx::query("SELECT COUNT(*) FROM tenants WHERE id = $1")
             .bind(tenant.as_str())
             .fetch_one(&self.pool)

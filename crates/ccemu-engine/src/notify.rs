@@ -1,0 +1,160 @@
+//! Turning domain events into HTTP notifications.
+//!
+//! Each vendor surface (and ccemu's own webhooks) brings a [`Notifier`] that says, for one event and
+//! the tenant's subscriptions, what to send. The tenant's owner task asks every notifier just before
+//! it commits a command, and the notifications go into the durable outbox in the same transaction as
+//! the events they announce; the delivery worker ([`crate::delivery`]) sends them from there.
+
+use crate::{EngineError, OpOutput, Result};
+use ccemu_core::event::EventRecord;
+use ccemu_core::{DomainError, Subscription, Tenant};
+use ccemu_store::outbox::Notification;
+use ccemu_store::Changes;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Says what to send when something happens in a tenant. Runs on the tenant's owner task, inside
+/// the command, so it must be quick and must not block: build the requests, nothing more.
+pub trait Notifier: Send + Sync + 'static {
+    /// Appends to `out` the notifications `event` causes for `tenant`, given its `subscriptions`
+    /// (every surface's; a notifier picks those of its own surface).
+    fn notify(
+        &self,
+        tenant: &Tenant,
+        subscriptions: &[Subscription],
+        event: &EventRecord,
+        out: &mut Vec<Notification>,
+    );
+}
+
+/// The engine's notifiers and the bell that wakes its delivery worker; shared by every tenant.
+pub(crate) struct Notifiers {
+    notifiers: Vec<Arc<dyn Notifier>>,
+    wake: Notify,
+}
+
+impl Notifiers {
+    pub fn new(notifiers: Vec<Arc<dyn Notifier>>) -> Self {
+        Self {
+            notifiers,
+            wake: Notify::new(),
+        }
+    }
+
+    /// Asks every notifier about every event pending in `changes` and adds what they produce.
+    pub fn collect(&self, tenant: &Tenant, subscriptions: &[Subscription], changes: &mut Changes) {
+        // Every target is a subscription: without one there is nothing to send, and the common
+        // case (load tests, no webhooks) costs nothing per event.
+        if subscriptions.is_empty() || self.notifiers.is_empty() {
+            return;
+        }
+        for event in &changes.events {
+            for notifier in &self.notifiers {
+                notifier.notify(tenant, subscriptions, event, &mut changes.notifications);
+            }
+        }
+    }
+
+    /// Tells the worker that new notifications were committed.
+    pub fn wake(&self) {
+        // notify_one keeps a permit when the worker is busy, so a wake-up is never lost.
+        self.wake.notify_one();
+    }
+
+    /// Resolves at the next [`Notifiers::wake`] (or at once if one is pending).
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+}
+
+/// A tenant's webhook subscriptions (every surface's), ordered by id, as its owner task keeps them.
+#[derive(Debug, Default)]
+pub(crate) struct Subscriptions(Vec<Subscription>);
+
+impl Subscriptions {
+    /// Adds one stored subscription document.
+    pub fn load(&mut self, data: serde_json::Value) -> Result<()> {
+        let sub: Subscription =
+            serde_json::from_value(data).map_err(|e| EngineError::Store(e.into()))?;
+        self.insert(sub);
+        Ok(())
+    }
+
+    /// All of them, ordered by id.
+    pub fn as_slice(&self) -> &[Subscription] {
+        &self.0
+    }
+
+    /// Creates or replaces a subscription (by id).
+    pub fn put(&mut self, sub: Subscription, changes: &mut Changes) -> Result<OpOutput> {
+        sub.validate()?;
+        changes.put(&sub)?;
+        self.insert(sub.clone());
+        Ok(OpOutput::Subscription(Box::new(sub)))
+    }
+
+    /// Deletes a subscription.
+    pub fn delete(&mut self, id: &str, changes: &mut Changes) -> Result<OpOutput> {
+        let at = self
+            .0
+            .binary_search_by(|s| s.id.as_str().cmp(id))
+            .map_err(|_| {
+                EngineError::Domain(DomainError::NotFound {
+                    kind: "subscription",
+                    id: id.to_owned(),
+                })
+            })?;
+        changes.delete::<Subscription>(id);
+        self.0.remove(at);
+        Ok(OpOutput::Deleted)
+    }
+
+    fn insert(&mut self, sub: Subscription) {
+        match self.0.binary_search_by(|s| s.id.cmp(&sub.id)) {
+            Ok(at) => self.0[at] = sub,
+            Err(at) => self.0.insert(at, sub),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(id: &str) -> Subscription {
+        Subscription {
+            id: id.into(),
+            surface: "ccemu".into(),
+            name: String::new(),
+            callback_url: "http://127.0.0.1:9/hook".into(),
+            events: vec!["*".into()],
+            secret: None,
+            enabled: true,
+            created_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn put_replaces_by_id_and_delete_of_unknown_is_not_found() {
+        let mut subs = Subscriptions::default();
+        let mut changes = Changes::default();
+        subs.put(sub("b"), &mut changes).unwrap();
+        subs.put(sub("a"), &mut changes).unwrap();
+        let mut b2 = sub("b");
+        b2.events = vec!["clock.changed".into()];
+        subs.put(b2.clone(), &mut changes).unwrap();
+        assert_eq!(subs.as_slice(), &[sub("a"), b2][..]);
+        assert_eq!(changes.puts.len(), 3);
+
+        subs.delete("a", &mut changes).unwrap();
+        assert_eq!(changes.deletes, vec![("subscription".into(), "a".into())]);
+        assert!(matches!(
+            subs.delete("a", &mut changes),
+            Err(EngineError::Domain(DomainError::NotFound { .. }))
+        ));
+        let mut bad = sub("c");
+        bad.callback_url = "ftp://x".into();
+        assert!(subs.put(bad, &mut changes).is_err());
+        assert_eq!(subs.as_slice().len(), 1);
+    }
+}

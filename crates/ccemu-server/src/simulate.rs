@@ -1,0 +1,316 @@
+//! Control plane for the simulator: start customer contacts, make agents act, read the results.
+//! Documented in `docs/control-plane.md` ("Simulator").
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use ccemu_core::agent::{Agent, AgentState, AgentStateLog};
+use ccemu_core::interaction::{Channel, EndedBy, Interaction};
+use ccemu_core::TenantId;
+use ccemu_engine::sim::SimSettings;
+use ccemu_engine::{Op, OpOutput};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::control::{tenant_id, ApiError, Body};
+use crate::AppState;
+
+/// The simulator routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/_ccemu/tenants/{id}/sim", get(get_sim).put(put_sim))
+        .route("/_ccemu/tenants/{id}/sim/calls", post(start_call))
+        .route("/_ccemu/tenants/{id}/sim/chats", post(start_chat))
+        .route(
+            "/_ccemu/tenants/{id}/sim/agents/{agent_id}/{action}",
+            post(agent_action),
+        )
+        .route(
+            "/_ccemu/tenants/{id}/sim/interactions/{interaction_id}/hangup",
+            post(hangup),
+        )
+        .route("/_ccemu/tenants/{id}/agents", get(list_agents))
+        .route(
+            "/_ccemu/tenants/{id}/agents/{agent_id}/state-log",
+            get(agent_state_log),
+        )
+        .route("/_ccemu/tenants/{id}/interactions", get(list_interactions))
+        .route(
+            "/_ccemu/tenants/{id}/interactions/{interaction_id}",
+            get(get_interaction),
+        )
+        .route(
+            "/_ccemu/tenants/{id}/queues/{queue_id}/waiting",
+            get(waiting),
+        )
+}
+
+/// `GET /_ccemu/tenants/{id}/sim`
+async fn get_sim(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SimSettings>, ApiError> {
+    let id = tenant_id(&id)?;
+    Ok(Json(state.engine.sim_settings(&id).await?))
+}
+
+/// `PUT /_ccemu/tenants/{id}/sim`: missing fields take their defaults.
+async fn put_sim(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(settings): Body<SimSettings>,
+) -> Result<Json<SimSettings>, ApiError> {
+    let id = tenant_id(&id)?;
+    match state
+        .engine
+        .execute(&id, Op::PutSimSettings(settings))
+        .await?
+    {
+        OpOutput::SimSettings(s) => Ok(Json(s)),
+        _ => Err(unexpected()),
+    }
+}
+
+/// Body of `POST .../sim/calls` and `.../sim/chats`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartContact {
+    queue_id: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    priority: i32,
+}
+
+async fn start(
+    state: AppState,
+    id: String,
+    channel: Channel,
+    body: StartContact,
+) -> Result<(StatusCode, Json<Interaction>), ApiError> {
+    let id = tenant_id(&id)?;
+    let op = Op::StartInbound {
+        channel,
+        queue_id: body.queue_id,
+        from: body.from.unwrap_or_else(|| "+15550100000".to_owned()),
+        to: body.to.unwrap_or_default(),
+        priority: body.priority,
+    };
+    match state.engine.execute(&id, op).await? {
+        OpOutput::Interaction(i) => Ok((StatusCode::CREATED, Json(*i))),
+        _ => Err(unexpected()),
+    }
+}
+
+/// `POST /_ccemu/tenants/{id}/sim/calls`: a customer calls a queue.
+async fn start_call(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(body): Body<StartContact>,
+) -> Result<(StatusCode, Json<Interaction>), ApiError> {
+    start(state, id, Channel::Voice, body).await
+}
+
+/// `POST /_ccemu/tenants/{id}/sim/chats`: a customer starts a chat with a queue.
+async fn start_chat(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(body): Body<StartContact>,
+) -> Result<(StatusCode, Json<Interaction>), ApiError> {
+    start(state, id, Channel::Chat, body).await
+}
+
+/// Body of `POST .../sim/agents/{agent_id}/{action}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentAction {
+    #[serde(default)]
+    interaction_id: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    sub_state: u32,
+    #[serde(default)]
+    duration_ms: Option<i64>,
+}
+
+/// `POST /_ccemu/tenants/{id}/sim/agents/{agent_id}/{ready|not-ready|break|logout|answer|reject}`
+async fn agent_action(
+    State(state): State<AppState>,
+    Path((id, agent_id, action)): Path<(String, String, String)>,
+    Body(body): Body<AgentAction>,
+) -> Result<Json<Value>, ApiError> {
+    let id = tenant_id(&id)?;
+    let now = state.engine.clock(&id).await?.now_ms;
+    let set = |state| Op::SetAgentState {
+        agent_id: agent_id.clone(),
+        state,
+    };
+    let op = match action.as_str() {
+        "ready" => set(AgentState::Available),
+        "not-ready" => set(AgentState::NotReady {
+            reason: body.reason,
+        }),
+        "break" => set(AgentState::OnBreak {
+            sub_state: body.sub_state,
+            until_ms: body.duration_ms.map(|d| now + d),
+        }),
+        "logout" => set(AgentState::LoggedOut),
+        "answer" => Op::Answer {
+            agent_id: agent_id.clone(),
+            interaction_id: body.interaction_id,
+        },
+        "reject" => Op::Reject {
+            agent_id: agent_id.clone(),
+            interaction_id: body.interaction_id,
+        },
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!(
+                "unknown agent action {other:?} (ready, not-ready, break, logout, answer, reject)"
+            ),
+            ))
+        }
+    };
+    match state.engine.execute(&id, op).await? {
+        OpOutput::Agent(a) => Ok(Json(json!({ "agent": a }))),
+        OpOutput::Interaction(i) => Ok(Json(json!({ "interaction": i }))),
+        _ => Err(unexpected()),
+    }
+}
+
+/// Body of `POST .../sim/interactions/{iid}/hangup`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Hangup {
+    #[serde(default)]
+    by: Option<EndedBy>,
+}
+
+/// `POST /_ccemu/tenants/{id}/sim/interactions/{interaction_id}/hangup`
+async fn hangup(
+    State(state): State<AppState>,
+    Path((id, interaction_id)): Path<(String, String)>,
+    Body(body): Body<Hangup>,
+) -> Result<Json<Interaction>, ApiError> {
+    let id = tenant_id(&id)?;
+    let op = Op::Hangup {
+        interaction_id,
+        by: body.by.unwrap_or(EndedBy::Customer),
+    };
+    match state.engine.execute(&id, op).await? {
+        OpOutput::Interaction(i) => Ok(Json(*i)),
+        _ => Err(unexpected()),
+    }
+}
+
+/// `GET /_ccemu/tenants/{id}/agents`
+async fn list_agents(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = tenant_id(&id)?;
+    state.engine.tenant(&id)?;
+    let agents = state
+        .engine
+        .store()
+        .list::<Agent>(&id)
+        .await
+        .map_err(store)?;
+    Ok(Json(json!({ "agents": agents })))
+}
+
+/// `GET /_ccemu/tenants/{id}/agents/{agent_id}/state-log`: finished periods, oldest first.
+async fn agent_state_log(
+    State(state): State<AppState>,
+    Path((id, agent_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let id = tenant_id(&id)?;
+    state.engine.tenant(&id)?;
+    let mut entries: Vec<AgentStateLog> = state
+        .engine
+        .store()
+        .list::<AgentStateLog>(&id)
+        .await
+        .map_err(store)?
+        .into_iter()
+        .filter(|l| l.agent_id == agent_id)
+        .collect();
+    entries.sort_by_key(|l| (l.end_ms, l.start_ms, sequence(&l.id)));
+    Ok(Json(json!({ "entries": entries })))
+}
+
+/// The sequence number at the end of a state-log id (`{agent}-{seq}`).
+fn sequence(id: &str) -> u64 {
+    id.rsplit('-')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `GET /_ccemu/tenants/{id}/interactions`: every interaction, newest first.
+async fn list_interactions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = tenant_id(&id)?;
+    state.engine.tenant(&id)?;
+    let mut all = state
+        .engine
+        .store()
+        .list::<Interaction>(&id)
+        .await
+        .map_err(store)?;
+    all.sort_by(|a, b| (b.created_at_ms, &b.id).cmp(&(a.created_at_ms, &a.id)));
+    Ok(Json(json!({ "interactions": all })))
+}
+
+/// `GET /_ccemu/tenants/{id}/interactions/{interaction_id}`
+async fn get_interaction(
+    State(state): State<AppState>,
+    Path((id, interaction_id)): Path<(String, String)>,
+) -> Result<Json<Interaction>, ApiError> {
+    let id = tenant_id(&id)?;
+    state.engine.tenant(&id)?;
+    state
+        .engine
+        .store()
+        .get::<Interaction>(&id, &interaction_id)
+        .await
+        .map_err(store)?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("interaction {interaction_id} not found"),
+            )
+        })
+}
+
+/// `GET /_ccemu/tenants/{id}/queues/{queue_id}/waiting`: waiting contacts in routing order.
+async fn waiting(
+    State(state): State<AppState>,
+    Path((id, queue_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let id: TenantId = tenant_id(&id)?;
+    let waiting = state.engine.waiting(&id, &queue_id).await?;
+    Ok(Json(json!({ "waiting": waiting })))
+}
+
+fn store(e: ccemu_store::StoreError) -> ApiError {
+    ApiError::from(ccemu_engine::EngineError::Store(e))
+}
+
+fn unexpected() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "unexpected command output",
+    )
+}
