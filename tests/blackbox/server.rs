@@ -93,3 +93,106 @@ async fn tls_serves_https_with_a_generated_self_signed_certificate() {
         .unwrap_or(false);
     assert!(!plain_ok);
 }
+
+#[test]
+fn sim_erlang_prints_the_statistics_and_matches_erlang_c() {
+    let (ok, out, err) = run(
+        &[
+            "sim",
+            "erlang",
+            "--arrivals-per-hour",
+            "200",
+            "--aht-secs",
+            "180",
+            "--agents",
+            "13",
+            "--sl-secs",
+            "20",
+            "--contacts",
+            "6000",
+            "--replications",
+            "4",
+            "--warmup",
+            "500",
+            "--seed",
+            "7",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON line");
+    for key in [
+        "p_wait",
+        "asa_secs",
+        "sl",
+        "p_abandon",
+        "sl_of_answered",
+        "sl2",
+        "occupancy",
+    ] {
+        assert!(
+            report[key]["mean"].is_number() && report[key]["se"].is_number(),
+            "{key}: {report}"
+        );
+    }
+    assert_eq!(report["contacts"], 6000);
+    assert_eq!(report["replications"], 4);
+    assert!(report["wall_ms"].is_number());
+    // Erlang C, A = 10 E, N = 13 (shared/acd/erlang-validation.md).
+    for (key, want) in [
+        ("p_wait", 0.2853),
+        ("asa_secs", 17.12),
+        ("sl", 0.7956),
+        ("occupancy", 0.7692),
+    ] {
+        let (mean, se) = (
+            report[key]["mean"].as_f64().unwrap(),
+            report[key]["se"].as_f64().unwrap(),
+        );
+        assert!(se > 0.0, "{key} has no spread");
+        assert!(
+            (mean - want).abs() <= 3.0 * se,
+            "{key}: {mean} ± {se} vs {want}"
+        );
+    }
+    assert_eq!(
+        report["p_abandon"]["mean"], 0.0,
+        "infinite patience: nobody abandons"
+    );
+}
+
+#[test]
+fn sim_erlang_refuses_nonsense() {
+    let (ok, _, err) = run(
+        &[
+            "sim",
+            "erlang",
+            "--arrivals-per-hour",
+            "0",
+            "--aht-secs",
+            "180",
+            "--agents",
+            "3",
+        ],
+        &[],
+    );
+    assert!(!ok);
+    assert!(err.contains("positive"), "{err}");
+    let (ok, _, err) = run(
+        &[
+            "sim",
+            "erlang",
+            "--arrivals-per-hour",
+            "10",
+            "--aht-secs",
+            "180",
+            "--agents",
+            "3",
+            "--strategy",
+            "fastest",
+        ],
+        &[],
+    );
+    assert!(!ok);
+    assert!(err.contains("unknown strategy"), "{err}");
+}

@@ -318,6 +318,13 @@ fn latency_storm(rounds: usize) {
     );
 }
 
+/// The first three fields of /proc/loadavg (the box may be shared with builds).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 fn steady_state(c: &mut Criterion) {
     let mut group = c.benchmark_group("steady_state");
     group.throughput(Throughput::Elements(1));
@@ -340,6 +347,7 @@ fn ready_storm(c: &mut Criterion) {
     let mut group = c.benchmark_group("ready_storm");
     group.throughput(Throughput::Elements(1_000));
     group.sample_size(10);
+    group.measurement_time(Duration::from_secs(2));
     group.bench_function("1k_agents", |b| {
         b.iter_batched(
             || World::new(1_000, 1_000, 3, 10_000, false),
@@ -371,11 +379,19 @@ fn main() {
         && std::env::var_os("ROUTING_SKIP_LATENCY").is_none()
     {
         println!("== latency study (Instant around every engine call) ==");
+        println!("load average before: {}", load_average());
+        let mut overhead = Samples::with_capacity(1_000_000);
+        for _ in 0..1_000_000 {
+            let t = Instant::now();
+            overhead.push(t.elapsed());
+        }
+        println!("Instant::now + elapsed alone: {}", overhead.summary());
         latency_cycle("steady_state/1k", 1_000, 3, 1_000_000);
         latency_cycle("steady_state/10k", 10_000, 3, 1_000_000);
         latency_cycle("steady_state/100k", 100_000, 3, 1_000_000);
         latency_cycle("freed_across_50_queues", 1_000, 50, 300_000);
         latency_storm(20);
+        println!("load average after: {}", load_average());
         println!("== criterion ==");
     }
     group::benches();

@@ -23,12 +23,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::oneshot;
 
+/// The routing engine, re-exported for tools that drive it directly (`ccemu sim erlang`).
+pub use ccemu_acd as acd;
 pub use ccemu_store::outbox::{DeliveryRecord, DeliveryState, Notification};
 pub use ccemu_store::Backend;
 pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use notify::Notifier;
-pub use state::Stats;
+pub use state::{acd_strategy, Stats};
 
 /// What an engine operation can fail with.
 #[derive(Debug, thiserror::Error)]

@@ -187,7 +187,8 @@ fn acd_channel(channel: Channel) -> acd::Channel {
     }
 }
 
-fn acd_strategy(strategy: RoutingStrategy) -> acd::Strategy {
+/// The routing engine's strategy for a domain strategy.
+pub fn acd_strategy(strategy: RoutingStrategy) -> acd::Strategy {
     match strategy {
         RoutingStrategy::LongestIdle => acd::Strategy::LongestIdle,
         RoutingStrategy::RoundRobin => acd::Strategy::RoundRobin,

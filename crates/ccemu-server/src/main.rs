@@ -27,6 +27,83 @@ enum Command {
     },
     /// Prints the commented default configuration.
     DefaultConfig,
+    /// Simulations that run the routing engine in virtual time.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SimCommand {
+    /// One queue with exponential arrivals, handle times and patience; prints JSON statistics.
+    Erlang(ErlangArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ErlangArgs {
+    /// Poisson arrival rate, contacts per hour.
+    #[arg(long)]
+    arrivals_per_hour: f64,
+    /// Mean handle time, seconds (exponential; wrap-up 0).
+    #[arg(long)]
+    aht_secs: f64,
+    /// Number of agents.
+    #[arg(long)]
+    agents: u32,
+    /// Mean patience, seconds (exponential); absent = callers never abandon.
+    #[arg(long)]
+    patience_secs: Option<f64>,
+    /// Service-level threshold, seconds.
+    #[arg(long, default_value_t = 20.0)]
+    sl_secs: f64,
+    /// Contacts counted per replication.
+    #[arg(long, default_value_t = 200_000)]
+    contacts: u64,
+    /// Independent replications.
+    #[arg(long, default_value_t = 8)]
+    replications: u32,
+    /// Contacts per replication simulated before counting starts.
+    #[arg(long, default_value_t = 10_000)]
+    warmup: u64,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Routing strategy (longest_idle, round_robin, random, ...).
+    #[arg(long, default_value = "longest_idle")]
+    strategy: String,
+}
+
+fn sim_erlang(args: ErlangArgs) -> anyhow::Result<()> {
+    use ccemu_engine::acd::sim::{run, ErlangScenario};
+    anyhow::ensure!(
+        args.arrivals_per_hour > 0.0 && args.aht_secs > 0.0 && args.agents > 0,
+        "arrivals, handle time and agents must be positive"
+    );
+    anyhow::ensure!(
+        args.replications >= 2,
+        "standard errors need at least 2 replications"
+    );
+    anyhow::ensure!(
+        args.patience_secs.is_none_or(|p| p > 0.0),
+        "patience must be positive"
+    );
+    let strategy: ccemu_core::queue::RoutingStrategy =
+        args.strategy.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = run(&ErlangScenario {
+        arrivals_per_hour: args.arrivals_per_hour,
+        aht_secs: args.aht_secs,
+        agents: args.agents,
+        patience_secs: args.patience_secs,
+        sl_secs: args.sl_secs,
+        contacts: args.contacts,
+        replications: args.replications,
+        warmup: args.warmup,
+        seed: args.seed,
+        strategy: ccemu_engine::acd_strategy(strategy),
+    });
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,9 +156,15 @@ impl StoreArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::DefaultConfig = cli.command {
-        print!("{DEFAULT_TOML}");
-        return Ok(());
+    match cli.command {
+        Command::DefaultConfig => {
+            print!("{DEFAULT_TOML}");
+            return Ok(());
+        }
+        Command::Sim {
+            command: SimCommand::Erlang(args),
+        } => return sim_erlang(args),
+        _ => {}
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -134,7 +217,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&output)?);
             Ok(())
         }
-        Command::DefaultConfig => Ok(()),
+        Command::DefaultConfig | Command::Sim { .. } => Ok(()),
     }
 }
 
