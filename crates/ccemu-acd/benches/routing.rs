@@ -19,6 +19,7 @@
 //!
 //! ```text
 //! CARGO_TARGET_DIR=/tmp/tgt-sim cargo bench -p ccemu-acd --bench routing
+//! ROUTING_SKIP_LATENCY=1 cargo bench -p ccemu-acd --bench routing -- steady_state   # criterion only
 //! ```
 
 use std::hint::black_box;

@@ -87,6 +87,7 @@
 //! - `queue_stats` is O(member agents); `waiting` is O(n log n); both are off the routing path.
 //!   Queue reconfiguration re-classifies that queue's waiting contacts.
 
+pub mod dialer;
 mod engine;
 pub mod sim;
 mod types;
