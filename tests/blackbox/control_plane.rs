@@ -1,16 +1,7 @@
 //! The control plane under `/_ccemu/`, success and failure.
 
-use crate::harness::Server;
+use crate::harness::{assert_error, Server};
 use serde_json::{json, Value};
-
-fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
-    assert_eq!(status, want_status, "{body}");
-    assert_eq!(body["error"], want_code, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-}
 
 #[tokio::test]
 async fn health_names_version_and_store() {

@@ -158,3 +158,13 @@ async fn spawn(db: &TestDb, data_dir: &std::path::Path, extra: &[String]) -> (Ch
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, base)
 }
+
+/// Asserts a control-plane error: the status, the `error` code and a non-empty `message`.
+pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["error"], want_code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}

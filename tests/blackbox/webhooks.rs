@@ -1,7 +1,7 @@
 //! ccemu's own event webhooks through the durable outbox, delivered to a real local HTTP receiver
 //! that is down at first, across a crash, with bad input and between tenants.
 
-use crate::harness::Server;
+use crate::harness::{assert_error, Server};
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -314,15 +314,6 @@ async fn deliveries_pending_at_a_crash_are_made_after_the_restart() {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(verified_seqs(&receiver.received(), &id), want);
-}
-
-fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
-    assert_eq!(status, want_status, "{body}");
-    assert_eq!(body["error"], want_code, "{body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
 }
 
 #[tokio::test]
