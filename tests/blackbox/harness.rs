@@ -112,6 +112,98 @@ impl Server {
         assert_eq!(status, 201, "{body}");
         body
     }
+
+    /// Freezes a tenant's clock at `now_ms`.
+    pub async fn manual_clock(&self, tenant: &str, now_ms: i64) {
+        let (status, body) = self
+            .put(
+                &format!("/_ccemu/tenants/{tenant}/clock"),
+                serde_json::json!({ "mode": "manual", "now_ms": now_ms }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Advances a tenant's manual clock.
+    pub async fn advance(&self, tenant: &str, ms: i64) {
+        let (status, body) = self
+            .post(
+                &format!("/_ccemu/tenants/{tenant}/clock/advance"),
+                serde_json::json!({ "ms": ms }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Every event of a tenant after `after`.
+    pub async fn events_after(&self, tenant: &str, after: i64) -> Vec<Value> {
+        let (status, body) = self
+            .get(&format!(
+                "/_ccemu/tenants/{tenant}/events?after={after}&limit=10000"
+            ))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["events"].as_array().expect("events").clone()
+    }
+
+    /// The `seq` of a tenant's newest event.
+    pub async fn last_seq(&self, tenant: &str) -> i64 {
+        self.events_after(tenant, 0)
+            .await
+            .last()
+            .map_or(0, |e| e["seq"].as_i64().expect("seq"))
+    }
+
+    /// An agent's state name (`available`, `wrap_up`, ...).
+    pub async fn agent_state(&self, tenant: &str, agent: &str) -> String {
+        let (_, body) = self.get(&format!("/_ccemu/tenants/{tenant}/agents")).await;
+        body["agents"]
+            .as_array()
+            .expect("agents")
+            .iter()
+            .find(|a| a["id"] == agent)
+            .map(|a| a["state"]["state"].as_str().expect("state").to_owned())
+            .unwrap_or_else(|| panic!("no agent {agent}: {body}"))
+    }
+
+    /// One interaction, as the control plane shows it.
+    pub async fn interaction(&self, tenant: &str, id: &str) -> Value {
+        let (status, body) = self
+            .get(&format!("/_ccemu/tenants/{tenant}/interactions/{id}"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
+
+/// The domain steps among `events` as `(step, at_ms - t0)`: clock and timer bookkeeping left
+/// out, agent state changes as `agent.state_changed:<agent>:<to>`, transfers as
+/// `interaction.transferred:<status>`.
+pub fn steps(events: &[Value], t0: i64) -> Vec<(String, i64)> {
+    events
+        .iter()
+        .filter(|e| e["kind"] != "timer.fired" && e["kind"] != "clock.changed")
+        .map(|e| {
+            let kind = e["kind"].as_str().expect("kind");
+            let step = match kind {
+                "agent.state_changed" => format!(
+                    "{kind}:{}:{}",
+                    e["data"]["agent_id"].as_str().expect("agent_id"),
+                    e["data"]["to"]["state"].as_str().expect("to")
+                ),
+                "interaction.transferred" => {
+                    format!("{kind}:{}", e["data"]["status"].as_str().expect("status"))
+                }
+                _ => kind.to_owned(),
+            };
+            (step, e["at_ms"].as_i64().expect("at_ms") - t0)
+        })
+        .collect()
+}
+
+/// `steps`' expected value from a literal list.
+pub fn want_steps(list: &[(&str, i64)]) -> Vec<(String, i64)> {
+    list.iter().map(|(k, t)| (k.to_string(), *t)).collect()
 }
 
 /// Sends a request and decodes the answer: status plus JSON (or `Null` for an empty body).

@@ -3,6 +3,7 @@
 
 mod control_plane;
 mod harness;
+mod hold_transfer;
 mod routing;
 mod server;
 mod webhooks;

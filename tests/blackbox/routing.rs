@@ -1,52 +1,14 @@
 //! Contacts routed through the engine and the simulator, on a manual clock.
 
 use crate::harness::Server;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const T0: i64 = 1_800_000_000_000;
-
-async fn manual_demo(s: &Server) {
-    let (st, _) = s
-        .put(
-            "/_ccemu/tenants/demo/clock",
-            json!({ "mode": "manual", "now_ms": T0 }),
-        )
-        .await;
-    assert_eq!(st, 200);
-}
-
-async fn events_after(s: &Server, after: i64) -> Vec<Value> {
-    let (st, body) = s
-        .get(&format!(
-            "/_ccemu/tenants/demo/events?after={after}&limit=10000"
-        ))
-        .await;
-    assert_eq!(st, 200);
-    body["events"].as_array().unwrap().clone()
-}
-
-async fn last_seq(s: &Server) -> i64 {
-    events_after(s, 0)
-        .await
-        .last()
-        .map_or(0, |e| e["seq"].as_i64().unwrap())
-}
-
-async fn agent_state(s: &Server, agent: &str) -> String {
-    let (_, body) = s.get("/_ccemu/tenants/demo/agents").await;
-    body["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == agent)
-        .map(|a| a["state"]["state"].as_str().unwrap().to_owned())
-        .unwrap()
-}
 
 #[tokio::test]
 async fn an_inbound_call_is_routed_rings_is_answered_talks_wraps_up_and_ends() {
     let s = Server::start().await;
-    manual_demo(&s).await;
+    s.manual_clock("demo", T0).await;
     let (st, sim) = s
         .put(
             "/_ccemu/tenants/demo/sim",
@@ -59,7 +21,7 @@ async fn an_inbound_call_is_routed_rings_is_answered_talks_wraps_up_and_ends() {
         .await;
     assert_eq!(st, 200, "{a}");
     assert_eq!(a["agent"]["state"]["state"], "available");
-    let start = last_seq(&s).await;
+    let start = s.last_seq("demo").await;
 
     let (st, call) = s
         .post(
@@ -74,7 +36,7 @@ async fn an_inbound_call_is_routed_rings_is_answered_talks_wraps_up_and_ends() {
         "routed at once to the available agent"
     );
     assert_eq!(call["agent_id"], "1003");
-    assert_eq!(agent_state(&s, "1003").await, "ringing");
+    assert_eq!(s.agent_state("demo", "1003").await, "ringing");
 
     s.post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": 3000 }))
         .await;
@@ -83,7 +45,7 @@ async fn an_inbound_call_is_routed_rings_is_answered_talks_wraps_up_and_ends() {
         .await;
     assert_eq!(i["state"], "connected");
     assert_eq!(i["answered_at_ms"], T0 + 3000);
-    assert_eq!(agent_state(&s, "1003").await, "on_contact");
+    assert_eq!(s.agent_state("demo", "1003").await, "on_contact");
 
     s.post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": 60000 }))
         .await;
@@ -93,13 +55,13 @@ async fn an_inbound_call_is_routed_rings_is_answered_talks_wraps_up_and_ends() {
     assert_eq!(i["state"], "ended");
     assert_eq!(i["ended_at_ms"], T0 + 63000);
     assert_eq!(i["ended_by"], "agent");
-    assert_eq!(agent_state(&s, "1003").await, "wrap_up");
+    assert_eq!(s.agent_state("demo", "1003").await, "wrap_up");
 
     s.post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": 10000 }))
         .await;
-    assert_eq!(agent_state(&s, "1003").await, "available");
+    assert_eq!(s.agent_state("demo", "1003").await, "available");
 
-    let events = events_after(&s, start).await;
+    let events = s.events_after("demo", start).await;
     let steps: Vec<(String, i64)> = events
         .iter()
         .filter(|e| e["kind"] != "timer.fired" && e["kind"] != "clock.changed")
@@ -160,7 +122,7 @@ async fn an_inbound_call_is_routed_rings_is_answered_talks_wraps_up_and_ends() {
 #[tokio::test]
 async fn test_code_can_drive_every_step_itself() {
     let s = Server::start().await;
-    manual_demo(&s).await;
+    s.manual_clock("demo", T0).await;
     s.put(
         "/_ccemu/tenants/demo/sim",
         json!({ "auto": false, "wrap_up_ms": 0 }),
@@ -201,13 +163,13 @@ async fn test_code_can_drive_every_step_itself() {
     assert_eq!(st, 200, "{ended}");
     assert_eq!(ended["state"], "ended");
     assert_eq!(ended["ended_by"], "customer");
-    assert_eq!(agent_state(&s, "1001").await, "available");
+    assert_eq!(s.agent_state("demo", "1001").await, "available");
 }
 
 #[tokio::test]
 async fn a_rejected_call_goes_to_the_next_agent_and_abandons_are_recorded() {
     let s = Server::start().await;
-    manual_demo(&s).await;
+    s.manual_clock("demo", T0).await;
     s.put("/_ccemu/tenants/demo/sim", json!({ "auto": false }))
         .await;
     s.post("/_ccemu/tenants/demo/sim/agents/1001/ready", json!({}))
@@ -244,7 +206,7 @@ async fn a_rejected_call_goes_to_the_next_agent_and_abandons_are_recorded() {
         .await;
     assert_eq!(st, 200, "{gone}");
     assert_eq!(gone["state"], "abandoned");
-    assert_eq!(agent_state(&s, "1002").await, "available");
+    assert_eq!(s.agent_state("demo", "1002").await, "available");
 }
 
 #[tokio::test]
@@ -320,7 +282,7 @@ async fn simulator_input_is_validated() {
 #[tokio::test]
 async fn sigkill_keeps_waiting_contacts_in_order_and_agent_states() {
     let mut s = Server::start().await;
-    manual_demo(&s).await;
+    s.manual_clock("demo", T0).await;
     s.put(
         "/_ccemu/tenants/demo/sim",
         json!({ "auto": false, "wrap_up_ms": 0 }),

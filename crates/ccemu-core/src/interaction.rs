@@ -228,6 +228,9 @@ pub struct Participant {
     /// Leave time, tenant epoch ms.
     #[serde(default)]
     pub left_at_ms: Option<i64>,
+    /// Why this party left while the interaction went on (an agent who transferred it away).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_reason: Option<EndReason>,
 }
 
 impl Participant {
@@ -643,6 +646,7 @@ impl Interaction {
             joined_at_ms: now_ms,
             connected_at_ms: None,
             left_at_ms: None,
+            left_reason: None,
         });
         self.updated_at_ms = now_ms;
         Ok(id)

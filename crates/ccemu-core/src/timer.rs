@@ -34,6 +34,9 @@ pub enum TimerAction {
     SimHangup {
         /// Interaction id.
         interaction_id: String,
+        /// The agent whose talk time it is; after a transfer the next agent's timer takes over.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_id: Option<String>,
     },
     /// The simulated customer runs out of patience and hangs up while waiting.
     SimAbandon {

@@ -30,7 +30,7 @@ pub use ccemu_store::Backend;
 pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use notify::Notifier;
-pub use state::{acd_strategy, Stats};
+pub use state::{acd_strategy, Stats, TransferTarget};
 
 /// What an engine operation can fail with.
 #[derive(Debug, thiserror::Error)]

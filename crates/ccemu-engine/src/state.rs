@@ -14,6 +14,7 @@ use ccemu_core::agent::{Agent, AgentState, AgentStateLog};
 use ccemu_core::event::DomainEvent;
 use ccemu_core::interaction::{
     Channel, Direction, EndReason, EndedBy, Interaction, InteractionState, ParticipantKind,
+    Transfer, TransferStatus,
 };
 use ccemu_core::queue::{Queue, RoutingStrategy};
 use ccemu_core::timer::TimerAction;
@@ -65,6 +66,23 @@ pub enum Op {
         /// Who hangs up.
         by: EndedBy,
     },
+    /// Puts a connected interaction on hold; its agent stays on the contact.
+    Hold {
+        /// The interaction.
+        interaction_id: String,
+    },
+    /// Takes a held interaction off hold.
+    Resume {
+        /// The interaction.
+        interaction_id: String,
+    },
+    /// Hands a connected (or held) interaction over: the agent's leg ends and the agent wraps up.
+    Transfer {
+        /// The interaction.
+        interaction_id: String,
+        /// Where it goes.
+        target: TransferTarget,
+    },
     /// Replaces the simulation settings.
     PutSimSettings(SimSettings),
     /// Creates or replaces a webhook subscription (by id).
@@ -74,6 +92,13 @@ pub enum Op {
         /// Subscription id.
         id: String,
     },
+}
+
+/// Where a transfer sends an interaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTarget {
+    /// Blind transfer: the contact waits in this queue and is routed like any other contact.
+    Queue(String),
 }
 
 /// What a command produced.
@@ -424,6 +449,12 @@ impl State {
                 let ended = self.hangup(&interaction_id, by, now, fx)?;
                 Ok(OpOutput::Interaction(Box::new(ended)))
             }
+            Op::Hold { interaction_id } => self.hold(&interaction_id, true, now, fx),
+            Op::Resume { interaction_id } => self.hold(&interaction_id, false, now, fx),
+            Op::Transfer {
+                interaction_id,
+                target,
+            } => self.transfer(&interaction_id, target, now, fx),
             Op::PutSimSettings(settings) => {
                 settings.validate()?;
                 fx.changes.put(&settings)?;
@@ -481,12 +512,16 @@ impl State {
                 }
                 Ok(())
             }
-            TimerAction::SimHangup { interaction_id } => {
+            TimerAction::SimHangup {
+                interaction_id,
+                agent_id,
+            } => {
+                // A talk timer of an agent who has transferred the contact away is stale.
                 let connected = self.active.get(interaction_id).is_some_and(|i| {
                     matches!(
                         i.state,
                         InteractionState::Connected | InteractionState::Held
-                    )
+                    ) && (agent_id.is_none() || i.agent_id == *agent_id)
                 });
                 if connected && self.sim.auto {
                     self.hangup(interaction_id, EndedBy::Agent, now, fx)?;
@@ -631,12 +666,14 @@ impl State {
             name,
             now,
         )?;
-        let i = i.clone();
-        fx.changes.put(&i)?;
         fx.events.push(DomainEvent::InteractionAnswered {
             interaction_id: interaction_id.to_owned(),
             agent_id: Some(agent_id.to_owned()),
         });
+        // A transferred contact is handed over once an agent of the target takes it.
+        settle_transfer(i, true, now, fx)?;
+        let i = i.clone();
+        fx.changes.put(&i)?;
         let agent = self.agent_mut(agent_id)?;
         if agent.state != AgentState::OnContact {
             let log = agent.set_state(AgentState::OnContact, now)?;
@@ -652,6 +689,7 @@ impl State {
                 now + talk,
                 TimerAction::SimHangup {
                     interaction_id: interaction_id.to_owned(),
+                    agent_id: Some(agent_id.to_owned()),
                 },
             ));
         }
@@ -685,6 +723,9 @@ impl State {
         } else {
             EndReason::Normal
         };
+        if waiting {
+            settle_transfer(&mut i, false, now, fx)?;
+        }
         let end = i.end(by, reason, now);
         if let Err(e) = end {
             self.active.insert(interaction_id.to_owned(), i);
@@ -705,35 +746,172 @@ impl State {
         }
         if !waiting {
             if let Some(agent_id) = agent_id {
-                // The engine owns wrap-up: the ACD sees the agent as not ready until it ends.
-                let aid = self.agent_id(&agent_id)?;
-                let _ = self.acd.agent_not_ready(aid, now);
-                decisions.extend(self.acd.complete(cid, aid, 0, now).map_err(acd_error)?);
-                let wrap_ms = match self.sim.wrap_up_ms {
-                    Some(ms) => ms,
-                    None => {
-                        i64::from(self.agents.get(&agent_id).map_or(0, |a| a.wrap_up_secs)) * 1000
-                    }
-                };
-                let still_busy = self.active.values().any(|other| {
-                    other.agent_id.as_deref() == Some(&agent_id) && !other.state.is_waiting()
-                });
-                if !still_busy {
-                    let next = if wrap_ms > 0 {
-                        AgentState::WrapUp {
-                            until_ms: Some(now + wrap_ms),
-                        }
-                    } else {
-                        AgentState::Available
-                    };
-                    self.set_agent_state(&agent_id, next, now, fx)?;
-                } else {
-                    decisions.extend(self.sync_agent_availability(&agent_id, now));
-                }
+                decisions.extend(self.end_agent_leg(&agent_id, cid, now, fx)?);
             }
         }
         self.apply_decisions(decisions, now, fx)?;
         Ok(i)
+    }
+
+    /// Ends an agent's part in a connected contact: the ACD frees the slot and the agent wraps up
+    /// (or is available at once), unless it still holds another contact. The contact must no
+    /// longer be counted as the agent's in `active` (ended, or waiting again).
+    fn end_agent_leg(
+        &mut self,
+        agent_id: &str,
+        cid: acd::ContactId,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<Vec<acd::Decision>> {
+        // The engine owns wrap-up: the ACD sees the agent as not ready until it ends.
+        let aid = self.agent_id(agent_id)?;
+        let _ = self.acd.agent_not_ready(aid, now);
+        let mut decisions = self.acd.complete(cid, aid, 0, now).map_err(acd_error)?;
+        let wrap_ms = match self.sim.wrap_up_ms {
+            Some(ms) => ms,
+            None => i64::from(self.agents.get(agent_id).map_or(0, |a| a.wrap_up_secs)) * 1000,
+        };
+        let still_busy = self
+            .active
+            .values()
+            .any(|other| other.agent_id.as_deref() == Some(agent_id) && !other.state.is_waiting());
+        if !still_busy {
+            let next = if wrap_ms > 0 {
+                AgentState::WrapUp {
+                    until_ms: Some(now + wrap_ms),
+                }
+            } else {
+                AgentState::Available
+            };
+            self.set_agent_state(agent_id, next, now, fx)?;
+        } else {
+            decisions.extend(self.sync_agent_availability(agent_id, now));
+        }
+        Ok(decisions)
+    }
+
+    /// Hold (`hold`) or resume a connected interaction.
+    fn hold(
+        &mut self,
+        interaction_id: &str,
+        hold: bool,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<OpOutput> {
+        let i = self
+            .active
+            .get_mut(interaction_id)
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        let to = if hold {
+            InteractionState::Held
+        } else {
+            InteractionState::Connected
+        };
+        // The state machine also lets a waiting contact connect; resuming is only from hold.
+        if !hold && i.state != InteractionState::Held {
+            return Err(DomainError::IllegalTransition {
+                kind: "interaction",
+                from: i.state.to_string(),
+                to: to.to_string(),
+            }
+            .into());
+        }
+        i.set_state(to, now)?;
+        let i = i.clone();
+        fx.changes.put(&i)?;
+        let interaction_id = interaction_id.to_owned();
+        fx.events.push(if hold {
+            DomainEvent::InteractionHeld { interaction_id }
+        } else {
+            DomainEvent::InteractionResumed { interaction_id }
+        });
+        Ok(OpOutput::Interaction(Box::new(i)))
+    }
+
+    /// Blind transfer: the agent's leg ends (reason `transferred_out`, then wrap-up) and the
+    /// contact enters the target queue, where the ACD routes it like any other. The transfer is
+    /// completed when an agent answers there, failed if the customer leaves first.
+    fn transfer(
+        &mut self,
+        interaction_id: &str,
+        target: TransferTarget,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<OpOutput> {
+        let TransferTarget::Queue(queue_id) = target;
+        let mut i = self
+            .active
+            .get(interaction_id)
+            .cloned()
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        let queue = self
+            .queues
+            .get(&queue_id)
+            .ok_or_else(|| not_found("queue", &queue_id))?;
+        if !queue.serves(i.channel) {
+            return Err(DomainError::Invalid {
+                field: "queue_id",
+                reason: format!("queue {queue_id} does not take {:?} contacts", i.channel),
+            }
+            .into());
+        }
+        // Checked before anything changes: the ACD would refuse the enqueue only after the
+        // agent's leg had already ended.
+        let in_queue = self
+            .active
+            .values()
+            .filter(|o| o.queue_id.as_deref() == Some(&queue_id) && o.state.is_waiting())
+            .count();
+        if queue.max_length > 0 && in_queue >= queue.max_length as usize {
+            return Err(DomainError::LimitExceeded(format!("queue {queue_id} is full")).into());
+        }
+        let transfer = ccemu_core::interaction::Transfer {
+            id: uuid::Uuid::new_v4().to_string(),
+            status: TransferStatus::Transferring,
+            from_agent_id: None,
+            to_agent_id: None,
+            from_queue_id: None,
+            to_queue_id: Some(queue_id.clone()),
+            to_number: None,
+            created_at_ms: now,
+        };
+        // Refuses anything but a connected or held contact, before any change.
+        i.start_transfer(transfer)?;
+        let agent_id = i.agent_id.clone().ok_or_else(|| {
+            DomainError::Conflict(format!("interaction {interaction_id} has no agent"))
+        })?;
+        let cid = self.contact_id(interaction_id)?;
+        self.agent_id(&agent_id)?;
+        if i.state == InteractionState::Held {
+            // The customer leaves hold for the target queue.
+            i.set_state(InteractionState::Connected, now)?;
+            fx.events.push(DomainEvent::InteractionResumed {
+                interaction_id: interaction_id.to_owned(),
+            });
+        }
+        if let Some(t) = i.transfers.last() {
+            fx.events.push(transferred(interaction_id, t));
+        }
+        if let Some(p) = i.agent_participant_mut(&agent_id) {
+            p.leave(now);
+            p.left_reason = Some(EndReason::TransferredOut);
+        }
+        i.set_state(InteractionState::Queued, now)?;
+        i.queue_id = Some(queue_id.clone());
+        i.agent_id = None;
+        fx.changes.put(&i)?;
+        fx.events.push(DomainEvent::InteractionQueued {
+            interaction_id: interaction_id.to_owned(),
+            queue_id,
+        });
+        self.active.insert(interaction_id.to_owned(), i);
+        let mut decisions = self.end_agent_leg(&agent_id, cid, now, fx)?;
+        let spec = self
+            .contact_spec(interaction_id)
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        decisions.extend(self.acd.enqueue(spec, now).map_err(acd_error)?);
+        self.apply_decisions(decisions, now, fx)?;
+        self.interaction_output(interaction_id)
     }
 
     /// Turns routing decisions into domain changes, events and simulator timers.
@@ -866,6 +1044,7 @@ impl State {
                             let Some(mut i) = self.active.remove(&iid) else {
                                 continue;
                             };
+                            settle_transfer(&mut i, false, now, fx)?;
                             i.end(EndedBy::System, EndReason::QueueTimeout, now)?;
                             fx.changes.put(&i)?;
                             fx.events.push(DomainEvent::InteractionFailed {
@@ -1023,6 +1202,41 @@ impl State {
 
 fn acd_error(e: acd::AcdError) -> EngineError {
     EngineError::Domain(DomainError::Conflict(format!("routing: {e:?}")))
+}
+
+/// The event announcing a transfer's progress.
+fn transferred(interaction_id: &str, t: &Transfer) -> DomainEvent {
+    DomainEvent::InteractionTransferred {
+        interaction_id: interaction_id.to_owned(),
+        transfer_id: t.id.clone(),
+        status: t.status,
+        from_agent_id: t.from_agent_id.clone(),
+        to_agent_id: t.to_agent_id.clone(),
+        to_queue_id: t.to_queue_id.clone(),
+    }
+}
+
+/// Settles the interaction's transfer in progress, if there is one, and announces it.
+fn settle_transfer(
+    i: &mut Interaction,
+    success: bool,
+    now: i64,
+    fx: &mut Effects<'_>,
+) -> Result<()> {
+    let Some(id) = i
+        .transfers
+        .iter()
+        .rev()
+        .find(|t| t.status == TransferStatus::Transferring)
+        .map(|t| t.id.clone())
+    else {
+        return Ok(());
+    };
+    i.finish_transfer(&id, success, now)?;
+    if let Some(t) = i.transfers.iter().find(|t| t.id == id) {
+        fx.events.push(transferred(&i.id, t));
+    }
+    Ok(())
 }
 
 fn record_state_change(agent: &Agent, log: &AgentStateLog, fx: &mut Effects<'_>) -> Result<()> {

@@ -9,7 +9,7 @@ use ccemu_core::agent::{Agent, AgentState, AgentStateLog};
 use ccemu_core::interaction::{Channel, EndedBy, Interaction};
 use ccemu_core::TenantId;
 use ccemu_engine::sim::SimSettings;
-use ccemu_engine::{Op, OpOutput};
+use ccemu_engine::{Op, OpOutput, TransferTarget};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -29,6 +29,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/_ccemu/tenants/{id}/sim/interactions/{interaction_id}/hangup",
             post(hangup),
+        )
+        .route(
+            "/_ccemu/tenants/{id}/sim/interactions/{interaction_id}/hold",
+            post(hold),
+        )
+        .route(
+            "/_ccemu/tenants/{id}/sim/interactions/{interaction_id}/resume",
+            post(resume),
+        )
+        .route(
+            "/_ccemu/tenants/{id}/sim/interactions/{interaction_id}/transfer",
+            post(transfer),
         )
         .route("/_ccemu/tenants/{id}/agents", get(list_agents))
         .route(
@@ -198,11 +210,59 @@ async fn hangup(
     Path((id, interaction_id)): Path<(String, String)>,
     Body(body): Body<Hangup>,
 ) -> Result<Json<Interaction>, ApiError> {
-    let id = tenant_id(&id)?;
     let op = Op::Hangup {
         interaction_id,
         by: body.by.unwrap_or(EndedBy::Customer),
     };
+    interaction_op(&state, &id, op).await
+}
+
+/// A body that must be empty or `{}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+/// `POST /_ccemu/tenants/{id}/sim/interactions/{interaction_id}/hold`
+async fn hold(
+    State(state): State<AppState>,
+    Path((id, interaction_id)): Path<(String, String)>,
+    Body(NoFields {}): Body<NoFields>,
+) -> Result<Json<Interaction>, ApiError> {
+    interaction_op(&state, &id, Op::Hold { interaction_id }).await
+}
+
+/// `POST /_ccemu/tenants/{id}/sim/interactions/{interaction_id}/resume`
+async fn resume(
+    State(state): State<AppState>,
+    Path((id, interaction_id)): Path<(String, String)>,
+    Body(NoFields {}): Body<NoFields>,
+) -> Result<Json<Interaction>, ApiError> {
+    interaction_op(&state, &id, Op::Resume { interaction_id }).await
+}
+
+/// Body of `POST .../sim/interactions/{iid}/transfer`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Transfer {
+    queue_id: String,
+}
+
+/// `POST /_ccemu/tenants/{id}/sim/interactions/{interaction_id}/transfer`: blind transfer to a queue.
+async fn transfer(
+    State(state): State<AppState>,
+    Path((id, interaction_id)): Path<(String, String)>,
+    Body(body): Body<Transfer>,
+) -> Result<Json<Interaction>, ApiError> {
+    let op = Op::Transfer {
+        interaction_id,
+        target: TransferTarget::Queue(body.queue_id),
+    };
+    interaction_op(&state, &id, op).await
+}
+
+/// Runs an interaction command and answers the interaction after it.
+async fn interaction_op(state: &AppState, id: &str, op: Op) -> Result<Json<Interaction>, ApiError> {
+    let id = tenant_id(id)?;
     match state.engine.execute(&id, op).await? {
         OpOutput::Interaction(i) => Ok(Json(*i)),
         _ => Err(unexpected()),
