@@ -20,6 +20,7 @@
 //! ```text
 //! CARGO_TARGET_DIR=/tmp/tgt-sim cargo bench -p ccemu-acd --bench routing
 //! ROUTING_SKIP_LATENCY=1 cargo bench -p ccemu-acd --bench routing -- steady_state   # criterion only
+//! ROUTING_ONLY=steady_state/100k ROUTING_CYCLES=200000 cargo bench -p ccemu-acd --bench routing
 //! ```
 
 use std::hint::black_box;
@@ -387,11 +388,29 @@ fn main() {
             overhead.push(t.elapsed());
         }
         println!("Instant::now + elapsed alone: {}", overhead.summary());
-        latency_cycle("steady_state/1k", 1_000, 3, 1_000_000);
-        latency_cycle("steady_state/10k", 10_000, 3, 1_000_000);
-        latency_cycle("steady_state/100k", 100_000, 3, 1_000_000);
-        latency_cycle("freed_across_50_queues", 1_000, 50, 300_000);
-        latency_storm(20);
+        // ROUTING_ONLY=<label> runs one study and stops (for profilers); ROUTING_CYCLES scales it.
+        let only = std::env::var("ROUTING_ONLY").ok();
+        let scale: f64 = std::env::var("ROUTING_CYCLES")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(1.0, |n| n / 1e6);
+        let cycles = |n: f64| (n * scale) as usize;
+        for (label, agents, per_agent, n) in [
+            ("steady_state/1k", 1_000, 3, 1e6),
+            ("steady_state/10k", 10_000, 3, 1e6),
+            ("steady_state/100k", 100_000, 3, 1e6),
+            ("freed_across_50_queues", 1_000, 50, 3e5),
+        ] {
+            if only.as_deref().is_none_or(|o| o == label) {
+                latency_cycle(label, agents, per_agent, cycles(n));
+            }
+        }
+        if only.as_deref().is_none_or(|o| o == "ready_storm") {
+            latency_storm(cycles(20.0).max(1));
+        }
+        if only.is_some() {
+            return;
+        }
         println!("load average after: {}", load_average());
         println!("== criterion ==");
     }

@@ -1,12 +1,16 @@
 //! The engine: state, indexes, matching and timers. See the crate docs for the semantics.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound::{Excluded, Unbounded};
+
+use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 
 use crate::types::{
     AcdError, AgentConfig, AgentId, Channel, ContactId, ContactSpec, Decision, Membership,
     QueueConfig, QueueId, QueueStats, SkillId, Strategy, TierRule,
 };
+use crate::vecmap::VecMap;
 
 /// A timer's identity: (deadline, sequence). Unique, ordered by deadline then creation.
 type TKey = (i64, u64);
@@ -57,15 +61,19 @@ struct PoolEntry {
 
 #[derive(Debug)]
 struct AgentState {
+    /// The routing profile, without its memberships (moved to `memberships`).
     config: AgentConfig,
+    /// Inline rather than behind a pointer: every routing decision for the agent reads these,
+    /// and an agent record that is one contiguous block costs one cache miss instead of several.
+    memberships: SmallVec<[Membership; 4]>,
     sig: Sig,
     status: Status,
     delay: Option<TKey>,
     /// Slots in use per channel: reservations + connected + wrap-up.
     load: [u32; 3],
-    offered: Vec<ContactId>,
-    connected: Vec<ContactId>,
-    wraps: Vec<TKey>,
+    offered: SmallVec<[ContactId; 2]>,
+    connected: SmallVec<[ContactId; 2]>,
+    wraps: SmallVec<[TKey; 1]>,
     idle_since: i64,
     answered: u64,
     talk_ms: i64,
@@ -123,19 +131,22 @@ impl ContactState {
 #[derive(Debug, Default)]
 struct QueueState {
     config: QueueConfig,
-    classes: BTreeMap<ClassKey, BTreeSet<WaitKey>>,
-    by_age: BTreeSet<(i64, u64)>,
+    classes: VecMap<ClassKey, BTreeSet<WaitKey>>,
+    /// Signature of `config.required_skills`: the requirement of a contact that adds none.
+    req_sig: Sig,
     waiting: usize,
     in_queue: usize,
     /// Available agents per channel, bucketed by (tier, skill signature), ordered by strategy key.
-    pools: [BTreeMap<(u32, Sig), BTreeSet<AgentKey>>; 3],
+    pools: [VecMap<(u32, Sig), BTreeSet<AgentKey>>; 3],
     /// Last single offer of a rotating strategy: (tier, key).
     rotation: Option<(u32, AgentKey)>,
     offered: u64,
     answered: u64,
     abandoned: u64,
     timed_out: u64,
-    answer_waits: BTreeMap<i64, u64>,
+    /// Answered contacts per wait (ms). A hash map, not an ordered one: recording is on the
+    /// accept path and must cost one probe; only `queue_stats` needs the waits, and it sums them.
+    answer_waits: HashMap<i64, u64>,
     handled: u64,
     handle_ms: i64,
 }
@@ -166,6 +177,9 @@ pub struct Acd {
     sig_ids: HashMap<Vec<(SkillId, u8)>, Sig>,
     dirty_contacts: Vec<ContactId>,
     dirty_agents: Vec<AgentId>,
+    /// Agents whose availability may have grown in this event and that are not re-attached to
+    /// their pools yet: `settle` attaches them, or offers to a lone one directly.
+    fresh: Vec<AgentId>,
     scratch_req: Vec<(SkillId, u8)>,
     scratch_agents: Vec<AgentId>,
     offer_vecs: Vec<Vec<Offer>>,
@@ -202,6 +216,11 @@ fn can_take(config: &AgentConfig, load: &[u32; 3], ch: Channel) -> bool {
     let i = ch.index();
     load[i] < config.capacity[i]
         && !(config.voice_blocks_others && ch != Channel::Voice && load[0] > 0)
+}
+
+/// Ready and not in a no-answer/reject delay: may take offers where it has capacity.
+fn routable(agent: &AgentState) -> bool {
+    agent.status == Status::Ready && agent.delay.is_none()
 }
 
 fn strategy_value(strategy: Strategy, agent: &AgentState, m: &Membership, ticket: i64) -> i64 {
@@ -248,20 +267,21 @@ impl Acd {
     /// A new, empty engine; `seed` drives the `Random` strategy (same seed + same events = same
     /// decisions).
     pub fn new(seed: u64) -> Self {
-        let mut sig_ids = HashMap::new();
+        let mut sig_ids = HashMap::default();
         sig_ids.insert(Vec::new(), EMPTY_SIG);
         Acd {
             rng: seed,
             seq: 0,
-            queues: HashMap::new(),
-            agents: HashMap::new(),
-            contacts: HashMap::new(),
-            members: HashMap::new(),
+            queues: HashMap::default(),
+            agents: HashMap::default(),
+            contacts: HashMap::default(),
+            members: HashMap::default(),
             timers: BTreeMap::new(),
             sigs: vec![Vec::new()],
             sig_ids,
             dirty_contacts: Vec::new(),
             dirty_agents: Vec::new(),
+            fresh: Vec::new(),
             scratch_req: Vec::new(),
             scratch_agents: Vec::new(),
             offer_vecs: Vec::new(),
@@ -284,9 +304,12 @@ impl Acd {
         for &a in &members {
             self.detach(a);
         }
+        let mut config = config;
+        normalize(&mut config.required_skills);
+        let req_sig = self.intern_sorted(&config.required_skills);
         let q = self.queues.entry(id).or_default();
         q.config = config;
-        normalize(&mut q.config.required_skills);
+        q.req_sig = req_sig;
         q.rotation = None;
         let waiting: Vec<ContactId> = q
             .classes
@@ -300,8 +323,7 @@ impl Acd {
             self.dirty_contacts.push(c);
         }
         for &a in &members {
-            self.attach(a);
-            self.dirty_agents.push(a);
+            self.refresh(a);
         }
         self.settle(now_ms, &mut out);
         out
@@ -341,21 +363,23 @@ impl Acd {
         normalize(&mut config.skills);
         let mut seen = BTreeSet::new();
         config.memberships.retain(|m| seen.insert(m.queue));
+        let memberships: SmallVec<[Membership; 4]> = config.memberships.drain(..).collect();
         let sig = self.intern_sorted(&config.skills);
         self.detach(id);
         if let Some(old) = self.agents.get(&id) {
-            for m in &old.config.memberships {
+            for m in &old.memberships {
                 if let Some(set) = self.members.get_mut(&m.queue) {
                     set.remove(&id);
                 }
             }
         }
-        for m in &config.memberships {
+        for m in &memberships {
             self.members.entry(m.queue).or_default().insert(id);
         }
         match self.agents.get_mut(&id) {
             Some(agent) => {
                 agent.config = config;
+                agent.memberships = memberships;
                 agent.sig = sig;
             }
             None => {
@@ -363,13 +387,14 @@ impl Acd {
                     id,
                     AgentState {
                         config,
+                        memberships,
                         sig,
                         status: Status::LoggedOut,
                         delay: None,
                         load: [0; 3],
-                        offered: Vec::new(),
-                        connected: Vec::new(),
-                        wraps: Vec::new(),
+                        offered: SmallVec::new(),
+                        connected: SmallVec::new(),
+                        wraps: SmallVec::new(),
                         idle_since: now_ms,
                         answered: 0,
                         talk_ms: 0,
@@ -379,8 +404,7 @@ impl Acd {
                 );
             }
         }
-        self.attach(id);
-        self.dirty_agents.push(id);
+        self.refresh(id);
         self.settle(now_ms, &mut out);
         out
     }
@@ -402,12 +426,13 @@ impl Acd {
                 self.cancel(cs.tier_timer);
             }
         }
-        for m in &agent.config.memberships {
+        for m in &agent.memberships {
             if let Some(set) = self.members.get_mut(&m.queue) {
                 set.remove(&id);
             }
         }
         self.dirty_agents.retain(|&a| a != id);
+        self.fresh.retain(|&a| a != id);
         self.settle(now_ms, &mut out);
         Ok(out)
     }
@@ -431,8 +456,7 @@ impl Acd {
             agent.idle_since = now_ms;
             agent.no_answers = 0;
         }
-        self.attach(id);
-        self.dirty_agents.push(id);
+        self.refresh(id);
         self.settle(now_ms, &mut out);
         Ok(out)
     }
@@ -561,19 +585,28 @@ impl Acd {
         let Some(q) = self.queues.get(&cs.queue) else {
             return;
         };
+        let own_req = !cs.own_req.is_empty();
         self.scratch_req.clear();
-        self.scratch_req
-            .extend_from_slice(&q.config.required_skills);
-        self.scratch_req.extend_from_slice(&cs.own_req);
+        if own_req {
+            self.scratch_req
+                .extend_from_slice(&q.config.required_skills);
+            self.scratch_req.extend_from_slice(&cs.own_req);
+        }
+        let queue_sig = q.req_sig;
         let wait = now_ms - cs.entered_ms;
         let level = level_at(&q.config.tier_rules, wait);
         let next = next_widening(&q.config.tier_rules, wait, level)
             .map(|a| cs.entered_ms.saturating_add(a));
         let old_timer = cs.tier_timer;
-        let mut req = std::mem::take(&mut self.scratch_req);
-        normalize(&mut req);
-        let sig = self.intern_sorted(&req);
-        self.scratch_req = req;
+        let sig = if own_req {
+            let mut req = std::mem::take(&mut self.scratch_req);
+            normalize(&mut req);
+            let sig = self.intern_sorted(&req);
+            self.scratch_req = req;
+            sig
+        } else {
+            queue_sig
+        };
         self.cancel(old_timer);
         let timer = next.map(|at| self.schedule(at, Timer::Tier { contact: id }));
         if let Some(cs) = self.contacts.get_mut(&id) {
@@ -662,8 +695,7 @@ impl Acd {
             a.answered += 1;
             a.no_answers = 0;
         }
-        self.attach(agent);
-        self.dirty_agents.push(agent);
+        self.refresh(agent);
         self.settle(now_ms, &mut out);
         Ok(out)
     }
@@ -735,8 +767,7 @@ impl Acd {
                 }
             }
         }
-        self.attach(agent);
-        self.dirty_agents.push(agent);
+        self.refresh(agent);
         self.settle(now_ms, &mut out);
         Ok(out)
     }
@@ -799,21 +830,19 @@ impl Acd {
                 if let Some(a) = self.agents.get_mut(&agent) {
                     if a.delay == Some(key) {
                         a.delay = None;
-                        self.attach(agent);
-                        self.dirty_agents.push(agent);
+                        self.refresh(agent);
                     }
                 }
             }
             Timer::WrapEnd { agent, channel } => {
                 self.detach(agent);
                 if let Some(a) = self.agents.get_mut(&agent) {
-                    a.wraps.retain(|&k| k != key);
+                    a.wraps.retain(|k| *k != key);
                     let i = channel.index();
                     a.load[i] = a.load[i].saturating_sub(1);
                     a.idle_since = t;
                 }
-                self.attach(agent);
-                self.dirty_agents.push(agent);
+                self.refresh(agent);
             }
             Timer::QueueTimeout { contact } => {
                 let Some(cs) = self.contacts.get_mut(&contact) else {
@@ -1004,8 +1033,7 @@ impl Acd {
                 a.delay = Some(k);
             }
         }
-        self.attach(agent);
-        self.dirty_agents.push(agent);
+        self.refresh(agent);
     }
 
     /// A contact whose offers all ended goes back to its original place (or times out if its
@@ -1110,8 +1138,10 @@ impl Acd {
         let mut group = std::mem::take(&mut self.scratch_agents);
         group.clear();
         if strategy == Strategy::RingAll {
+            // The chosen agent may not be in the pools (see `settle`).
+            group.push(agent);
             let ch = cs.channel.index();
-            for (&(_, sig), set) in q.pools[ch].range(..=(cs.level, Sig::MAX)) {
+            for (&(_, sig), set) in q.pools[ch].range((0, 0), (cs.level, Sig::MAX)) {
                 if !set.is_empty() && self.satisfies(sig, cs.req) {
                     group.extend(set.iter().map(|k| k.1));
                 }
@@ -1169,8 +1199,38 @@ impl Acd {
     // Matching
     // ----------------------------------------------------------------------------------------
 
+    /// Marks an agent whose availability may have grown; `settle` re-attaches and matches it.
+    fn refresh(&mut self, id: AgentId) {
+        self.fresh.push(id);
+    }
+
     /// Matches everything that changed in this event until no eligible pair is left.
     fn settle(&mut self, now: i64, out: &mut Vec<Decision>) {
+        if self.fresh.len() == 1 && self.dirty_contacts.is_empty() && self.dirty_agents.is_empty() {
+            // Work conservation held before this event and only this agent changed, so no other
+            // available agent is eligible for any waiting contact: the agent's best contact is
+            // the stable pair, and it can be offered without first entering (and leaving) the
+            // pools. This is the common "agent freed" event.
+            let a = self.fresh[0];
+            self.fresh.clear();
+            match self.best_for_unattached(a) {
+                Some((c, tier, key)) => {
+                    self.offer(c, a, tier, key, now, out);
+                    self.attach(a);
+                    self.dirty_agents.push(a);
+                }
+                None => {
+                    self.attach(a);
+                    return;
+                }
+            }
+        }
+        for i in 0..self.fresh.len() {
+            let a = self.fresh[i];
+            self.attach(a);
+            self.dirty_agents.push(a);
+        }
+        self.fresh.clear();
         loop {
             if self.dirty_contacts.is_empty() && self.dirty_agents.is_empty() {
                 return;
@@ -1203,7 +1263,7 @@ impl Acd {
             .get(&contact)
             .is_some_and(|c| matches!(c.state, CState::Waiting))
         {
-            match self.stable_pair(contact) {
+            match self.stable_pair(contact, None) {
                 Some((c, a, tier, key)) => self.offer(c, a, tier, key, now, out),
                 None => break,
             }
@@ -1212,7 +1272,7 @@ impl Acd {
 
     fn match_agent(&mut self, agent: AgentId, now: i64, out: &mut Vec<Decision>) {
         while let Some(best) = self.best_contact(agent) {
-            match self.stable_pair(best.3) {
+            match self.stable_pair(best.3, Some(agent)) {
                 Some((c, a, tier, key)) => self.offer(c, a, tier, key, now, out),
                 None => break,
             }
@@ -1223,15 +1283,24 @@ impl Acd {
     /// agent" until both agree. The contact key strictly improves at each change, so this ends;
     /// in practice after one or two rounds. Several agents or contacts that became eligible in
     /// the same event are thereby paired exactly as the strategy and queue order demand.
-    fn stable_pair(&self, start: ContactId) -> Option<(ContactId, AgentId, u32, AgentKey)> {
+    /// `best_of` is an agent already known to have `start` as its best contact.
+    fn stable_pair(
+        &self,
+        start: ContactId,
+        mut best_of: Option<AgentId>,
+    ) -> Option<(ContactId, AgentId, u32, AgentKey)> {
         let mut c = start;
         loop {
             let (a, tier, key) = self.best_agent_for(c, &[])?;
+            if best_of == Some(a) {
+                return Some((c, a, tier, key));
+            }
             let best = self.best_contact(a)?;
             if best.3 == c {
                 return Some((c, a, tier, key));
             }
             c = best.3;
+            best_of = Some(a);
         }
     }
 
@@ -1253,7 +1322,7 @@ impl Acd {
         let mut cur_tier = None;
         let mut after: Option<AgentKey> = None;
         let mut first: Option<AgentKey> = None;
-        for (&(tier, sig), set) in q.pools[cs.channel.index()].range(..=(cs.level, Sig::MAX)) {
+        for (&(tier, sig), set) in q.pools[cs.channel.index()].range((0, 0), (cs.level, Sig::MAX)) {
             if cur_tier != Some(tier) {
                 if first.is_some() {
                     break;
@@ -1284,18 +1353,46 @@ impl Acd {
     /// (−priority, enqueue time, sequence) among the heads of the eligible classes.
     fn best_contact(&self, agent: AgentId) -> Option<WaitKey> {
         let a = self.agents.get(&agent)?;
-        let mut best: Option<WaitKey> = None;
-        for e in &a.attached {
-            let Some(q) = self.queues.get(&e.queue) else {
+        let slots = a.attached.iter().map(|e| (e.queue, e.ch, e.tier));
+        self.best_head(a.sig, slots).map(|(head, _)| head)
+    }
+
+    /// Best waiting contact for a routable agent that is not in its pools, with the agent's tier
+    /// and strategy key in that contact's queue (what `offer` records for rotating strategies).
+    fn best_for_unattached(&self, id: AgentId) -> Option<(ContactId, u32, AgentKey)> {
+        let a = self.agents.get(&id)?;
+        if !routable(a) {
+            return None;
+        }
+        let slots = a.memberships.iter().flat_map(|m| {
+            Channel::ALL
+                .into_iter()
+                .filter(|&ch| can_take(&a.config, &a.load, ch))
+                .map(|ch| (m.queue, ch.index() as u8, m.tier))
+        });
+        let (head, tier) = self.best_head(a.sig, slots)?;
+        let queue = self.contacts.get(&head.3)?.queue;
+        let m = a.memberships.iter().find(|m| m.queue == queue)?;
+        let strategy = self.queues.get(&queue)?.config.strategy;
+        // A random ticket only orders pools; the key of a lone candidate is never compared.
+        Some((head.3, tier, (strategy_value(strategy, a, m, 0), id)))
+    }
+
+    /// Smallest head of the classes a (queue, channel, tier) slot may take, with that tier.
+    fn best_head(
+        &self,
+        sig: Sig,
+        slots: impl Iterator<Item = (QueueId, u8, u32)>,
+    ) -> Option<(WaitKey, u32)> {
+        let mut best: Option<(WaitKey, u32)> = None;
+        for (queue, ch, tier) in slots {
+            let Some(q) = self.queues.get(&queue) else {
                 continue;
             };
-            for (&(_, _, req), set) in q
-                .classes
-                .range((e.ch, e.tier, 0)..=(e.ch, u32::MAX, Sig::MAX))
-            {
+            for (&(_, _, req), set) in q.classes.range((ch, tier, 0), (ch, u32::MAX, Sig::MAX)) {
                 if let Some(&head) = set.first() {
-                    if best.is_none_or(|b| head < b) && self.satisfies(a.sig, req) {
-                        best = Some(head);
+                    if best.is_none_or(|b| head < b.0) && self.satisfies(sig, req) {
+                        best = Some((head, tier));
                     }
                 }
             }
@@ -1315,10 +1412,8 @@ impl Acd {
             return;
         };
         q.classes
-            .entry(cs.class())
-            .or_default()
+            .get_or_default(cs.class())
             .insert(cs.wait_key(contact));
-        q.by_age.insert((cs.entered_ms, cs.seq));
         q.waiting += 1;
     }
 
@@ -1333,7 +1428,6 @@ impl Acd {
         if let Some(set) = q.classes.get_mut(&class) {
             if set.remove(&cs.wait_key(contact)) {
                 q.waiting -= 1;
-                q.by_age.remove(&(cs.entered_ms, cs.seq));
             }
             if set.is_empty() {
                 q.classes.remove(&class);
@@ -1346,11 +1440,16 @@ impl Acd {
         let Some(agent) = self.agents.get_mut(&id) else {
             return;
         };
-        if agent.status != Status::Ready || agent.delay.is_some() || !agent.attached.is_empty() {
+        if !routable(agent)
+            || !agent.attached.is_empty()
+            || !Channel::ALL
+                .into_iter()
+                .any(|ch| can_take(&agent.config, &agent.load, ch))
+        {
             return;
         }
         let mut ticket = None;
-        for m in &agent.config.memberships {
+        for m in &agent.memberships {
             let Some(q) = self.queues.get_mut(&m.queue) else {
                 continue;
             };
@@ -1364,8 +1463,7 @@ impl Acd {
             for ch in Channel::ALL {
                 if can_take(&agent.config, &agent.load, ch) {
                     q.pools[ch.index()]
-                        .entry((m.tier, agent.sig))
-                        .or_default()
+                        .get_or_default((m.tier, agent.sig))
                         .insert(key);
                     agent.attached.push(PoolEntry {
                         queue: m.queue,
@@ -1421,7 +1519,7 @@ impl Acd {
     // ----------------------------------------------------------------------------------------
 
     /// Statistics of one queue. `sl_threshold_ms` is the service-level answer threshold.
-    /// O(member agents + distinct answer waits up to the threshold); not on the routing path.
+    /// O(member agents + distinct answer waits); not on the routing path.
     pub fn queue_stats(
         &self,
         queue: QueueId,
@@ -1443,10 +1541,18 @@ impl Acd {
                 }
             }
         }
-        let longest = q.by_age.first().map_or(0, |&(t, _)| (now_ms - t).max(0));
+        // Time in this queue (an overflowed contact's clock restarts), so not the routing key.
+        let oldest = q
+            .classes
+            .values()
+            .flatten()
+            .filter_map(|k| self.contacts.get(&k.3).map(|c| c.entered_ms))
+            .min();
+        let longest = oldest.map_or(0, |t| (now_ms - t).max(0));
         let within: u64 = q
             .answer_waits
-            .range(..=sl_threshold_ms)
+            .iter()
+            .filter(|&(&wait, _)| wait <= sl_threshold_ms)
             .map(|(_, n)| n)
             .sum();
         let done = q.answered + q.abandoned;

@@ -84,13 +84,25 @@
 //!   distinct skill sets / requirement classes, never by the number of agents or contacts.
 //! - `enqueue`, `abandon`, `reject`, timer events: O(log n + log t) plus the matching above.
 //!   An agent state change re-indexes it in each (queue, channel) it serves: O(Q_a log m).
-//! - `queue_stats` is O(member agents); `waiting` is O(n log n); both are off the routing path.
-//!   Queue reconfiguration re-classifies that queue's waiting contacts.
+//! - The class and bucket indexes of a queue are small sorted vectors (a queue has few of
+//!   either), so a lookup or prefix range is one binary search over a contiguous block.
+//! - **Agent freed** (the most common event: a completion, wrap-up end, delay end or ready, with
+//!   nothing else changed): work conservation held before the event, so no other available
+//!   agent is eligible for any waiting contact, and the agent's best contact over its queues is
+//!   the stable pair. The engine offers it directly, without inserting the agent into its pools
+//!   and taking it out again: O(Σ classes of its queues × log n).
+//! - Agents and contacts live in hash maps with a fast non-cryptographic hash (ids are chosen by
+//!   the caller, not by an attacker); an agent's memberships and contact lists are stored inline
+//!   so that one agent record is one contiguous block.
+//! - `queue_stats` is O(member agents + waiting contacts + distinct answer waits); `waiting` is
+//!   O(n log n); both are off the routing path. Queue reconfiguration re-classifies that queue's
+//!   waiting contacts.
 
 pub mod dialer;
 mod engine;
 pub mod sim;
 mod types;
+mod vecmap;
 pub use engine::Acd;
 pub use types::*;
 
