@@ -12,8 +12,10 @@
 //!   the vendor layer keeps the numbers), and a state: [`CampaignState::Running`], `Paused` (no new
 //!   dials; results are still taken) or `Stopped` (final).
 //! - The **agent pool** of a campaign is the set of agents serving `config.queue` in the ACD. Its
-//!   *free agents* are `queue_stats.available - queue_stats.waiting` (saturating): contacts already
-//!   waiting in the queue (inbound, or answered outbound calls) will take available agents first.
+//!   *free agents* are the pool's agents available for voice minus the voice contacts waiting in
+//!   the queue (saturating, [`Acd::channel_stats`]): contacts already waiting (inbound, or
+//!   answered outbound calls) will take available agents first, and an agent free only for chats
+//!   is not free for a call.
 //! - Each target moves through [`TargetStatus`]: `Pending` → (`Previewing` →) `Dialing` → a final
 //!   status (`Answered`, later possibly `Abandoned`; `NoAnswer`/`Busy` once the attempts are used
 //!   up; `Failed`; `DoNotCall`; `Skipped`; `Cancelled`), or `RetryScheduled` after a `NoAnswer` or
@@ -81,15 +83,15 @@
 //! by Dialer = `Abandoned`, Skipped, Carrier Error = `Failed`, Do Not Call, ...).
 //!
 //! # Cost
-//! `pace` is O(campaigns + member agents of the queue + dials made): the ACD has no cheaper
-//! accessor than `queue_stats` for the available count. Results, previews and abandons are
+//! `pace` is O(campaigns + member agents of the queue + dials made): the ACD counts available
+//! agents per channel on demand ([`Acd::channel_stats`]). Results, previews and abandons are
 //! O(log n). `next_deadline` is O(campaigns); `stop` is O(targets of the campaign).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 
 use crate::engine::Acd;
-use crate::types::{AcdError, QueueId};
+use crate::types::{AcdError, Channel, QueueId};
 
 /// Smallest ratio of [`DialerMode::Ratio`] (and of the predictive ratio).
 pub const MIN_RATIO: f64 = 1.0;
@@ -763,7 +765,7 @@ impl Dialer {
         if c.state != CampaignState::Running {
             return Ok(out);
         }
-        let stats = acd.queue_stats(queue, 0, now_ms)?;
+        let stats = acd.channel_stats(queue, Channel::Voice)?;
         let free = f64::from(stats.available.saturating_sub(stats.waiting)) - claimed_by_others;
         let n = c.budget(free);
         c.start(campaign, n, &mut out);

@@ -7,8 +7,8 @@ use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
 use crate::types::{
-    AcdError, AgentConfig, AgentId, Channel, ContactId, ContactSpec, Decision, Membership,
-    QueueConfig, QueueId, QueueStats, SkillId, Strategy, TierRule,
+    AcdError, AgentConfig, AgentId, Channel, ChannelStats, ContactId, ContactSpec, Decision,
+    Membership, QueueConfig, QueueId, QueueStats, SkillId, Strategy, TierRule,
 };
 use crate::vecmap::VecMap;
 
@@ -1584,6 +1584,37 @@ impl Acd {
             } else {
                 q.abandoned as f64 / done as f64
             },
+        })
+    }
+
+    /// Available member agents and waiting contacts of one channel of a queue (a blended agent
+    /// free only for chats does not count for voice). O(member agents + classes).
+    pub fn channel_stats(
+        &self,
+        queue: QueueId,
+        channel: Channel,
+    ) -> Result<ChannelStats, AcdError> {
+        let q = self
+            .queues
+            .get(&queue)
+            .ok_or(AcdError::UnknownQueue(queue))?;
+        let ch = channel.index() as u8;
+        let available = self
+            .members
+            .get(&queue)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| self.agents.get(a))
+            .filter(|a| a.attached.iter().any(|e| e.queue == queue && e.ch == ch))
+            .count();
+        let waiting: usize = q
+            .classes
+            .range((ch, 0, 0), (ch, u32::MAX, Sig::MAX))
+            .map(|(_, set)| set.len())
+            .sum();
+        Ok(ChannelStats {
+            available: available as u32,
+            waiting: waiting as u32,
         })
     }
 

@@ -275,3 +275,12 @@ pub struct QueueStats {
     /// `abandoned / (answered + abandoned)`; 0.0 when both are 0.
     pub abandon_rate: f64,
 }
+
+/// Routing load of one queue for one channel: what an outbound dialer paces against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChannelStats {
+    /// Member agents that could take a new contact of this channel now.
+    pub available: u32,
+    /// Contacts of this channel waiting (not ringing) in the queue.
+    pub waiting: u32,
+}

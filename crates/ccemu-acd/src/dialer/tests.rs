@@ -198,6 +198,31 @@ fn contacts_waiting_in_the_queue_hold_back_dials() {
 }
 
 #[test]
+fn an_agent_free_only_for_chats_is_not_free_for_calls() {
+    // Agent 1 is on a call and still has a chat slot; agent 2 serves only chats. Neither can
+    // take a voice call, so a voice campaign dials nothing, while one voice-free agent would
+    // let ratio 3 place three dials.
+    let mut acd = pool(0, 0);
+    let mut blended = agent();
+    blended.capacity = [1, 1, 0];
+    acd.upsert_agent(AgentId(1), blended, 0);
+    acd.agent_ready(AgentId(1), 0).unwrap();
+    let mut chat_only = agent();
+    chat_only.capacity = [0, 1, 0];
+    acd.upsert_agent(AgentId(2), chat_only, 0);
+    acd.agent_ready(AgentId(2), 0).unwrap();
+    let mut d = dialer_with(config(DialerMode::Ratio(3.0)), 10);
+    assert_eq!(dials(&d.pace(C, &acd, 0).unwrap()).len(), 3);
+    enqueue_answered(&mut acd, 1, 0);
+    let voice = acd.channel_stats(Q, Channel::Voice).unwrap();
+    let chat = acd.channel_stats(Q, Channel::Chat).unwrap();
+    assert_eq!((voice.available, voice.waiting), (0, 0));
+    assert_eq!((chat.available, chat.waiting), (2, 0));
+    let mut d = dialer_with(config(DialerMode::Ratio(3.0)), 10);
+    assert!(d.pace(C, &acd, 0).unwrap().is_empty());
+}
+
+#[test]
 fn unavailable_agents_stop_pacing() {
     let acd = pool(0, 3);
     let mut d = dialer_with(config(DialerMode::Ratio(5.0)), 10);
