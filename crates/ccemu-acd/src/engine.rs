@@ -72,7 +72,7 @@ struct AgentState {
     /// Slots in use per channel: reservations + connected + wrap-up.
     load: [u32; 3],
     offered: SmallVec<[ContactId; 2]>,
-    connected: SmallVec<[ContactId; 2]>,
+    connected: SmallVec<[Connection; 2]>,
     wraps: SmallVec<[TKey; 1]>,
     idle_since: i64,
     answered: u64,
@@ -95,10 +95,17 @@ enum CState {
         step: Option<TKey>,
         interval: i64,
     },
-    Connected {
-        agent: AgentId,
-        since: i64,
-    },
+}
+
+/// A contact an agent accepted. Kept in the agent's record rather than with the waiting and
+/// ringing contacts: completing it then reads only the agent, which the event touches anyway,
+/// and the contact table holds only what routing still decides about.
+#[derive(Debug, Clone, Copy)]
+struct Connection {
+    contact: ContactId,
+    queue: QueueId,
+    channel: Channel,
+    since: i64,
 }
 
 #[derive(Debug)]
@@ -169,7 +176,10 @@ pub struct Acd {
     seq: u64,
     queues: HashMap<QueueId, QueueState>,
     agents: HashMap<AgentId, AgentState>,
+    /// Waiting and ringing contacts.
     contacts: HashMap<ContactId, ContactState>,
+    /// Connected contacts and their agents (the rest of their state is in the agent record).
+    connected_to: HashMap<ContactId, AgentId>,
     /// Queue → agents naming it in their memberships (whether or not the queue exists yet).
     members: HashMap<QueueId, BTreeSet<AgentId>>,
     timers: BTreeMap<TKey, Timer>,
@@ -275,6 +285,7 @@ impl Acd {
             queues: HashMap::default(),
             agents: HashMap::default(),
             contacts: HashMap::default(),
+            connected_to: HashMap::default(),
             members: HashMap::default(),
             timers: BTreeMap::new(),
             sigs: vec![Vec::new()],
@@ -421,10 +432,7 @@ impl Acd {
             self.timers.remove(&k);
         }
         for c in agent.connected {
-            if let Some(cs) = self.contacts.remove(&c) {
-                self.cancel(cs.queue_timer);
-                self.cancel(cs.tier_timer);
-            }
+            self.connected_to.remove(&c.contact);
         }
         for m in &agent.memberships {
             if let Some(set) = self.members.get_mut(&m.queue) {
@@ -519,7 +527,7 @@ impl Acd {
             .queues
             .get(&contact.queue)
             .ok_or(AcdError::UnknownQueue(contact.queue))?;
-        if self.contacts.contains_key(&contact.id) {
+        if self.contacts.contains_key(&contact.id) || self.connected_to.contains_key(&contact.id) {
             return Err(AcdError::DuplicateContact(contact.id));
         }
         if q.config.max_length > 0 && q.in_queue >= q.config.max_length {
@@ -620,12 +628,14 @@ impl Acd {
     /// O(log n) plus the number of agents ringing for it.
     pub fn abandon(&mut self, contact: ContactId, now_ms: i64) -> Result<Vec<Decision>, AcdError> {
         let mut out = Vec::new();
+        if self.connected_to.contains_key(&contact) {
+            return Err(AcdError::AlreadyConnected(contact));
+        }
         let cs = self
             .contacts
             .get(&contact)
             .ok_or(AcdError::UnknownContact(contact))?;
         match &cs.state {
-            CState::Connected { .. } => return Err(AcdError::AlreadyConnected(contact)),
             CState::Waiting => self.remove_waiting(contact),
             CState::Ringing { .. } => {
                 self.end_ringing(contact, Release::Withdrawn, now_ms, &mut out)
@@ -653,23 +663,15 @@ impl Acd {
     ) -> Result<Vec<Decision>, AcdError> {
         let mut out = Vec::new();
         self.check_offered(contact, agent)?;
-        let Some(cs) = self.contacts.get_mut(&contact) else {
+        let Some(cs) = self.contacts.remove(&contact) else {
             return Err(AcdError::UnknownContact(contact));
         };
-        let old = std::mem::replace(
-            &mut cs.state,
-            CState::Connected {
-                agent,
-                since: now_ms,
-            },
-        );
-        let (qt, tt) = (cs.queue_timer.take(), cs.tier_timer.take());
         let (qid, entered, ch) = (cs.queue, cs.entered_ms, cs.channel);
-        self.cancel(qt);
-        self.cancel(tt);
+        self.cancel(cs.queue_timer);
+        self.cancel(cs.tier_timer);
         if let CState::Ringing {
             mut offers, step, ..
-        } = old
+        } = cs.state
         {
             self.cancel(step);
             for o in &offers {
@@ -686,12 +688,18 @@ impl Acd {
             q.answered += 1;
             *q.answer_waits.entry(now_ms - entered).or_default() += 1;
         }
+        self.connected_to.insert(contact, agent);
         self.detach(agent);
         if let Some(a) = self.agents.get_mut(&agent) {
             if let Some(i) = a.offered.iter().position(|&c| c == contact) {
                 a.offered.swap_remove(i);
             }
-            a.connected.push(contact);
+            a.connected.push(Connection {
+                contact,
+                queue: qid,
+                channel: ch,
+                since: now_ms,
+            });
             a.answered += 1;
             a.no_answers = 0;
         }
@@ -724,21 +732,20 @@ impl Acd {
         now_ms: i64,
     ) -> Result<Vec<Decision>, AcdError> {
         let mut out = Vec::new();
-        if !self.agents.contains_key(&agent) {
-            return Err(AcdError::UnknownAgent(agent));
-        }
-        let cs = self
-            .contacts
-            .get(&contact)
-            .ok_or(AcdError::UnknownContact(contact))?;
-        let since = match cs.state {
-            CState::Connected { agent: a, since } if a == agent => since,
-            _ => return Err(AcdError::NotConnected { contact, agent }),
+        let a = self
+            .agents
+            .get_mut(&agent)
+            .ok_or(AcdError::UnknownAgent(agent))?;
+        let Some(i) = a.connected.iter().position(|c| c.contact == contact) else {
+            return Err(if self.knows(contact) {
+                AcdError::NotConnected { contact, agent }
+            } else {
+                AcdError::UnknownContact(contact)
+            });
         };
-        let Some(cs) = self.contacts.remove(&contact) else {
-            return Err(AcdError::UnknownContact(contact));
-        };
-        let talk = (now_ms - since).max(0);
+        let cs = a.connected.swap_remove(i);
+        self.connected_to.remove(&contact);
+        let talk = (now_ms - cs.since).max(0);
         if let Some(q) = self.queues.get_mut(&cs.queue) {
             q.handled += 1;
             q.handle_ms += talk + wrap_up_ms.max(0);
@@ -754,9 +761,6 @@ impl Acd {
             )
         });
         if let Some(a) = self.agents.get_mut(&agent) {
-            if let Some(i) = a.connected.iter().position(|&c| c == contact) {
-                a.connected.swap_remove(i);
-            }
             a.talk_ms += talk;
             match wrap {
                 Some(k) => a.wraps.push(k),
@@ -776,14 +780,18 @@ impl Acd {
         if !self.agents.contains_key(&agent) {
             return Err(AcdError::UnknownAgent(agent));
         }
-        let cs = self
-            .contacts
-            .get(&contact)
-            .ok_or(AcdError::UnknownContact(contact))?;
-        match &cs.state {
-            CState::Ringing { offers, .. } if offers.iter().any(|o| o.agent == agent) => Ok(()),
-            _ => Err(AcdError::NotOffered { contact, agent }),
+        match self.contacts.get(&contact).map(|c| &c.state) {
+            Some(CState::Ringing { offers, .. }) if offers.iter().any(|o| o.agent == agent) => {
+                Ok(())
+            }
+            _ if self.knows(contact) => Err(AcdError::NotOffered { contact, agent }),
+            _ => Err(AcdError::UnknownContact(contact)),
         }
+    }
+
+    /// Whether the contact waits, rings or is connected.
+    fn knows(&self, contact: ContactId) -> bool {
+        self.contacts.contains_key(&contact) || self.connected_to.contains_key(&contact)
     }
 
     // ----------------------------------------------------------------------------------------
@@ -855,7 +863,6 @@ impl Acd {
                         self.time_out(contact, t, out);
                     }
                     CState::Ringing { .. } => cs.timeout_pending = true,
-                    CState::Connected { .. } => {}
                 }
             }
             Timer::Tier { contact } => {

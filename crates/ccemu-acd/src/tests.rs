@@ -650,3 +650,54 @@ fn same_events_same_decisions() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn connected_contacts_keep_their_errors() {
+    // Connected contacts live in the agent's record, not with waiting ones: every call that
+    // names one must still tell "connected" from "unknown".
+    let mut acd = setup(Strategy::LongestIdle, 2);
+    acd.enqueue(voice(1), 10).unwrap();
+    acd.accept(ContactId(1), AgentId(1), 11).unwrap();
+    let (c, a1, a2) = (ContactId(1), AgentId(1), AgentId(2));
+    assert_eq!(
+        acd.enqueue(voice(1), 12),
+        Err(AcdError::DuplicateContact(c))
+    );
+    assert_eq!(acd.abandon(c, 12), Err(AcdError::AlreadyConnected(c)));
+    assert_eq!(
+        acd.accept(c, a2, 12),
+        Err(AcdError::NotOffered {
+            contact: c,
+            agent: a2
+        })
+    );
+    assert_eq!(
+        acd.complete(c, a2, 0, 12),
+        Err(AcdError::NotConnected {
+            contact: c,
+            agent: a2
+        })
+    );
+    assert_eq!(
+        acd.complete(ContactId(9), a1, 0, 12),
+        Err(AcdError::UnknownContact(ContactId(9)))
+    );
+    // Talk time counts from the accept: least-talk-time now prefers agent 2.
+    acd.complete(c, a1, 0, 41).unwrap();
+    assert_eq!(acd.complete(c, a1, 0, 42), Err(AcdError::UnknownContact(c)));
+    // Talk time counts from the accept (30 ms on agent 1): least-talk-time prefers agent 2.
+    let mut lt = setup(Strategy::LeastTalkTime, 2);
+    lt.enqueue(voice(1), 10).unwrap();
+    lt.accept(c, a1, 11).unwrap();
+    lt.complete(c, a1, 0, 41).unwrap();
+    assert_eq!(offered_agent(&lt.enqueue(voice(2), 50).unwrap()), Some(2));
+    // A removed agent takes its connected contact with it: the id is free again.
+    acd.enqueue(voice(5), 60).unwrap();
+    acd.accept(ContactId(5), a2, 61).unwrap();
+    acd.remove_agent(a2, 62).unwrap();
+    assert_eq!(
+        acd.abandon(ContactId(5), 63),
+        Err(AcdError::UnknownContact(ContactId(5)))
+    );
+    acd.enqueue(voice(5), 64).unwrap();
+}
