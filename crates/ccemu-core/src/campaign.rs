@@ -90,6 +90,15 @@ pub struct Campaign {
     /// Number shown to the callee.
     #[serde(default)]
     pub display_number: Option<String>,
+    /// Dials per contact, the first one included (a no-answer or busy line is redialled).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Wait before a contact that did not answer or was busy is dialled again, ms.
+    #[serde(default = "default_retry_after")]
+    pub retry_after_ms: i64,
+    /// Predictive mode: the highest share of answered calls that may wait in vain for an agent.
+    #[serde(default = "default_abandon_rate")]
+    pub target_abandon_rate: f64,
     /// Status.
     #[serde(default)]
     pub status: CampaignStatus,
@@ -106,6 +115,18 @@ fn default_ratio() -> f64 {
     MIN_RATIO
 }
 
+fn default_max_attempts() -> u32 {
+    1
+}
+
+fn default_retry_after() -> i64 {
+    60_000
+}
+
+fn default_abandon_rate() -> f64 {
+    0.03
+}
+
 fn default_concurrency() -> u32 {
     10
 }
@@ -113,8 +134,12 @@ fn default_concurrency() -> u32 {
 impl Campaign {
     /// Most concurrent calls a campaign may ask for (Udesk `AdConCallLimit`).
     pub const MAX_CONCURRENCY: u32 = 100;
+    /// Most dials per contact.
+    pub const MAX_ATTEMPTS: u32 = 10;
+    /// Longest wait before a redial: one day.
+    pub const MAX_RETRY_AFTER_MS: i64 = 86_400_000;
 
-    /// Checks id, name, ratio and concurrency.
+    /// Checks id, name, ratio, concurrency and the redial settings.
     pub fn validate(&self) -> Result<(), DomainError> {
         check_id("campaign id", &self.id)?;
         check_not_blank("campaign name", &self.name)?;
@@ -124,6 +149,21 @@ impl Campaign {
                 "concurrency_limit",
                 format!("must be 1 to {}", Self::MAX_CONCURRENCY),
             ));
+        }
+        if !(1..=Self::MAX_ATTEMPTS).contains(&self.max_attempts) {
+            return Err(invalid(
+                "max_attempts",
+                format!("must be 1 to {}", Self::MAX_ATTEMPTS),
+            ));
+        }
+        if !(0..=Self::MAX_RETRY_AFTER_MS).contains(&self.retry_after_ms) {
+            return Err(invalid(
+                "retry_after_ms",
+                format!("must be 0 to {}", Self::MAX_RETRY_AFTER_MS),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.target_abandon_rate) {
+            return Err(invalid("target_abandon_rate", "must be 0 to 1"));
         }
         Ok(())
     }
@@ -202,6 +242,10 @@ pub enum CampaignContactStatus {
     InvalidOutboundNumber,
     /// The number is blocked.
     BlockedPhoneNumber,
+    /// The line was busy on the last allowed attempt.
+    Busy,
+    /// The campaign stopped before the contact was done.
+    Cancelled,
 }
 
 impl CampaignContactStatus {
@@ -213,6 +257,20 @@ impl CampaignContactStatus {
             Upcoming | Dialing | Queued | Connected | Transferred | RedialScheduled
         )
     }
+}
+
+/// What became of one outbound dial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialOutcome {
+    /// The callee picked up.
+    Answered,
+    /// It rang out.
+    NoAnswer,
+    /// The line was busy.
+    Busy,
+    /// Invalid number or carrier error.
+    Failed,
 }
 
 /// One number a campaign dials.
@@ -248,6 +306,9 @@ pub struct CampaignContact {
     /// Interaction of the last attempt.
     #[serde(default)]
     pub interaction_id: Option<String>,
+    /// When a scheduled redial falls due, tenant epoch ms.
+    #[serde(default)]
+    pub retry_at_ms: Option<i64>,
     /// Creation time, tenant epoch ms.
     #[serde(default)]
     pub created_at_ms: i64,
@@ -338,6 +399,7 @@ mod tests {
             status: CampaignContactStatus::Upcoming,
             attempts: 0,
             interaction_id: None,
+            retry_at_ms: None,
             created_at_ms: 0,
             updated_at_ms: 0,
         };

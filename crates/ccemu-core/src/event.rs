@@ -199,6 +199,58 @@ pub enum DomainEvent {
         /// Why.
         reason: crate::interaction::EndReason,
     },
+    /// An outbound campaign was created (in `draft`).
+    #[serde(rename = "campaign.created")]
+    CampaignCreated {
+        /// Campaign id.
+        campaign_id: String,
+        /// Contacts on its list.
+        contacts: usize,
+    },
+    /// A campaign was started, paused, resumed, stopped or completed.
+    #[serde(rename = "campaign.status_changed")]
+    CampaignStatusChanged {
+        /// Campaign id.
+        campaign_id: String,
+        /// Previous status.
+        from: crate::campaign::CampaignStatus,
+        /// New status.
+        to: crate::campaign::CampaignStatus,
+    },
+    /// The dialer placed a call to a campaign contact.
+    #[serde(rename = "campaign.dialing")]
+    CampaignDialing {
+        /// Campaign id.
+        campaign_id: String,
+        /// Campaign contact id.
+        contact_id: String,
+        /// The outbound interaction of this attempt.
+        interaction_id: String,
+        /// Number dialled.
+        phone_number: String,
+        /// 1-based attempt.
+        attempt: u32,
+    },
+    /// An outbound dial was answered or failed.
+    #[serde(rename = "campaign.dial_result")]
+    CampaignDialResult {
+        /// Campaign id.
+        campaign_id: String,
+        /// Campaign contact id.
+        contact_id: String,
+        /// The outbound interaction of this attempt.
+        interaction_id: String,
+        /// What happened.
+        outcome: crate::campaign::DialOutcome,
+        /// The contact's status after it (`queued`, `redial_scheduled`, `not_picked_up`, ...).
+        status: crate::campaign::CampaignContactStatus,
+    },
+    /// Every contact of a campaign reached a final status.
+    #[serde(rename = "campaign.exhausted")]
+    CampaignExhausted {
+        /// Campaign id.
+        campaign_id: String,
+    },
     /// A message was added to an interaction's transcript.
     #[serde(rename = "message.added")]
     MessageAdded {

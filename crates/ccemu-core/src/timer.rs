@@ -38,6 +38,11 @@ pub enum TimerAction {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         agent_id: Option<String>,
     },
+    /// The simulated callee of an outbound dial answers, or the dial fails (outcome drawn then).
+    SimDialResult {
+        /// Interaction id of the dial.
+        interaction_id: String,
+    },
     /// The simulated customer runs out of patience and hangs up while waiting.
     SimAbandon {
         /// Interaction id.

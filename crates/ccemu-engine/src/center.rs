@@ -68,6 +68,10 @@ pub(crate) enum Command {
     GetSim {
         reply: Reply<crate::sim::SimSettings>,
     },
+    Campaigns {
+        campaign_id: Option<String>,
+        reply: Reply<Result<Vec<crate::CampaignView>>>,
+    },
     Shutdown {
         reply: Reply<()>,
     },
@@ -251,6 +255,9 @@ impl Center {
             }
             Command::GetSim { reply } => {
                 let _ = reply.send(self.state.sim().clone());
+            }
+            Command::Campaigns { campaign_id, reply } => {
+                let _ = reply.send(self.state.campaign_views(campaign_id.as_deref()));
             }
             Command::Shutdown { reply } => {
                 let _ = reply.send(());

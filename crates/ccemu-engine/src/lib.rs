@@ -30,7 +30,9 @@ pub use ccemu_store::Backend;
 pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use notify::Notifier;
-pub use state::{acd_strategy, Stats, TransferTarget};
+pub use state::{
+    acd_strategy, CampaignAction, CampaignView, Stats, TransferTarget, ANSWERED_PRIORITY,
+};
 
 /// What an engine operation can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -264,6 +266,26 @@ impl Engine {
         self.center(id)?
             .call(|reply| Command::GetSim { reply })
             .await
+    }
+
+    /// Every outbound campaign of a tenant, by id, with its contacts and counters.
+    pub async fn campaigns(&self, id: &TenantId) -> Result<Vec<CampaignView>> {
+        self.center(id)?
+            .call(|reply| Command::Campaigns {
+                campaign_id: None,
+                reply,
+            })
+            .await?
+    }
+
+    /// One outbound campaign with its contacts and counters.
+    pub async fn campaign(&self, id: &TenantId, campaign_id: &str) -> Result<CampaignView> {
+        let campaign_id = Some(campaign_id.to_owned());
+        let mut views = self
+            .center(id)?
+            .call(|reply| Command::Campaigns { campaign_id, reply })
+            .await??;
+        views.pop().ok_or(EngineError::Unavailable)
     }
 
     /// Counts over all tenants, for metrics.

@@ -1,7 +1,9 @@
 //! Simulation settings: what the "other side" (customers, agent devices) does when test code does
 //! not drive it step by step.
 
+use ccemu_core::campaign::DialOutcome;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// How a simulated duration is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -62,7 +64,7 @@ fn unit_interval(seed: u64, key: &str) -> f64 {
 }
 
 /// Per-tenant simulation settings (one record with id `sim`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimSettings {
     /// Always `sim`.
@@ -98,6 +100,15 @@ pub struct SimSettings {
     /// Seed of the deterministic draws.
     #[serde(default)]
     pub seed: u64,
+    /// Share of outbound dials the callee answers, 0 to 1; the others ring out unanswered.
+    #[serde(default = "one")]
+    pub dial_answer_rate: f64,
+    /// How long an outbound dial rings before it is answered or given up.
+    #[serde(default = "default_dial_ring_time")]
+    pub dial_ring_time: Duration,
+    /// Outcomes fixed per dialled number (exactly as listed in the campaign), ahead of the draw.
+    #[serde(default)]
+    pub dial_outcomes: BTreeMap<String, DialOutcome>,
 }
 ccemu_core::entity!(SimSettings, "sim_settings");
 
@@ -122,6 +133,12 @@ fn default_delay() -> i64 {
 fn default_max_no_answer() -> u32 {
     3
 }
+fn one() -> f64 {
+    1.0
+}
+fn default_dial_ring_time() -> Duration {
+    Duration::fixed(5_000)
+}
 
 impl Default for SimSettings {
     fn default() -> Self {
@@ -137,6 +154,9 @@ impl Default for SimSettings {
             no_answer_delay_ms: default_delay(),
             max_no_answer: default_max_no_answer(),
             seed: 0,
+            dial_answer_rate: one(),
+            dial_ring_time: default_dial_ring_time(),
+            dial_outcomes: BTreeMap::new(),
         }
     }
 }
@@ -172,7 +192,29 @@ impl SimSettings {
         if self.patience.is_some_and(|p| p.mean_ms < 0) {
             return Err(bad("patience.mean_ms"));
         }
+        if !(0.0..=1.0).contains(&self.dial_answer_rate) {
+            return Err(ccemu_core::DomainError::Invalid {
+                field: "dial_answer_rate",
+                reason: "must be 0 to 1".into(),
+            });
+        }
+        if self.dial_ring_time.mean_ms < 0 {
+            return Err(bad("dial_ring_time.mean_ms"));
+        }
         Ok(())
+    }
+
+    /// The outcome of an outbound dial to `number`; `key` names the attempt, so that the same
+    /// attempt always gets the same outcome.
+    pub fn dial_outcome(&self, number: &str, key: &str) -> DialOutcome {
+        if let Some(fixed) = self.dial_outcomes.get(number) {
+            return *fixed;
+        }
+        if unit_interval(self.seed, key) < self.dial_answer_rate {
+            DialOutcome::Answered
+        } else {
+            DialOutcome::NoAnswer
+        }
     }
 }
 
@@ -201,5 +243,26 @@ mod tests {
         };
         assert!(s.validate().is_err());
         assert!(SimSettings::default().validate().is_ok());
+        let s = SimSettings {
+            dial_answer_rate: 1.5,
+            ..SimSettings::default()
+        };
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn dial_outcomes_follow_the_answer_rate_and_fixed_numbers() {
+        let mut s = SimSettings {
+            dial_answer_rate: 0.25,
+            seed: 3,
+            ..SimSettings::default()
+        };
+        let answered = (0..4_000)
+            .filter(|i| s.dial_outcome("+1555", &i.to_string()) == DialOutcome::Answered)
+            .count();
+        assert!((900..1_100).contains(&answered), "{answered}");
+        assert_eq!(s.dial_outcome("+1555", "k"), s.dial_outcome("+1555", "k"));
+        s.dial_outcomes.insert("+1555".into(), DialOutcome::Busy);
+        assert_eq!(s.dial_outcome("+1555", "k"), DialOutcome::Busy);
     }
 }

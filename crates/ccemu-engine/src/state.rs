@@ -22,6 +22,9 @@ use ccemu_core::{DomainError, Entity};
 use ccemu_store::{Changes, Document};
 use std::collections::{BTreeMap, HashMap};
 
+mod campaigns;
+pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
+
 /// A command against one tenant's contact center.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -83,6 +86,20 @@ pub enum Op {
         /// Where it goes.
         target: TransferTarget,
     },
+    /// Creates an outbound campaign in `draft` with its list of contacts (dialled in list order).
+    CreateCampaign {
+        /// The campaign; status and times are set by the engine.
+        campaign: Box<ccemu_core::Campaign>,
+        /// The list; ids, status and attempts are set by the engine.
+        contacts: Vec<ccemu_core::CampaignContact>,
+    },
+    /// Starts, pauses, resumes or stops a campaign.
+    ControlCampaign {
+        /// The campaign.
+        campaign_id: String,
+        /// What to do.
+        action: CampaignAction,
+    },
     /// Replaces the simulation settings.
     PutSimSettings(SimSettings),
     /// Creates or replaces a webhook subscription (by id).
@@ -112,6 +129,8 @@ pub enum OpOutput {
     SimSettings(SimSettings),
     /// The subscription after the command.
     Subscription(Box<ccemu_core::Subscription>),
+    /// The campaign after the command.
+    Campaign(Box<CampaignView>),
     /// The record is gone.
     Deleted,
 }
@@ -173,6 +192,7 @@ pub(crate) struct State {
     agent_ids: Ids,
     queue_ids: Ids,
     contact_ids: Ids,
+    campaigns: campaigns::Campaigns,
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
 }
@@ -188,6 +208,7 @@ impl Default for State {
             agent_ids: Ids::default(),
             queue_ids: Ids::default(),
             contact_ids: Ids::default(),
+            campaigns: Default::default(),
             subscriptions: Default::default(),
         }
     }
@@ -234,6 +255,7 @@ impl State {
     /// available while contacts waited) go into `fx` for the caller to commit.
     pub fn from_documents(docs: Vec<Document>, now: i64, fx: &mut Effects<'_>) -> Result<Self> {
         let mut state = Self::default();
+        let (mut campaigns, mut contacts) = (Vec::new(), Vec::new());
         for doc in docs {
             match doc.kind.as_str() {
                 k if k == Agent::KIND => {
@@ -254,11 +276,20 @@ impl State {
                     state.sim = serde_json::from_value(doc.data).map_err(corrupt)?;
                 }
                 k if k == ccemu_core::Subscription::KIND => state.subscriptions.load(doc.data)?,
+                k if k == ccemu_core::Campaign::KIND => {
+                    campaigns.push(serde_json::from_value(doc.data).map_err(corrupt)?);
+                }
+                k if k == ccemu_core::CampaignContact::KIND => {
+                    contacts.push(serde_json::from_value(doc.data).map_err(corrupt)?);
+                }
                 _ => {}
             }
         }
         state.acd = acd::Acd::new(state.sim.seed);
+        state.campaigns.load(campaigns, contacts);
         state.rebuild_routing(now, fx)?;
+        state.restore_campaigns()?;
+        state.pace(now, fx)?;
         Ok(state)
     }
 
@@ -377,15 +408,20 @@ impl State {
         }
     }
 
-    /// The earliest moment the ACD has something to do (ring timeout, delay end, ...).
+    /// The earliest moment the ACD (ring timeout, delay end, ...) or the dialer (a redial) has
+    /// something to do.
     pub fn next_deadline(&self) -> Option<i64> {
-        self.acd.next_deadline()
+        match (self.acd.next_deadline(), self.campaigns.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
-    /// Lets the ACD act on everything due at `now`.
+    /// Lets the ACD and the dialer act on everything due at `now`.
     pub fn advance(&mut self, now: i64, fx: &mut Effects<'_>) -> Result<()> {
         let decisions = self.acd.advance(now);
-        self.apply_decisions(decisions, now, fx)
+        self.apply_decisions(decisions, now, fx)?;
+        self.pace(now, fx)
     }
 
     /// The waiting contacts of a queue in routing order.
@@ -409,7 +445,20 @@ impl State {
         &self.sim
     }
 
+    /// Applies a command, then lets the dialer pace against what it changed.
     pub fn apply(&mut self, op: Op, now: i64, fx: &mut Effects<'_>) -> Result<OpOutput> {
+        let output = self.apply_op(op, now, fx)?;
+        self.pace(now, fx)?;
+        Ok(match output {
+            // Pacing may have dialled right after a start.
+            OpOutput::Campaign(view) => {
+                OpOutput::Campaign(Box::new(self.campaign_view(&view.campaign.id)?))
+            }
+            other => other,
+        })
+    }
+
+    fn apply_op(&mut self, op: Op, now: i64, fx: &mut Effects<'_>) -> Result<OpOutput> {
         match op {
             Op::SetAgentState { agent_id, state } => {
                 self.set_agent_state(&agent_id, state, now, fx)?;
@@ -469,6 +518,13 @@ impl State {
                 self.apply_decisions(decisions, now, fx)?;
                 Ok(OpOutput::SimSettings(settings))
             }
+            Op::CreateCampaign { campaign, contacts } => {
+                self.create_campaign(*campaign, contacts, now, fx)
+            }
+            Op::ControlCampaign {
+                campaign_id,
+                action,
+            } => self.control_campaign(&campaign_id, action, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
         }
@@ -482,7 +538,18 @@ impl State {
         Ok(OpOutput::Interaction(Box::new(i.clone())))
     }
 
+    /// Applies a timer that fell due, then lets the dialer pace.
     pub fn apply_timer(
+        &mut self,
+        action: &TimerAction,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        self.apply_timer_action(action, now, fx)?;
+        self.pace(now, fx)
+    }
+
+    fn apply_timer_action(
         &mut self,
         action: &TimerAction,
         now: i64,
@@ -527,6 +594,9 @@ impl State {
                     self.hangup(interaction_id, EndedBy::Agent, now, fx)?;
                 }
                 Ok(())
+            }
+            TimerAction::SimDialResult { interaction_id } => {
+                self.dial_result(interaction_id, now, fx)
             }
             TimerAction::SimAbandon { interaction_id } => {
                 let waiting = self
@@ -620,15 +690,7 @@ impl State {
             interaction_id: id.clone(),
             queue_id: queue_id.to_owned(),
         });
-        if let Some(patience) = self.sim.patience {
-            let due = now + patience.sample(self.sim.seed, &format!("patience:{id}"));
-            fx.timers.push((
-                due,
-                TimerAction::SimAbandon {
-                    interaction_id: id.clone(),
-                },
-            ));
-        }
+        self.arm_patience(&id, now, fx);
         fx.changes.put(&i)?;
         let snapshot = i.clone();
         self.active.insert(id.clone(), i);
@@ -636,6 +698,19 @@ impl State {
         Ok(OpOutput::Interaction(Box::new(
             self.active.get(&id).cloned().unwrap_or(snapshot),
         )))
+    }
+
+    /// A simulated customer who waits in a queue hangs up after its patience runs out.
+    fn arm_patience(&self, interaction_id: &str, now: i64, fx: &mut Effects<'_>) {
+        if let Some(patience) = self.sim.patience {
+            let due = now + patience.sample(self.sim.seed, &format!("patience:{interaction_id}"));
+            fx.timers.push((
+                due,
+                TimerAction::SimAbandon {
+                    interaction_id: interaction_id.to_owned(),
+                },
+            ));
+        }
     }
 
     fn answer(
@@ -674,6 +749,7 @@ impl State {
         settle_transfer(i, true, now, fx)?;
         let i = i.clone();
         fx.changes.put(&i)?;
+        self.campaign_call_connected(interaction_id, now, fx)?;
         let agent = self.agent_mut(agent_id)?;
         if agent.state != AgentState::OnContact {
             let log = agent.set_state(AgentState::OnContact, now)?;
@@ -707,6 +783,12 @@ impl State {
             .active
             .get(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
+        if i.state == InteractionState::Created {
+            return Err(DomainError::Conflict(format!(
+                "interaction {interaction_id} is still being dialled"
+            ))
+            .into());
+        }
         let cid = self.contact_id(interaction_id)?;
         let waiting = i.state.is_waiting();
         let agent_id = i.agent_id.clone();
@@ -749,6 +831,12 @@ impl State {
                 decisions.extend(self.end_agent_leg(&agent_id, cid, now, fx)?);
             }
         }
+        let contact_status = if waiting {
+            ccemu_core::CampaignContactStatus::AbandonedByContact
+        } else {
+            ccemu_core::CampaignContactStatus::Finished
+        };
+        self.campaign_call_ended(interaction_id, contact_status, now, fx)?;
         self.apply_decisions(decisions, now, fx)?;
         Ok(i)
     }
@@ -1047,6 +1135,12 @@ impl State {
                             settle_transfer(&mut i, false, now, fx)?;
                             i.end(EndedBy::System, EndReason::QueueTimeout, now)?;
                             fx.changes.put(&i)?;
+                            self.campaign_call_ended(
+                                &iid,
+                                ccemu_core::CampaignContactStatus::AbandonedByDialer,
+                                now,
+                                fx,
+                            )?;
                             fx.events.push(DomainEvent::InteractionFailed {
                                 interaction_id: iid,
                                 reason: EndReason::QueueTimeout,

@@ -3,6 +3,7 @@
 //! No vendor logic lives here: each vendor crate brings its routes, this crate mounts them next to
 //! the control plane behind one prefix-stripping layer, and wires journal, metrics and tracing.
 
+pub mod campaigns;
 pub mod config;
 pub mod control;
 pub mod journal;
@@ -53,6 +54,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .merge(control::router())
         .merge(simulate::router())
+        .merge(campaigns::router())
         .merge(ccemu_vendor_udesk::router())
         .merge(ccemu_vendor_ujet::router())
         .merge(ccemu_vendor_genesys::router())

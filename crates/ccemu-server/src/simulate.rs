@@ -220,7 +220,7 @@ async fn hangup(
 /// A body that must be empty or `{}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NoFields {}
+pub(crate) struct NoFields {}
 
 /// `POST /_ccemu/tenants/{id}/sim/interactions/{interaction_id}/hold`
 async fn hold(
@@ -367,7 +367,8 @@ fn store(e: ccemu_store::StoreError) -> ApiError {
     ApiError::from(ccemu_engine::EngineError::Store(e))
 }
 
-fn unexpected() -> ApiError {
+/// A command answered with an output its handler does not expect (a bug, not a client mistake).
+pub(crate) fn unexpected() -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
