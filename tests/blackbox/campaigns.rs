@@ -415,3 +415,172 @@ async fn an_answered_call_that_waits_too_long_is_abandoned_and_the_next_number_d
         .await;
     assert_eq!(i["state"], "abandoned", "{i}");
 }
+
+#[tokio::test]
+async fn a_preview_campaign_calls_once_the_agent_accepts_the_preview() {
+    let s = Server::start().await;
+    let list = numbers(3);
+    demo_with_sim(
+        &s,
+        json!({
+            "auto": true, "answer_delay_ms": 1000, "talk_time": { "mean_ms": 10000 }, "wrap_up_ms": 0,
+            "dial_ring_time": { "mean_ms": 5000 }, "dial_outcomes": { list[1].as_str(): "no_answer" }
+        }),
+    )
+    .await;
+    ready(&s, "1001").await;
+    ready(&s, "1002").await;
+    create(
+        &s,
+        json!({ "id": "v1", "queue_id": "9001", "mode": "preview", "numbers": list }),
+    )
+    .await;
+    // One preview per free agent, routed by the ACD; nothing is dialled yet.
+    let c = control(&s, "v1", "start").await;
+    assert_eq!(
+        (&c["in_flight"], &c["counts"]),
+        (&json!(0), &json!({ "previewing": 2, "upcoming": 1 }))
+    );
+    let shown = s
+        .interaction(
+            "demo",
+            contact(&c, &list[0])["interaction_id"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(shown["state"], "ringing", "{shown}");
+    assert!(shown["agent_id"].is_string());
+    // The agents accept: the calls are placed with the agents on the line.
+    let c = at(&s, "v1", 1_000).await;
+    assert_eq!(c["in_flight"], 2, "{c}");
+    assert_eq!(s.agent_state("demo", "1001").await, "on_contact");
+    // One callee answers; the other does not, which frees its agent for the last preview.
+    let c = at(&s, "v1", 6_000).await;
+    assert_eq!(contact(&c, &list[0])["status"], "connected", "{c}");
+    assert_eq!(contact(&c, &list[1])["status"], "not_picked_up");
+    assert_eq!(contact(&c, &list[2])["status"], "previewing");
+    let missed = s
+        .interaction(
+            "demo",
+            contact(&c, &list[1])["interaction_id"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (&missed["state"], &missed["end_reason"]),
+        (&json!("ended"), &json!("no_answer"))
+    );
+    let c = at(&s, "v1", 12_000).await;
+    assert_eq!(
+        (
+            &contact(&c, &list[2])["status"],
+            &c["exhausted"],
+            &c["status"]
+        ),
+        (&json!("connected"), &json!(true), &json!("completed"))
+    );
+    let c = at(&s, "v1", 30_000).await;
+    assert_eq!(c["counts"], json!({ "finished": 2, "not_picked_up": 1 }));
+    // Talk time runs from the callee's answer, not from the agent's acceptance.
+    let first = s
+        .interaction(
+            "demo",
+            contact(&c, &list[0])["interaction_id"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(first["ended_at_ms"], T0 + 16_000, "{first}");
+}
+
+#[tokio::test]
+async fn previews_can_be_skipped_survive_sigkill_and_are_withdrawn_by_a_stop() {
+    let mut s = Server::start().await;
+    let list = numbers(3);
+    demo_with_sim(
+        &s,
+        json!({ "auto": false, "wrap_up_ms": 0, "dial_ring_time": { "mean_ms": 5000 } }),
+    )
+    .await;
+    ready(&s, "1001").await;
+    create(
+        &s,
+        json!({ "id": "k1", "queue_id": "9001", "mode": "preview", "numbers": list }),
+    )
+    .await;
+    let c = control(&s, "k1", "start").await;
+    let first = contact(&c, &list[0])["interaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(s.interaction("demo", &first).await["agent_id"], "1001");
+    let skip = |n: usize| format!("/_ccemu/tenants/demo/sim/campaigns/k1/contacts/k1.{n}/skip");
+    let (st, c) = s.post(&skip(1), json!({})).await;
+    assert_eq!(st, 200, "{c}");
+    assert_eq!(contact(&c, &list[0])["status"], "skipped");
+    assert_eq!(
+        contact(&c, &list[1])["status"],
+        "previewing",
+        "the agent gets the next one"
+    );
+    let gone = s.interaction("demo", &first).await;
+    assert_eq!(
+        (&gone["state"], &gone["end_reason"]),
+        (&json!("failed"), &json!("skipped"))
+    );
+    let (st, b) = s.post(&skip(1), json!({})).await;
+    assert_error(st, &b, 409, "conflict");
+    let (st, b) = s.post(&skip(9), json!({})).await;
+    assert_error(st, &b, 404, "not_found");
+
+    // A preview shown to an agent survives SIGKILL ...
+    let before = campaign(&s, "k1").await;
+    s.crash_and_restart().await;
+    assert_eq!(campaign(&s, "k1").await, before);
+    let second = contact(&before, &list[1])["interaction_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(s.interaction("demo", &second).await["state"], "ringing");
+    let (st, body) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1001/answer", json!({}))
+        .await;
+    assert_eq!(st, 200, "{body}");
+    let c = campaign(&s, "k1").await;
+    assert_eq!(
+        (&contact(&c, &list[1])["status"], &c["in_flight"]),
+        (&json!("dialing"), &json!(1))
+    );
+    let (st, b) = s
+        .post(
+            &format!("/_ccemu/tenants/demo/sim/interactions/{second}/hangup"),
+            json!({}),
+        )
+        .await;
+    assert_error(st, &b, 409, "conflict");
+    // ... and so does its call while the callee's phone rings.
+    s.crash_and_restart().await;
+    assert_eq!(campaign(&s, "k1").await, c);
+    let c = at(&s, "k1", 5_000).await;
+    assert_eq!(contact(&c, &list[1])["status"], "connected", "{c}");
+    let (st, _) = s
+        .post(
+            &format!("/_ccemu/tenants/demo/sim/interactions/{second}/hangup"),
+            json!({ "by": "agent" }),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let c = campaign(&s, "k1").await;
+    assert_eq!(contact(&c, &list[1])["status"], "finished");
+    assert_eq!(contact(&c, &list[2])["status"], "previewing");
+    let c = control(&s, "k1", "stop").await;
+    assert_eq!(
+        (&c["counts"], &c["exhausted"], &c["status"]),
+        (
+            &json!({ "skipped": 1, "finished": 1, "cancelled": 1 }),
+            &json!(true),
+            &json!("stopped")
+        )
+    );
+    assert_eq!(
+        s.agent_state("demo", "1001").await,
+        "available",
+        "the preview was withdrawn"
+    );
+}

@@ -202,6 +202,8 @@ pub enum CampaignContactStatus {
     /// Not dialled yet.
     #[default]
     Upcoming,
+    /// Shown to an agent (preview), who calls or skips it.
+    Previewing,
     /// Being dialled.
     Dialing,
     /// Answered, waiting for an agent.
@@ -254,7 +256,7 @@ impl CampaignContactStatus {
         use CampaignContactStatus::*;
         !matches!(
             self,
-            Upcoming | Dialing | Queued | Connected | Transferred | RedialScheduled
+            Upcoming | Previewing | Dialing | Queued | Connected | Transferred | RedialScheduled
         )
     }
 }

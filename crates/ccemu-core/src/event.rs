@@ -231,6 +231,28 @@ pub enum DomainEvent {
         /// 1-based attempt.
         attempt: u32,
     },
+    /// A campaign contact is shown to an agent of the pool (preview mode), who calls or skips it.
+    #[serde(rename = "campaign.previewing")]
+    CampaignPreviewing {
+        /// Campaign id.
+        campaign_id: String,
+        /// Campaign contact id.
+        contact_id: String,
+        /// The interaction that carries the preview (and then the call).
+        interaction_id: String,
+        /// Number to call.
+        phone_number: String,
+    },
+    /// A preview was skipped (by the agent) or withdrawn (the campaign stopped); nobody was called.
+    #[serde(rename = "campaign.preview_skipped")]
+    CampaignPreviewSkipped {
+        /// Campaign id.
+        campaign_id: String,
+        /// Campaign contact id.
+        contact_id: String,
+        /// The interaction of the preview.
+        interaction_id: String,
+    },
     /// An outbound dial was answered or failed.
     #[serde(rename = "campaign.dial_result")]
     CampaignDialResult {

@@ -167,6 +167,8 @@ pub enum EndReason {
     DoNotCall,
     /// Something went wrong.
     Error,
+    /// A campaign contact shown to an agent (preview) was skipped, or withdrawn, without a call.
+    Skipped,
 }
 
 /// Kind of party in an interaction.

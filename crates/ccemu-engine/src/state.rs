@@ -100,6 +100,13 @@ pub enum Op {
         /// What to do.
         action: CampaignAction,
     },
+    /// Preview mode: the agent shown a contact skips it; nobody is called.
+    SkipPreview {
+        /// The campaign.
+        campaign_id: String,
+        /// The campaign contact.
+        contact_id: String,
+    },
     /// Replaces the simulation settings.
     PutSimSettings(SimSettings),
     /// Creates or replaces a webhook subscription (by id).
@@ -525,6 +532,10 @@ impl State {
                 campaign_id,
                 action,
             } => self.control_campaign(&campaign_id, action, now, fx),
+            Op::SkipPreview {
+                campaign_id,
+                contact_id,
+            } => self.skip_preview(&campaign_id, &contact_id, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
         }
@@ -749,13 +760,21 @@ impl State {
         settle_transfer(i, true, now, fx)?;
         let i = i.clone();
         fx.changes.put(&i)?;
-        self.campaign_call_connected(interaction_id, now, fx)?;
+        let callee_rings = self.campaign_call_connected(interaction_id, now, fx)?;
         let agent = self.agent_mut(agent_id)?;
         if agent.state != AgentState::OnContact {
             let log = agent.set_state(AgentState::OnContact, now)?;
             let agent = agent.clone();
             record_state_change(&agent, &log, fx)?;
         }
+        if !callee_rings {
+            self.arm_talk_time(interaction_id, agent_id, now, fx);
+        }
+        self.apply_decisions(decisions, now, fx)
+    }
+
+    /// With `auto`, the simulated agent hangs up once the talk time has passed.
+    fn arm_talk_time(&self, interaction_id: &str, agent_id: &str, now: i64, fx: &mut Effects<'_>) {
         if self.sim.auto {
             let talk = self
                 .sim
@@ -769,7 +788,6 @@ impl State {
                 },
             ));
         }
-        self.apply_decisions(decisions, now, fx)
     }
 
     fn hangup(
@@ -783,9 +801,9 @@ impl State {
             .active
             .get(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
-        if i.state == InteractionState::Created {
+        if self.attempt_pending(interaction_id) {
             return Err(DomainError::Conflict(format!(
-                "interaction {interaction_id} is still being dialled"
+                "interaction {interaction_id} is a campaign attempt still being previewed or dialled"
             ))
             .into());
         }
@@ -963,6 +981,12 @@ impl State {
             to_number: None,
             created_at_ms: now,
         };
+        if self.attempt_pending(interaction_id) {
+            return Err(DomainError::Conflict(format!(
+                "interaction {interaction_id} is a campaign attempt still being dialled"
+            ))
+            .into());
+        }
         // Refuses anything but a connected or held contact, before any change.
         i.start_transfer(transfer)?;
         let agent_id = i.agent_id.clone().ok_or_else(|| {

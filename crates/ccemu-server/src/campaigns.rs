@@ -29,6 +29,10 @@ pub fn router() -> Router<AppState> {
             "/_ccemu/tenants/{id}/sim/campaigns/{campaign_id}/{action}",
             post(campaign_action),
         )
+        .route(
+            "/_ccemu/tenants/{id}/sim/campaigns/{campaign_id}/contacts/{contact_id}/skip",
+            post(skip_preview),
+        )
 }
 
 /// Body of `POST /_ccemu/tenants/{id}/sim/campaigns`.
@@ -158,6 +162,24 @@ async fn campaign_action(
     let op = Op::ControlCampaign {
         campaign_id,
         action,
+    };
+    match state.engine.execute(&id, op).await? {
+        OpOutput::Campaign(view) => Ok(Json(*view)),
+        _ => Err(unexpected()),
+    }
+}
+
+/// `POST /_ccemu/tenants/{id}/sim/campaigns/{campaign_id}/contacts/{contact_id}/skip`: the agent
+/// shown a preview skips it.
+async fn skip_preview(
+    State(state): State<AppState>,
+    Path((id, campaign_id, contact_id)): Path<(String, String, String)>,
+    Body(NoFields {}): Body<NoFields>,
+) -> Result<Json<CampaignView>, ApiError> {
+    let id = tenant_id(&id)?;
+    let op = Op::SkipPreview {
+        campaign_id,
+        contact_id,
     };
     match state.engine.execute(&id, op).await? {
         OpOutput::Campaign(view) => Ok(Json(*view)),

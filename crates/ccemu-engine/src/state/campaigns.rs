@@ -41,6 +41,7 @@ pub const MAX_CONTACTS: usize = 10_000;
 /// that no real redial is due during the replay (see [`State::restore_dialer`]).
 const REPLAY_AT: i64 = i64::MIN / 4;
 const REPLAY_IN_FLIGHT_AT: i64 = i64::MIN / 8;
+const REPLAY_PREVIEW_AT: i64 = i64::MIN / 16;
 
 /// A lifecycle command of a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +157,7 @@ fn settled(status: CampaignContactStatus) -> bool {
     !matches!(
         status,
         CampaignContactStatus::Upcoming
+            | CampaignContactStatus::Previewing
             | CampaignContactStatus::Dialing
             | CampaignContactStatus::RedialScheduled
     )
@@ -165,7 +167,8 @@ fn settled(status: CampaignContactStatus) -> bool {
 fn contact_status(status: TargetStatus) -> CampaignContactStatus {
     use CampaignContactStatus as C;
     match status {
-        TargetStatus::Pending | TargetStatus::Previewing => C::Upcoming,
+        TargetStatus::Pending => C::Upcoming,
+        TargetStatus::Previewing => C::Previewing,
         TargetStatus::Dialing { .. } => C::Dialing,
         TargetStatus::RetryScheduled { .. } => C::RedialScheduled,
         TargetStatus::Answered => C::Queued,
@@ -306,9 +309,34 @@ impl State {
             CampaignAction::Resume => self.campaigns.dialer.resume(cid).map_err(dialer_error)?,
             CampaignAction::Stop => {
                 let known = self.campaigns.dialer.campaigns().any(|c| c == cid);
-                if known {
-                    // Previews are not dialled by the engine, so stop has nothing to withdraw.
-                    self.campaigns.dialer.stop(cid).map_err(dialer_error)?;
+                let commands = if known {
+                    self.campaigns.dialer.stop(cid).map_err(dialer_error)?
+                } else {
+                    Vec::new()
+                };
+                for command in commands {
+                    let DialCommand::WithdrawPreview { target, .. } = command else {
+                        continue;
+                    };
+                    let contact = self.campaigns.targets.name(target.0).map(str::to_owned);
+                    let Some((campaign_id, idx)) =
+                        contact.and_then(|c| self.campaigns.position(&c))
+                    else {
+                        continue;
+                    };
+                    let interaction = self.campaigns.runs[&campaign_id].contacts[idx]
+                        .interaction_id
+                        .clone();
+                    if let Some(interaction_id) = interaction {
+                        self.end_preview(
+                            &campaign_id,
+                            idx,
+                            &interaction_id,
+                            CampaignContactStatus::Cancelled,
+                            now,
+                            fx,
+                        )?;
+                    }
                 }
                 let Campaigns {
                     runs,
@@ -407,6 +435,7 @@ impl State {
     /// The dialer's configuration of a campaign; refuses what the engine cannot dial.
     fn dialer_config(&self, c: &Campaign) -> Result<CampaignConfig> {
         let mode = match c.mode {
+            DialerMode::Preview => dialer::DialerMode::Preview,
             DialerMode::Progressive => dialer::DialerMode::Progressive,
             DialerMode::Ratio => dialer::DialerMode::Ratio(c.ratio),
             DialerMode::Predictive => dialer::DialerMode::Predictive {
@@ -416,7 +445,7 @@ impl State {
                 return Err(DomainError::Invalid {
                     field: "mode",
                     reason: format!(
-                        "{} campaigns are not dialled yet (progressive, ratio, predictive are)",
+                        "{} campaigns are not dialled yet (preview, progressive, ratio, predictive are)",
                         status_name(other)
                     ),
                 }
@@ -514,16 +543,251 @@ impl State {
             return Ok(());
         }
         for command in self.campaigns.dialer.pace_all(&self.acd, now) {
-            if let DialCommand::Dial {
-                campaign,
-                target,
-                attempt,
-            } = command
-            {
-                self.place_dial(campaign, target, attempt, now, fx)?;
+            match command {
+                DialCommand::Dial {
+                    campaign,
+                    target,
+                    attempt,
+                } => self.place_dial(campaign, target, attempt, now, fx)?,
+                DialCommand::Preview { target, .. } => self.place_preview(target, now, fx)?,
+                // Only a stop withdraws previews or hangs up, never pacing.
+                DialCommand::WithdrawPreview { .. } | DialCommand::Hangup { .. } => {}
             }
         }
         Ok(())
+    }
+
+    /// The interaction of a new attempt at a contact: outbound voice, in the campaign's queue.
+    fn attempt_interaction(&self, campaign_id: &str, idx: usize, now: i64) -> Result<Interaction> {
+        let run = &self.campaigns.runs[campaign_id];
+        let c = &run.contacts[idx];
+        let mut i = Interaction::new(
+            uuid::Uuid::new_v4().to_string(),
+            Channel::Voice,
+            Direction::Outbound,
+            now,
+        );
+        i.campaign_id = Some(campaign_id.to_owned());
+        i.queue_id = run.campaign.queue_id.clone();
+        i.to = c.phone_number.clone();
+        i.from = c
+            .outbound_number
+            .clone()
+            .or_else(|| run.campaign.caller_number.clone())
+            .unwrap_or_default();
+        i.add_participant(
+            ParticipantKind::Customer,
+            None,
+            None,
+            c.phone_number.clone(),
+            now,
+        )?;
+        Ok(i)
+    }
+
+    /// The simulated callee answers or not once the ring time of this attempt has passed.
+    fn arm_dial_result(
+        &self,
+        contact_id: &str,
+        attempt: u32,
+        interaction_id: &str,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) {
+        let ring_ms = self
+            .sim
+            .dial_ring_time
+            .sample(self.sim.seed, &format!("ring:{contact_id}:{attempt}"));
+        fx.timers.push((
+            now + ring_ms,
+            TimerAction::SimDialResult {
+                interaction_id: interaction_id.to_owned(),
+            },
+        ));
+    }
+
+    /// Preview mode: the contact is routed to an agent of the pool as a contact of its queue;
+    /// the agent's answer is the confirmation that places the call.
+    fn place_preview(&mut self, target: TargetId, now: i64, fx: &mut Effects<'_>) -> Result<()> {
+        let Some(contact_id) = self.campaigns.targets.name(target.0).map(str::to_owned) else {
+            return Ok(());
+        };
+        let Some((campaign_id, idx)) = self.campaigns.position(&contact_id) else {
+            return Ok(());
+        };
+        let mut i = self.attempt_interaction(&campaign_id, idx, now)?;
+        let interaction_id = i.id.clone();
+        i.set_state(InteractionState::Queued, now)?;
+        self.active.insert(interaction_id.clone(), i);
+        let spec = self
+            .contact_spec(&interaction_id)
+            .ok_or_else(|| not_found("interaction", &interaction_id))?;
+        let decisions = match self.acd.enqueue(spec, now) {
+            Ok(d) => d,
+            Err(acd::AcdError::QueueFull(_)) => {
+                // No room to show it: the preview is skipped rather than lost.
+                self.active.remove(&interaction_id);
+                if let Some(cid) = self.campaigns.campaign_id(&campaign_id) {
+                    self.campaigns
+                        .dialer
+                        .preview_skipped(cid, target)
+                        .map_err(dialer_error)?;
+                }
+                let run = self
+                    .campaigns
+                    .runs
+                    .get_mut(&campaign_id)
+                    .ok_or_else(|| not_found("campaign", &campaign_id))?;
+                let c = &mut run.contacts[idx];
+                c.status = CampaignContactStatus::Skipped;
+                c.updated_at_ms = now;
+                fx.changes.put(&*c)?;
+                return Ok(());
+            }
+            Err(e) => return Err(acd_error(e)),
+        };
+        let i = &self.active[&interaction_id];
+        fx.changes.put(i)?;
+        let run = self
+            .campaigns
+            .runs
+            .get_mut(&campaign_id)
+            .ok_or_else(|| not_found("campaign", &campaign_id))?;
+        let c = &mut run.contacts[idx];
+        c.status = CampaignContactStatus::Previewing;
+        c.interaction_id = Some(interaction_id.clone());
+        c.retry_at_ms = None;
+        c.updated_at_ms = now;
+        fx.changes.put(&*c)?;
+        fx.events.push(DomainEvent::InteractionCreated {
+            interaction_id: interaction_id.clone(),
+            channel: Channel::Voice,
+            direction: Direction::Outbound,
+            queue_id: i.queue_id.clone(),
+            agent_id: None,
+        });
+        fx.events.push(DomainEvent::CampaignPreviewing {
+            campaign_id,
+            contact_id: contact_id.clone(),
+            interaction_id: interaction_id.clone(),
+            phone_number: c.phone_number.clone(),
+        });
+        fx.events.push(DomainEvent::InteractionQueued {
+            interaction_id: interaction_id.clone(),
+            queue_id: i.queue_id.clone().unwrap_or_default(),
+        });
+        self.campaigns.dials.insert(interaction_id, contact_id);
+        self.apply_decisions(decisions, now, fx)
+    }
+
+    /// Whether an interaction is a campaign attempt nobody may hang up or transfer yet: a preview
+    /// not yet decided, or a call whose callee has not answered.
+    pub(super) fn attempt_pending(&self, interaction_id: &str) -> bool {
+        self.campaigns
+            .dials
+            .get(interaction_id)
+            .and_then(|contact_id| {
+                let (campaign_id, idx) = self.campaigns.position(contact_id)?;
+                Some(self.campaigns.runs[&campaign_id].contacts[idx].status)
+            })
+            .is_some_and(|s| {
+                matches!(
+                    s,
+                    CampaignContactStatus::Previewing | CampaignContactStatus::Dialing
+                )
+            })
+    }
+
+    /// The agent skips the preview of a contact (or, with `withdrawn`, the campaign stopped):
+    /// nobody is called and the agent is free again.
+    pub(super) fn skip_preview(
+        &mut self,
+        campaign_id: &str,
+        contact_id: &str,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<OpOutput> {
+        let run = self
+            .campaigns
+            .runs
+            .get(campaign_id)
+            .ok_or_else(|| not_found("campaign", campaign_id))?;
+        let idx = *run
+            .index
+            .get(contact_id)
+            .ok_or_else(|| not_found("campaign contact", contact_id))?;
+        let c = &run.contacts[idx];
+        let (Some(interaction_id), CampaignContactStatus::Previewing) =
+            (c.interaction_id.clone(), c.status)
+        else {
+            return Err(DomainError::Conflict(format!(
+                "contact {contact_id} is not being previewed"
+            ))
+            .into());
+        };
+        let was_exhausted = self.exhausted(campaign_id);
+        let (Some(cid), Some(tid)) = (
+            self.campaigns.campaign_id(campaign_id),
+            self.campaigns.targets.get(contact_id).map(TargetId),
+        ) else {
+            return Err(not_found("campaign contact", contact_id));
+        };
+        self.campaigns
+            .dialer
+            .preview_skipped(cid, tid)
+            .map_err(dialer_error)?;
+        self.end_preview(
+            campaign_id,
+            idx,
+            &interaction_id,
+            CampaignContactStatus::Skipped,
+            now,
+            fx,
+        )?;
+        self.check_exhausted(campaign_id, was_exhausted, now, fx)?;
+        Ok(OpOutput::Campaign(Box::new(
+            self.campaign_view(campaign_id)?,
+        )))
+    }
+
+    /// Takes a preview out of the ACD and ends its interaction without a call.
+    fn end_preview(
+        &mut self,
+        campaign_id: &str,
+        idx: usize,
+        interaction_id: &str,
+        status: CampaignContactStatus,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        let cid = self.contact_id(interaction_id)?;
+        let decisions = self.acd.abandon(cid, now).map_err(acd_error)?;
+        let mut i = self
+            .active
+            .remove(interaction_id)
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        i.end(EndedBy::Agent, EndReason::Skipped, now)?;
+        fx.changes.put(&i)?;
+        self.campaigns.dials.remove(interaction_id);
+        let run = self
+            .campaigns
+            .runs
+            .get_mut(campaign_id)
+            .ok_or_else(|| not_found("campaign", campaign_id))?;
+        let c = &mut run.contacts[idx];
+        c.status = status;
+        c.updated_at_ms = now;
+        fx.changes.put(&*c)?;
+        fx.events.push(DomainEvent::CampaignPreviewSkipped {
+            campaign_id: campaign_id.to_owned(),
+            contact_id: c.id.clone(),
+            interaction_id: interaction_id.to_owned(),
+        });
+        fx.events.push(DomainEvent::InteractionFailed {
+            interaction_id: interaction_id.to_owned(),
+            reason: EndReason::Skipped,
+        });
+        self.apply_decisions(decisions, now, fx)
     }
 
     /// Calls a contact: a new outbound interaction rings (state `created`, not in any queue yet)
@@ -547,29 +811,8 @@ impl State {
             Some(campaign),
             "a contact id names its campaign"
         );
-        let ring = {
-            let run = &self.campaigns.runs[&campaign_id];
-            let c = &run.contacts[idx];
-            let id = uuid::Uuid::new_v4().to_string();
-            let mut i = Interaction::new(&id, Channel::Voice, Direction::Outbound, now);
-            i.campaign_id = Some(campaign_id.clone());
-            i.queue_id = run.campaign.queue_id.clone();
-            i.to = c.phone_number.clone();
-            i.from = c
-                .outbound_number
-                .clone()
-                .or_else(|| run.campaign.caller_number.clone())
-                .unwrap_or_default();
-            i.priority = ANSWERED_PRIORITY;
-            i.add_participant(
-                ParticipantKind::Customer,
-                None,
-                None,
-                c.phone_number.clone(),
-                now,
-            )?;
-            i
-        };
+        let mut ring = self.attempt_interaction(&campaign_id, idx, now)?;
+        ring.priority = ANSWERED_PRIORITY;
         let interaction_id = ring.id.clone();
         let run = self
             .campaigns
@@ -598,16 +841,7 @@ impl State {
             phone_number: c.phone_number.clone(),
             attempt,
         });
-        let ring_ms = self
-            .sim
-            .dial_ring_time
-            .sample(self.sim.seed, &format!("ring:{contact_id}:{attempt}"));
-        fx.timers.push((
-            now + ring_ms,
-            TimerAction::SimDialResult {
-                interaction_id: interaction_id.clone(),
-            },
-        ));
+        self.arm_dial_result(&contact_id, attempt, &interaction_id, now, fx);
         self.campaigns
             .dials
             .insert(interaction_id.clone(), contact_id);
@@ -626,14 +860,19 @@ impl State {
         let Some(contact_id) = self.campaigns.dials.get(interaction_id).cloned() else {
             return Ok(());
         };
-        let ringing = self
-            .active
-            .get(interaction_id)
-            .is_some_and(|i| i.state == InteractionState::Created);
-        let position = self.campaigns.position(&contact_id);
-        let (Some((campaign_id, idx)), true) = (position, ringing) else {
+        // A dial rings in `created`, or `connected` to the agent who confirmed its preview.
+        let agent = match self.active.get(interaction_id) {
+            Some(i) if i.state == InteractionState::Created => None,
+            Some(i) if i.state == InteractionState::Connected => i.agent_id.clone(),
+            _ => return Ok(()),
+        };
+        let Some((campaign_id, idx)) = self.campaigns.position(&contact_id) else {
             return Ok(());
         };
+        if self.campaigns.runs[&campaign_id].contacts[idx].status != CampaignContactStatus::Dialing
+        {
+            return Ok(());
+        }
         let (number, attempt) = {
             let c = &self.campaigns.runs[&campaign_id].contacts[idx];
             (c.phone_number.clone(), c.attempts)
@@ -663,41 +902,42 @@ impl State {
         let mut status = contact_status(target);
         let mut decisions = Vec::new();
         let mut after = Vec::new();
-        if outcome == DialOutcome::Answered {
-            let i = self
-                .active
-                .get_mut(interaction_id)
-                .ok_or_else(|| not_found("interaction", interaction_id))?;
-            i.set_state(InteractionState::Queued, now)?;
-            let spec = self
-                .contact_spec(interaction_id)
-                .ok_or_else(|| not_found("interaction", interaction_id))?;
-            match self.acd.enqueue(spec, now) {
-                Ok(d) => {
-                    decisions = d;
-                    let i = &self.active[interaction_id];
-                    fx.changes.put(i)?;
-                    after.push(DomainEvent::InteractionQueued {
-                        interaction_id: interaction_id.to_owned(),
-                        queue_id: i.queue_id.clone().unwrap_or_default(),
-                    });
-                    self.arm_patience(interaction_id, now, fx);
-                }
-                Err(acd::AcdError::QueueFull(_)) => {
-                    // Nobody can take the call: the dialer drops it.
-                    let _ = self.campaigns.dialer.abandoned(cid, tid);
-                    status = CampaignContactStatus::AbandonedByDialer;
-                    after.push(self.fail_dial(interaction_id, EndReason::QueueFull, now, fx)?);
-                }
-                Err(e) => return Err(acd_error(e)),
+        match (outcome, &agent) {
+            (DialOutcome::Answered, Some(agent_id)) => {
+                // The agent who confirmed the preview is on the line already.
+                status = CampaignContactStatus::Connected;
+                self.arm_talk_time(interaction_id, agent_id, now, fx);
             }
-        } else {
-            let reason = match outcome {
-                DialOutcome::Busy => EndReason::Busy,
-                DialOutcome::Failed => EndReason::InvalidNumber,
-                _ => EndReason::NoAnswer,
-            };
-            after.push(self.fail_dial(interaction_id, reason, now, fx)?);
+            (DialOutcome::Answered, None) => {
+                let i = self
+                    .active
+                    .get_mut(interaction_id)
+                    .ok_or_else(|| not_found("interaction", interaction_id))?;
+                i.set_state(InteractionState::Queued, now)?;
+                let spec = self
+                    .contact_spec(interaction_id)
+                    .ok_or_else(|| not_found("interaction", interaction_id))?;
+                match self.acd.enqueue(spec, now) {
+                    Ok(d) => {
+                        decisions = d;
+                        let i = &self.active[interaction_id];
+                        fx.changes.put(i)?;
+                        after.push(DomainEvent::InteractionQueued {
+                            interaction_id: interaction_id.to_owned(),
+                            queue_id: i.queue_id.clone().unwrap_or_default(),
+                        });
+                        self.arm_patience(interaction_id, now, fx);
+                    }
+                    Err(acd::AcdError::QueueFull(_)) => {
+                        // Nobody can take the call: the dialer drops it.
+                        let _ = self.campaigns.dialer.abandoned(cid, tid);
+                        status = CampaignContactStatus::AbandonedByDialer;
+                        after.push(self.end_dial(interaction_id, EndReason::QueueFull, now, fx)?);
+                    }
+                    Err(e) => return Err(acd_error(e)),
+                }
+            }
+            _ => {}
         }
         let run = self
             .campaigns
@@ -720,12 +960,26 @@ impl State {
             status,
         });
         fx.events.extend(after);
+        if outcome != DialOutcome::Answered {
+            let reason = match outcome {
+                DialOutcome::Busy => EndReason::Busy,
+                DialOutcome::Failed => EndReason::InvalidNumber,
+                _ => EndReason::NoAnswer,
+            };
+            let ended = self.end_dial(interaction_id, reason, now, fx)?;
+            fx.events.push(ended);
+            if let Some(agent_id) = agent {
+                let cid = self.contact_id(interaction_id)?;
+                decisions.extend(self.end_agent_leg(&agent_id, cid, now, fx)?);
+            }
+        }
         self.apply_decisions(decisions, now, fx)?;
         self.check_exhausted(&campaign_id, was_exhausted, now, fx)
     }
 
-    /// Ends an attempt that reached nobody; returns the event to announce it.
-    fn fail_dial(
+    /// Ends an attempt that reached nobody; returns the event to announce it: `failed`, or
+    /// `ended` when an agent was on the line (a confirmed preview).
+    fn end_dial(
         &mut self,
         interaction_id: &str,
         reason: EndReason,
@@ -736,23 +990,77 @@ impl State {
             .active
             .remove(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
-        i.end(EndedBy::System, reason, now)?;
+        let state = i.end(EndedBy::System, reason, now)?;
         fx.changes.put(&i)?;
         self.campaigns.dials.remove(interaction_id);
-        Ok(DomainEvent::InteractionFailed {
-            interaction_id: interaction_id.to_owned(),
-            reason,
+        let interaction_id = interaction_id.to_owned();
+        Ok(if state == InteractionState::Ended {
+            DomainEvent::InteractionEnded {
+                interaction_id,
+                ended_by: EndedBy::System,
+                reason,
+            }
+        } else {
+            DomainEvent::InteractionFailed {
+                interaction_id,
+                reason,
+            }
         })
     }
 
-    /// An agent answered an answered outbound call.
+    /// An agent answered a campaign interaction: an answered outbound call, or a preview, which
+    /// places the call. Returns whether the talk time waits for the callee (a preview).
     pub(super) fn campaign_call_connected(
         &mut self,
         interaction_id: &str,
         now: i64,
         fx: &mut Effects<'_>,
-    ) -> Result<()> {
-        self.set_dial_contact(interaction_id, CampaignContactStatus::Connected, now, fx)
+    ) -> Result<bool> {
+        let Some(contact_id) = self.campaigns.dials.get(interaction_id).cloned() else {
+            return Ok(false);
+        };
+        let Some((campaign_id, idx)) = self.campaigns.position(&contact_id) else {
+            return Ok(false);
+        };
+        if self.campaigns.runs[&campaign_id].contacts[idx].status
+            != CampaignContactStatus::Previewing
+        {
+            self.set_dial_contact(interaction_id, CampaignContactStatus::Connected, now, fx)?;
+            return Ok(false);
+        }
+        let (Some(cid), Some(tid)) = (
+            self.campaigns.campaign_id(&campaign_id),
+            self.campaigns.targets.get(&contact_id).map(TargetId),
+        ) else {
+            return Ok(false);
+        };
+        let DialCommand::Dial { attempt, .. } = self
+            .campaigns
+            .dialer
+            .preview_confirmed(cid, tid)
+            .map_err(dialer_error)?
+        else {
+            return Ok(false);
+        };
+        let run = self
+            .campaigns
+            .runs
+            .get_mut(&campaign_id)
+            .ok_or_else(|| not_found("campaign", &campaign_id))?;
+        let c = &mut run.contacts[idx];
+        c.status = CampaignContactStatus::Dialing;
+        c.attempts = attempt;
+        c.updated_at_ms = now;
+        fx.changes.put(&*c)?;
+        fx.events.push(DomainEvent::CampaignDialing {
+            campaign_id,
+            contact_id: contact_id.clone(),
+            interaction_id: interaction_id.to_owned(),
+            phone_number: c.phone_number.clone(),
+            attempt,
+        });
+        self.arm_dial_result(&contact_id, attempt, interaction_id, now, fx);
+        Ok(true)
     }
 
     /// An answered outbound call ended: after talking to an agent (`Finished`), or while it was
@@ -842,8 +1150,9 @@ impl State {
     /// replayed: the campaign is added with the contacts that still need it, those that were
     /// dialled before are dialled again against a scratch ACD whose free agents admit exactly the
     /// dials wanted, and reported as not answered with a time that makes the redial fall due when
-    /// it did before the restart. Calls in flight are dialled last and left in flight; their
-    /// results come from the stored ring timers. Settled contacts are left out.
+    /// it did before the restart. Calls in flight are dialled next and left in flight (their
+    /// results come from the stored ring timers), then previews are shown again in preview mode
+    /// (their interactions are back in the ACD already). Settled contacts are left out.
     fn restore_dialer(&mut self, id: &str) -> Result<()> {
         let run = &self.campaigns.runs[id];
         if matches!(
@@ -863,8 +1172,9 @@ impl State {
         // (target, dials to replay, when the last replayed one's redial falls due)
         let mut replay: Vec<(TargetId, u32, i64)> = Vec::new();
         let mut first_in_flight = Vec::new();
+        let mut first_previews = Vec::new();
         let mut pending = Vec::new();
-        let mut in_flight = 0;
+        let (mut in_flight, mut previewing) = (0, 0);
         for c in &run.contacts {
             let tid = TargetId(self.campaigns.targets.get_or_insert(&c.id));
             let live = c
@@ -883,9 +1193,17 @@ impl State {
                         first_in_flight.push(tid);
                     }
                 }
-                CampaignContactStatus::Upcoming | CampaignContactStatus::Dialing => {
-                    pending.push(tid)
+                CampaignContactStatus::Previewing if live => {
+                    previewing += 1;
+                    if c.attempts > 0 {
+                        replay.push((tid, c.attempts, REPLAY_PREVIEW_AT));
+                    } else {
+                        first_previews.push(tid);
+                    }
                 }
+                CampaignContactStatus::Upcoming
+                | CampaignContactStatus::Previewing
+                | CampaignContactStatus::Dialing => pending.push(tid),
                 _ => {}
             }
         }
@@ -893,6 +1211,7 @@ impl State {
             .iter()
             .map(|r| r.0)
             .chain(first_in_flight)
+            .chain(first_previews)
             .chain(pending)
             .collect();
         let cid = CampaignId(self.campaigns.ids.get_or_insert(id) as u32);
@@ -958,6 +1277,21 @@ impl State {
                 .map_err(dialer_error)?;
             if placed.len() != in_flight {
                 tracing::warn!(campaign.id = %id, expected = in_flight, placed = placed.len(), "calls in flight not all restored");
+            }
+        }
+        if previewing > 0 {
+            self.campaigns
+                .dialer
+                .set_mode(cid, dialer::DialerMode::Preview)
+                .map_err(dialer_error)?;
+            let scratch = self.scratch_acd(config.queue, previewing, cid);
+            let shown = self
+                .campaigns
+                .dialer
+                .pace(cid, &scratch, REPLAY_PREVIEW_AT)
+                .map_err(dialer_error)?;
+            if shown.len() != previewing {
+                tracing::warn!(campaign.id = %id, expected = previewing, shown = shown.len(), "previews not all restored");
             }
         }
         let d = &mut self.campaigns.dialer;
