@@ -10,6 +10,7 @@
 
 mod error;
 mod routes;
+pub mod sign;
 
 pub use error::{Envelope, UdeskError};
 pub use routes::{Endpoint, ENDPOINTS};
