@@ -1,6 +1,7 @@
 //! The engine: state, indexes, matching and timers. See the crate docs for the semantics.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU64;
 use std::ops::Bound::{Excluded, Unbounded};
 
 use rustc_hash::FxHashMap as HashMap;
@@ -12,8 +13,13 @@ use crate::types::{
 };
 use crate::vecmap::VecMap;
 
-/// A timer's identity: (deadline, sequence). Unique, ordered by deadline then creation.
-type TKey = (i64, u64);
+/// A timer's identity, unique, ordered by deadline then creation. The sequence is never 0, so
+/// `Option<TKey>` is no larger than `TKey`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct TKey {
+    at: i64,
+    seq: NonZeroU64,
+}
 /// An agent's place in a pool: (strategy value, id); the id breaks ties.
 type AgentKey = (i64, AgentId);
 /// A contact's place in a queue: (-priority, enqueue ms, sequence, id). Never changes while the
@@ -61,8 +67,7 @@ struct PoolEntry {
 
 #[derive(Debug)]
 struct AgentState {
-    /// The routing profile, without its memberships (moved to `memberships`).
-    config: AgentConfig,
+    config: Profile,
     /// Inline rather than behind a pointer: every routing decision for the agent reads these,
     /// and an agent record that is one contiguous block costs one cache miss instead of several.
     memberships: SmallVec<[Membership; 4]>,
@@ -222,7 +227,32 @@ fn next_widening(rules: &[TierRule], wait: i64, level: u32) -> Option<i64> {
         .min()
 }
 
-fn can_take(config: &AgentConfig, load: &[u32; 3], ch: Channel) -> bool {
+/// The scalar part of an [`AgentConfig`]: skills live on as the signature `sig` and
+/// memberships inline in the agent record, so the record holds no pointer to chase.
+#[derive(Debug, Clone, Copy)]
+struct Profile {
+    capacity: [u32; 3],
+    voice_blocks_others: bool,
+    ring_timeout_ms: i64,
+    no_answer_delay_ms: i64,
+    reject_delay_ms: i64,
+    max_no_answer: u32,
+}
+
+impl Profile {
+    fn of(config: &AgentConfig) -> Self {
+        Profile {
+            capacity: config.capacity,
+            voice_blocks_others: config.voice_blocks_others,
+            ring_timeout_ms: config.ring_timeout_ms,
+            no_answer_delay_ms: config.no_answer_delay_ms,
+            reject_delay_ms: config.reject_delay_ms,
+            max_no_answer: config.max_no_answer,
+        }
+    }
+}
+
+fn can_take(config: &Profile, load: &[u32; 3], ch: Channel) -> bool {
     let i = ch.index();
     load[i] < config.capacity[i]
         && !(config.voice_blocks_others && ch != Channel::Voice && load[0] > 0)
@@ -389,7 +419,7 @@ impl Acd {
         }
         match self.agents.get_mut(&id) {
             Some(agent) => {
-                agent.config = config;
+                agent.config = Profile::of(&config);
                 agent.memberships = memberships;
                 agent.sig = sig;
             }
@@ -397,7 +427,7 @@ impl Acd {
                 self.agents.insert(
                     id,
                     AgentState {
-                        config,
+                        config: Profile::of(&config),
                         memberships,
                         sig,
                         status: Status::LoggedOut,
@@ -801,7 +831,7 @@ impl Acd {
     /// Earliest pending deadline: ring timeout, ring-progressively step, no-answer/reject delay
     /// end, wrap-up end, queue timeout or tier widening.
     pub fn next_deadline(&self) -> Option<i64> {
-        self.timers.first_key_value().map(|(k, _)| k.0)
+        self.timers.first_key_value().map(|(k, _)| k.at)
     }
 
     /// Fires every timer due at or before `now_ms`, in (deadline, creation) order. Each timer
@@ -810,11 +840,11 @@ impl Acd {
     pub fn advance(&mut self, now_ms: i64) -> Vec<Decision> {
         let mut out = Vec::new();
         while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 > now_ms {
+            if entry.key().at > now_ms {
                 break;
             }
             let (key, timer) = entry.remove_entry();
-            let t = key.0;
+            let t = key.at;
             self.fire(key, timer, t, &mut out);
             self.settle(t, &mut out);
         }
@@ -928,7 +958,10 @@ impl Acd {
 
     fn schedule(&mut self, at: i64, timer: Timer) -> TKey {
         self.seq += 1;
-        let k = (at, self.seq);
+        let k = TKey {
+            at,
+            seq: NonZeroU64::new(self.seq).unwrap_or(NonZeroU64::MIN),
+        };
         self.timers.insert(k, timer);
         k
     }
