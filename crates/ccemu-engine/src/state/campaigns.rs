@@ -642,7 +642,8 @@ impl State {
                 c.status = CampaignContactStatus::Skipped;
                 c.updated_at_ms = now;
                 fx.changes.put(&*c)?;
-                return Ok(());
+                // It was unsettled a moment ago, so the campaign was not exhausted then.
+                return self.check_exhausted(&campaign_id, false, now, fx);
             }
             Err(e) => return Err(acd_error(e)),
         };
