@@ -360,6 +360,21 @@ mod tests {
     }
 
     #[test]
+    fn redial_settings_default_for_older_records_and_are_bounded() {
+        let mut c = campaign();
+        assert_eq!((c.max_attempts, c.retry_after_ms), (1, 60_000));
+        assert!(c.validate().is_ok());
+        c.max_attempts = Campaign::MAX_ATTEMPTS + 1;
+        assert!(c.validate().is_err());
+        c.max_attempts = 3;
+        c.retry_after_ms = -1;
+        assert!(c.validate().is_err());
+        c.retry_after_ms = 0;
+        c.target_abandon_rate = 1.5;
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
     fn campaign_lifecycle() {
         let mut c = campaign();
         assert!(c.set_status(CampaignStatus::Paused, 1).is_err());
