@@ -74,8 +74,7 @@ impl World {
                 max_length: 0,
                 timeout_ms: None,
                 overflow: None,
-                required_skills: Vec::new(),
-                tier_rules: Vec::new(),
+                ..QueueConfig::default()
             };
             let ds = w.acd.upsert_queue(QueueId(q), config, w.now);
             w.apply(ds);

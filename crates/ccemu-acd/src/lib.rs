@@ -94,7 +94,7 @@
 //! - Agents and contacts live in hash maps with a fast non-cryptographic hash (ids are chosen by
 //!   the caller, not by an attacker); an agent's memberships and contact lists are stored inline
 //!   so that one agent record is one contiguous block.
-//! - `queue_stats` is O(member agents + waiting contacts + distinct answer waits); `waiting` is
+//! - `queue_stats` is O(member agents + waiting contacts); `waiting` is
 //!   O(n log n); both are off the routing path. Queue reconfiguration re-classifies that queue's
 //!   waiting contacts.
 

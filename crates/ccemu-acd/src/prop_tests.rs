@@ -83,6 +83,7 @@ fn queue_cfg(index: usize) -> impl Gen<Value = QueueConfig> {
             } else {
                 Vec::new()
             },
+            ..QueueConfig::default()
         })
 }
 

@@ -461,8 +461,7 @@ impl<'a> Replication<'a> {
             max_length: 0,
             timeout_ms: None,
             overflow: None,
-            required_skills: Vec::new(),
-            tier_rules: Vec::new(),
+            ..QueueConfig::default()
         };
         let ds = self.acd.upsert_queue(QUEUE, queue, 0);
         self.handle(ds, 0);

@@ -295,7 +295,7 @@ fn capacity_counts_reservations() {
         vec![],
         "ringing agent is full"
     );
-    assert_eq!(acd.queue_stats(Q, 20, 11).unwrap().available, 0);
+    assert_eq!(acd.queue_stats(Q, 11).unwrap().available, 0);
 }
 
 #[test]
@@ -551,7 +551,7 @@ fn abandon_withdraws_outstanding_offers() {
         ]
     );
     assert_eq!(ds[2..], [offer(2, 1, 10_002), offer(2, 2, 10_002)]);
-    assert_eq!(acd.queue_stats(Q, 0, 2).unwrap().abandoned, 1);
+    assert_eq!(acd.queue_stats(Q, 2).unwrap().abandoned, 1);
 }
 
 #[test]
@@ -620,6 +620,11 @@ fn errors_are_typed() {
 #[test]
 fn queue_stats_service_level_and_abandon_rate() {
     let mut acd = setup(Strategy::LongestIdle, 1);
+    let sl = QueueConfig {
+        sl_threshold_ms: 20,
+        ..queue(Strategy::LongestIdle)
+    };
+    acd.upsert_queue(Q, sl, 0);
     acd.enqueue(voice(1), 0).unwrap();
     acd.accept(ContactId(1), AgentId(1), 5).unwrap();
     acd.enqueue(voice(2), 10).unwrap();
@@ -627,7 +632,7 @@ fn queue_stats_service_level_and_abandon_rate() {
     acd.complete(ContactId(1), AgentId(1), 0, 105).unwrap();
     acd.accept(ContactId(2), AgentId(1), 125).unwrap();
     acd.abandon(ContactId(3), 130).unwrap();
-    let s = acd.queue_stats(Q, 20, 130).unwrap();
+    let s = acd.queue_stats(Q, 130).unwrap();
     assert_eq!(
         (s.offered, s.answered, s.answered_within_sl, s.abandoned),
         (3, 2, 1, 1)

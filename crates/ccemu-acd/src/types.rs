@@ -81,8 +81,11 @@ pub struct TierRule {
     pub max_tier: u32,
 }
 
+/// Service-level threshold of a queue unless configured: the industry's "80/20" answer time.
+pub const DEFAULT_SL_THRESHOLD_MS: i64 = 20_000;
+
 /// Configuration of one queue.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueConfig {
     /// How agents are chosen.
     pub strategy: Strategy,
@@ -97,6 +100,23 @@ pub struct QueueConfig {
     /// Tier widening over time. Empty = all tiers eligible at once; otherwise tier 1 at first,
     /// and the maximum `max_tier` of all rules with `after_ms <= wait`.
     pub tier_rules: Vec<TierRule>,
+    /// A contact accepted after waiting at most this long counts as answered within the service
+    /// level ([`QueueStats::answered_within_sl`]). A change applies to later answers only.
+    pub sl_threshold_ms: i64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            strategy: Strategy::default(),
+            max_length: 0,
+            timeout_ms: None,
+            overflow: None,
+            required_skills: Vec::new(),
+            tier_rules: Vec::new(),
+            sl_threshold_ms: DEFAULT_SL_THRESHOLD_MS,
+        }
+    }
 }
 
 /// An agent's membership of one queue.
@@ -266,7 +286,7 @@ pub struct QueueStats {
     pub offered: u64,
     /// Contacts accepted by an agent.
     pub answered: u64,
-    /// Contacts accepted within the service-level threshold.
+    /// Contacts accepted within the queue's service-level threshold.
     pub answered_within_sl: u64,
     /// Contacts abandoned while in the queue.
     pub abandoned: u64,

@@ -1246,8 +1246,7 @@ impl State {
             timeout_ms: (q.timeout_secs > 0 && overflow.is_some())
                 .then(|| i64::from(q.timeout_secs) * 1000),
             overflow,
-            required_skills: Vec::new(),
-            tier_rules: Vec::new(),
+            ..acd::QueueConfig::default()
         };
         let qid = acd::QueueId(self.queue_ids.get_or_insert(queue_id) as u32);
         self.acd.upsert_queue(qid, config, now);

@@ -191,7 +191,7 @@ fn contacts_waiting_in_the_queue_hold_back_dials() {
     acd.agent_ready(AgentId(2), 0).unwrap();
     enqueue_answered(&mut acd, 1, 0);
     enqueue_answered(&mut acd, 2, 0);
-    let stats = acd.queue_stats(Q, 0, 0).unwrap();
+    let stats = acd.queue_stats(Q, 0).unwrap();
     assert_eq!((stats.available, stats.waiting), (1, 1));
     let mut d = dialer_with(config(DialerMode::Ratio(3.0)), 10);
     assert!(d.pace(C, &acd, 0).unwrap().is_empty());
@@ -834,7 +834,7 @@ fn run(cfgs: [CampaignConfig; 2], ops: Vec<Op>) -> Result<(), TestCaseError> {
                         _ => false,
                     })
                     .count();
-                let qs = acd.queue_stats(Q, 0, now).unwrap();
+                let qs = acd.queue_stats(Q, now).unwrap();
                 let o = d.stats(other).unwrap();
                 let claimed = o.in_flight as f64 / o.ratio;
                 let free = f64::from(qs.available.saturating_sub(qs.waiting)) - claimed;
