@@ -12,6 +12,9 @@
 //! * `freed_across_50_queues`: the same cycle with 1k agents in 50 queues each.
 //! * `ready_storm_1k`: 1k not-ready agents (1k queues, 10k waiting) become ready at one instant;
 //!   one iteration is the whole storm.
+//! * `reference/btreeset_10k`: a plain `BTreeSet<u64>` of 10k keys, one remove and one insert of
+//!   a pseudo-random key per iteration: no engine code, measured in the same run so that figures
+//!   taken on machines of different (or varying) speed can be compared as ratios to it.
 //!
 //! Before criterion runs, `cargo bench` also prints a latency study: every engine call of
 //! 1M cycles timed with `Instant` (whose own cost, ~20–40 ns, is included) and reported as
@@ -336,6 +339,41 @@ fn steady_state(c: &mut Criterion) {
     group.finish();
 }
 
+/// A 10k-key set and a key stream that keeps its size: the reference workload.
+struct Reference {
+    set: std::collections::BTreeSet<u64>,
+    keys: Vec<u64>,
+    next: usize,
+}
+
+impl Reference {
+    fn new() -> Self {
+        let keys: Vec<u64> = (0..20_000u64).map(mix).collect();
+        Self {
+            set: keys[..10_000].iter().copied().collect(),
+            keys,
+            next: 0,
+        }
+    }
+
+    /// Removes the oldest key, inserts the next one: the set keeps 10k keys.
+    fn step(&mut self) -> bool {
+        let n = self.keys.len();
+        let old = self.keys[self.next % n];
+        let new = self.keys[(self.next + 10_000) % n];
+        self.next += 1;
+        self.set.remove(&old) & self.set.insert(new)
+    }
+}
+
+fn reference(c: &mut Criterion) {
+    let mut group = c.benchmark_group("reference");
+    group.throughput(Throughput::Elements(1));
+    let mut r = Reference::new();
+    group.bench_function("btreeset_10k", |b| b.iter(|| black_box(r.step())));
+    group.finish();
+}
+
 fn freed_across_50_queues(c: &mut Criterion) {
     let mut group = c.benchmark_group("freed_across_50_queues");
     group.throughput(Throughput::Elements(1));
@@ -369,7 +407,7 @@ mod group {
             .sample_size(20)
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(3));
-        targets = steady_state, freed_across_50_queues, ready_storm
+        targets = reference, steady_state, freed_across_50_queues, ready_storm
     }
 }
 
@@ -387,6 +425,16 @@ fn main() {
             overhead.push(t.elapsed());
         }
         println!("Instant::now + elapsed alone: {}", overhead.summary());
+        let mut r = Reference::new();
+        let t = Instant::now();
+        let steps = 3_000_000;
+        for _ in 0..steps {
+            black_box(r.step());
+        }
+        println!(
+            "reference (BTreeSet<u64> of 10k keys, remove + insert): {:.1} ns per step",
+            t.elapsed().as_nanos() as f64 / f64::from(steps)
+        );
         // ROUTING_ONLY=<label> runs one study and stops (for profilers); ROUTING_CYCLES scales it.
         let only = std::env::var("ROUTING_ONLY").ok();
         let scale: f64 = std::env::var("ROUTING_CYCLES")
