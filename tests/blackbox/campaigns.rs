@@ -9,22 +9,6 @@ fn numbers(n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("+1555000{i:04}")).collect()
 }
 
-async fn demo_with_sim(s: &Server, sim: Value) {
-    s.manual_clock("demo", T0).await;
-    let (st, body) = s.put("/_ccemu/tenants/demo/sim", sim).await;
-    assert_eq!(st, 200, "{body}");
-}
-
-async fn ready(s: &Server, agent: &str) {
-    let (st, body) = s
-        .post(
-            &format!("/_ccemu/tenants/demo/sim/agents/{agent}/ready"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(st, 200, "{body}");
-}
-
 async fn create(s: &Server, body: Value) -> Value {
     let (st, c) = s.post("/_ccemu/tenants/demo/sim/campaigns", body).await;
     assert_eq!(st, 201, "{c}");
@@ -103,17 +87,15 @@ async fn answered_calls_reached_agents(s: &Server, id: &str) -> usize {
 async fn a_ratio_campaign_dials_ratio_times_the_free_agents_up_to_max_concurrent() {
     let s = Server::start().await;
     let list = numbers(10);
-    demo_with_sim(
-        &s,
-        json!({
+    s.sim_on_manual_clock("demo", T0, json!({
             "auto": true, "answer_delay_ms": 1000, "talk_time": { "mean_ms": 30000 }, "wrap_up_ms": 0,
             "dial_ring_time": { "mean_ms": 5000 },
             "dial_outcomes": { list[1].as_str(): "no_answer", list[3].as_str(): "no_answer" }
         }),
     )
     .await;
-    ready(&s, "1003").await;
-    ready(&s, "1004").await;
+    s.ready("demo", "1003").await;
+    s.ready("demo", "1004").await;
     let start = s.last_seq("demo").await;
     let c = create(
         &s,
@@ -133,7 +115,7 @@ async fn a_ratio_campaign_dials_ratio_times_the_free_agents_up_to_max_concurrent
     );
     assert_eq!(c["in_flight"], 4, "2 free agents × ratio 2: {c}");
     // A third free agent would allow 6; max_concurrent holds it at 5.
-    ready(&s, "1001").await;
+    s.ready("demo", "1001").await;
     assert_eq!(campaign(&s, "r1").await["in_flight"], 5);
 
     // Three answered calls take the three agents; one dial freed by a no-answer replaced it.
@@ -193,16 +175,14 @@ async fn a_ratio_campaign_dials_ratio_times_the_free_agents_up_to_max_concurrent
 async fn progressive_campaign(crash_at: Option<i64>) {
     let mut s = Server::start().await;
     let list = numbers(4);
-    demo_with_sim(
-        &s,
-        json!({
+    s.sim_on_manual_clock("demo", T0, json!({
             "auto": true, "answer_delay_ms": 1000, "talk_time": { "mean_ms": 20000 }, "wrap_up_ms": 0,
             "dial_ring_time": { "mean_ms": 5000 }, "dial_outcomes": { list[0].as_str(): "busy" }
         }),
     )
     .await;
-    ready(&s, "1001").await;
-    ready(&s, "1002").await;
+    s.ready("demo", "1001").await;
+    s.ready("demo", "1002").await;
     create(
         &s,
         json!({ "id": "p1", "queue_id": "9001", "mode": "progressive", "max_attempts": 2,
@@ -271,12 +251,13 @@ async fn a_campaign_survives_sigkill_with_a_dial_in_flight_and_a_redial_schedule
 #[tokio::test]
 async fn pausing_stops_new_dials_and_stopping_cancels_the_rest() {
     let s = Server::start().await;
-    demo_with_sim(
-        &s,
+    s.sim_on_manual_clock(
+        "demo",
+        T0,
         json!({ "auto": false, "dial_ring_time": { "mean_ms": 5000 } }),
     )
     .await;
-    ready(&s, "1001").await;
+    s.ready("demo", "1001").await;
     create(
         &s,
         json!({ "id": "s1", "queue_id": "9001", "mode": "progressive", "numbers": numbers(3) }),
@@ -289,7 +270,7 @@ async fn pausing_stops_new_dials_and_stopping_cancels_the_rest() {
         (&json!("paused"), &json!(1))
     );
     // The call in flight is still answered and queued while paused; nothing new is dialled.
-    ready(&s, "1002").await;
+    s.ready("demo", "1002").await;
     let c = at(&s, "s1", 5_000).await;
     assert_eq!(c["in_flight"], 0, "{c}");
     assert_eq!(c["counts"], json!({ "queued": 1, "upcoming": 2 }));
@@ -387,12 +368,10 @@ async fn campaign_input_is_validated_with_control_plane_errors() {
 #[tokio::test]
 async fn an_answered_call_that_waits_too_long_is_abandoned_and_the_next_number_dialled() {
     let s = Server::start().await;
-    demo_with_sim(
-        &s,
-        json!({ "auto": false, "patience": { "mean_ms": 2000 }, "dial_ring_time": { "mean_ms": 5000 } }),
+    s.sim_on_manual_clock("demo", T0, json!({ "auto": false, "patience": { "mean_ms": 2000 }, "dial_ring_time": { "mean_ms": 5000 } }),
     )
     .await;
-    ready(&s, "1001").await;
+    s.ready("demo", "1001").await;
     let list = numbers(2);
     create(
         &s,
@@ -420,16 +399,14 @@ async fn an_answered_call_that_waits_too_long_is_abandoned_and_the_next_number_d
 async fn a_preview_campaign_calls_once_the_agent_accepts_the_preview() {
     let s = Server::start().await;
     let list = numbers(3);
-    demo_with_sim(
-        &s,
-        json!({
+    s.sim_on_manual_clock("demo", T0, json!({
             "auto": true, "answer_delay_ms": 1000, "talk_time": { "mean_ms": 10000 }, "wrap_up_ms": 0,
             "dial_ring_time": { "mean_ms": 5000 }, "dial_outcomes": { list[1].as_str(): "no_answer" }
         }),
     )
     .await;
-    ready(&s, "1001").await;
-    ready(&s, "1002").await;
+    s.ready("demo", "1001").await;
+    s.ready("demo", "1002").await;
     create(
         &s,
         json!({ "id": "v1", "queue_id": "9001", "mode": "preview", "numbers": list }),
@@ -493,12 +470,13 @@ async fn a_preview_campaign_calls_once_the_agent_accepts_the_preview() {
 async fn previews_can_be_skipped_survive_sigkill_and_are_withdrawn_by_a_stop() {
     let mut s = Server::start().await;
     let list = numbers(3);
-    demo_with_sim(
-        &s,
+    s.sim_on_manual_clock(
+        "demo",
+        T0,
         json!({ "auto": false, "wrap_up_ms": 0, "dial_ring_time": { "mean_ms": 5000 } }),
     )
     .await;
-    ready(&s, "1001").await;
+    s.ready("demo", "1001").await;
     create(
         &s,
         json!({ "id": "k1", "queue_id": "9001", "mode": "preview", "numbers": list }),

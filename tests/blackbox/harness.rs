@@ -135,6 +135,38 @@ impl Server {
         assert_eq!(status, 200, "{body}");
     }
 
+    /// Freezes a tenant's clock at `now_ms` and replaces its simulation settings.
+    pub async fn sim_on_manual_clock(&self, tenant: &str, now_ms: i64, settings: Value) {
+        self.manual_clock(tenant, now_ms).await;
+        let (status, body) = self
+            .put(&format!("/_ccemu/tenants/{tenant}/sim"), settings)
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Makes an agent available (logged in if needed).
+    pub async fn ready(&self, tenant: &str, agent: &str) {
+        let (status, body) = self
+            .post(
+                &format!("/_ccemu/tenants/{tenant}/sim/agents/{agent}/ready"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// A simulated customer contacts a queue (`channel`: `calls` or `chats`); returns the interaction.
+    pub async fn sim_contact(&self, tenant: &str, channel: &str, queue: &str) -> Value {
+        let (status, body) = self
+            .post(
+                &format!("/_ccemu/tenants/{tenant}/sim/{channel}"),
+                serde_json::json!({ "queue_id": queue }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
     /// Every event of a tenant after `after`.
     pub async fn events_after(&self, tenant: &str, after: i64) -> Vec<Value> {
         let (status, body) = self

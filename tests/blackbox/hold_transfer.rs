@@ -5,34 +5,6 @@ use serde_json::{json, Value};
 
 const T0: i64 = 1_800_000_000_000;
 
-/// Puts the demo tenant on a manual clock with the given sim settings.
-async fn demo_with_sim(s: &Server, sim: Value) {
-    s.manual_clock("demo", T0).await;
-    let (st, body) = s.put("/_ccemu/tenants/demo/sim", sim).await;
-    assert_eq!(st, 200, "{body}");
-}
-
-async fn ready(s: &Server, agent: &str) {
-    let (st, body) = s
-        .post(
-            &format!("/_ccemu/tenants/demo/sim/agents/{agent}/ready"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(st, 200, "{body}");
-}
-
-async fn call(s: &Server, queue: &str) -> Value {
-    let (st, body) = s
-        .post(
-            "/_ccemu/tenants/demo/sim/calls",
-            json!({ "queue_id": queue }),
-        )
-        .await;
-    assert_eq!(st, 201, "{body}");
-    body
-}
-
 async fn act(s: &Server, id: &str, action: &str, body: Value) -> (u16, Value) {
     s.post(
         &format!("/_ccemu/tenants/demo/sim/interactions/{id}/{action}"),
@@ -44,9 +16,13 @@ async fn act(s: &Server, id: &str, action: &str, body: Value) -> (u16, Value) {
 #[tokio::test]
 async fn hold_and_resume_count_hold_time_until_the_call_ends() {
     let s = Server::start().await;
-    demo_with_sim(&s, json!({ "auto": false, "wrap_up_ms": 0 })).await;
-    ready(&s, "1003").await;
-    let id = call(&s, "9002").await["id"].as_str().unwrap().to_owned();
+    s.sim_on_manual_clock("demo", T0, json!({ "auto": false, "wrap_up_ms": 0 }))
+        .await;
+    s.ready("demo", "1003").await;
+    let id = s.sim_contact("demo", "calls", "9002").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (st, body) = s
         .post("/_ccemu/tenants/demo/sim/agents/1003/answer", json!({}))
         .await;
@@ -95,15 +71,16 @@ async fn hold_and_resume_count_hold_time_until_the_call_ends() {
 async fn a_blind_transfer_to_a_queue_is_routed_to_an_agent_there() {
     let s = Server::start().await;
     // Auto mode: agents answer after 2 s and talk 60 s; each agent's own 10 s wrap-up.
-    demo_with_sim(
-        &s,
+    s.sim_on_manual_clock(
+        "demo",
+        T0,
         json!({ "auto": true, "answer_delay_ms": 2000, "talk_time": { "mean_ms": 60000 } }),
     )
     .await;
-    ready(&s, "1001").await;
-    ready(&s, "1003").await;
+    s.ready("demo", "1001").await;
+    s.ready("demo", "1003").await;
     let start = s.last_seq("demo").await;
-    let first = call(&s, "9001").await;
+    let first = s.sim_contact("demo", "calls", "9001").await;
     let id = first["id"].as_str().unwrap().to_owned();
     assert_eq!(first["agent_id"], "1001");
     s.advance("demo", 10_000).await;
@@ -192,9 +169,13 @@ async fn a_blind_transfer_to_a_queue_is_routed_to_an_agent_there() {
 #[tokio::test]
 async fn a_transferred_caller_who_hangs_up_while_waiting_fails_the_transfer() {
     let s = Server::start().await;
-    demo_with_sim(&s, json!({ "auto": false })).await;
-    ready(&s, "1002").await;
-    let id = call(&s, "9001").await["id"].as_str().unwrap().to_owned();
+    s.sim_on_manual_clock("demo", T0, json!({ "auto": false }))
+        .await;
+    s.ready("demo", "1002").await;
+    let id = s.sim_contact("demo", "calls", "9001").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     s.post("/_ccemu/tenants/demo/sim/agents/1002/answer", json!({}))
         .await;
     // Nobody serves support: the caller waits there.
@@ -212,7 +193,8 @@ async fn a_transferred_caller_who_hangs_up_while_waiting_fails_the_transfer() {
 #[tokio::test]
 async fn hold_resume_and_transfer_refuse_bad_input_with_control_plane_errors() {
     let s = Server::start().await;
-    demo_with_sim(&s, json!({ "auto": false })).await;
+    s.sim_on_manual_clock("demo", T0, json!({ "auto": false }))
+        .await;
     for (action, body) in [
         ("hold", json!({})),
         ("resume", json!({})),
@@ -224,7 +206,10 @@ async fn hold_resume_and_transfer_refuse_bad_input_with_control_plane_errors() {
     let (st, body) = act(&s, "nope", "hold", json!({ "queue_id": "9002" })).await;
     assert_error(st, &body, 400, "invalid_body");
     // Nobody is ready: the call waits, and a waiting call cannot be held or transferred.
-    let id = call(&s, "9001").await["id"].as_str().unwrap().to_owned();
+    let id = s.sim_contact("demo", "calls", "9001").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (st, body) = act(&s, &id, "hold", json!({})).await;
     assert_error(st, &body, 409, "illegal_transition");
     let (st, body) = act(&s, &id, "resume", json!({})).await;
@@ -238,7 +223,7 @@ async fn hold_resume_and_transfer_refuse_bad_input_with_control_plane_errors() {
     assert_error(st, &body, 400, "invalid_body");
     let (st, body) = act(&s, &id, "transfer", json!({ "queue_id": 9002 })).await;
     assert_error(st, &body, 400, "invalid_body");
-    ready(&s, "1001").await;
+    s.ready("demo", "1001").await;
     s.post("/_ccemu/tenants/demo/sim/agents/1001/answer", json!({}))
         .await;
     let (st, body) = act(&s, &id, "transfer", json!({ "queue_id": "nope" })).await;
