@@ -5,6 +5,7 @@ mod campaigns;
 mod control_plane;
 mod harness;
 mod hold_transfer;
+mod messages;
 mod routing;
 mod server;
 mod webhooks;

@@ -7,6 +7,7 @@
 use crate::{EngineError, Reply, Result};
 use ccemu_core::clock::{Clock, ClockMode};
 use ccemu_core::event::{DomainEvent, EventRecord};
+use ccemu_core::interaction::Interaction;
 use ccemu_core::timer::{Timer, TimerAction};
 use ccemu_core::{DomainError, Tenant, TenantId};
 use ccemu_store::{Changes, Store};
@@ -520,6 +521,7 @@ impl Center {
     }
 
     async fn op(&mut self, op: Op) -> Result<OpOutput> {
+        let message_to = op.message_target().map(str::to_owned);
         let now = self.now();
         let (mut events, mut timers) = (Vec::new(), Vec::new());
         let mut fx = Effects {
@@ -531,12 +533,38 @@ impl Center {
             Ok(output) => output,
             Err(error) => {
                 self.abandon().await;
-                return Err(error);
+                return Err(match message_to {
+                    Some(id) => self.ended_or(error, &id).await,
+                    None => error,
+                });
             }
         };
         self.absorb(now, events, timers);
         self.commit().await?;
         Ok(output)
+    }
+
+    /// Ended interactions live in the store only, so the state does not find them; a message for
+    /// one is refused because it has ended, not because it is unknown.
+    async fn ended_or(&self, error: EngineError, interaction_id: &str) -> EngineError {
+        let unknown = matches!(
+            &error,
+            EngineError::Domain(DomainError::NotFound { kind: "interaction", id }) if id == interaction_id
+        );
+        if !unknown {
+            return error;
+        }
+        match self
+            .store
+            .get::<Interaction>(self.id(), interaction_id)
+            .await
+        {
+            Ok(Some(i)) if i.state.is_terminal() => {
+                DomainError::Conflict(format!("interaction {interaction_id} has ended")).into()
+            }
+            Ok(_) => error,
+            Err(e) => e.into(),
+        }
     }
 }
 

@@ -31,7 +31,8 @@ pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use notify::Notifier;
 pub use state::{
-    acd_strategy, CampaignAction, CampaignView, Stats, TransferTarget, ANSWERED_PRIORITY,
+    acd_strategy, CampaignAction, CampaignView, NewMessage, Stats, TransferTarget,
+    ANSWERED_PRIORITY,
 };
 
 /// What an engine operation can fail with.

@@ -23,7 +23,9 @@ use ccemu_store::{Changes, Document};
 use std::collections::{BTreeMap, HashMap};
 
 mod campaigns;
+mod messages;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
+pub use messages::NewMessage;
 
 /// A command against one tenant's contact center.
 #[derive(Debug, Clone)]
@@ -86,6 +88,13 @@ pub enum Op {
         /// Where it goes.
         target: TransferTarget,
     },
+    /// Adds a message to an open interaction's transcript.
+    AddMessage {
+        /// The interaction.
+        interaction_id: String,
+        /// What is said, and by whom.
+        message: NewMessage,
+    },
     /// Creates an outbound campaign in `draft` with its list of contacts (dialled in list order).
     CreateCampaign {
         /// The campaign; status and times are set by the engine.
@@ -138,6 +147,8 @@ pub enum OpOutput {
     Subscription(Box<ccemu_core::Subscription>),
     /// The campaign after the command.
     Campaign(Box<CampaignView>),
+    /// The message as added, with its transcript index.
+    Message(Box<ccemu_core::interaction::Message>),
     /// The record is gone.
     Deleted,
 }
@@ -511,6 +522,10 @@ impl State {
                 interaction_id,
                 target,
             } => self.transfer(&interaction_id, target, now, fx),
+            Op::AddMessage {
+                interaction_id,
+                message,
+            } => self.add_message(&interaction_id, message, now, fx),
             Op::PutSimSettings(settings) => {
                 settings.validate()?;
                 fx.changes.put(&settings)?;

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod config;
 pub mod control;
 pub mod journal;
+pub mod messages;
 pub mod metrics;
 pub mod mount;
 pub mod simulate;
@@ -55,6 +56,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(control::router())
         .merge(simulate::router())
         .merge(campaigns::router())
+        .merge(messages::router())
         .merge(ccemu_vendor_udesk::router())
         .merge(ccemu_vendor_ujet::router())
         .merge(ccemu_vendor_genesys::router())
