@@ -215,6 +215,63 @@ async fn a_message_survives_sigkill_and_the_transcript_continues_after_it() {
 }
 
 #[tokio::test]
+async fn a_simulated_chat_customer_opens_with_the_configured_message() {
+    let s = Server::start().await;
+    s.sim_on_manual_clock(
+        "demo",
+        T0,
+        json!({ "auto": false, "chat_first_message": "I need help with my bill" }),
+    )
+    .await;
+    let start = s.last_seq("demo").await;
+    let chat = s.sim_contact("demo", "chats", "9002").await;
+    let id = chat["id"].as_str().unwrap().to_owned();
+    let all = transcript(&s, &id, None).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0]["text"], "I need help with my bill");
+    assert_eq!(all[0]["from_kind"], "customer");
+    assert_eq!(
+        all[0]["from_participant_id"],
+        participant(&chat, "customer")
+    );
+    assert_eq!(all[0]["sent_at_ms"], T0);
+    let kinds: Vec<Value> = s
+        .events_after("demo", start)
+        .await
+        .iter()
+        .map(|e| e["kind"].clone())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            json!("interaction.created"),
+            json!("interaction.queued"),
+            json!("message.added")
+        ]
+    );
+    let call = s.sim_contact("demo", "calls", "9002").await;
+    assert_eq!(call["messages"], json!([]), "only chats: {call}");
+
+    let (st, body) = s
+        .put(
+            "/_ccemu/tenants/demo/sim",
+            json!({ "chat_first_message": "  " }),
+        )
+        .await;
+    assert_error(st, &body, 422, "invalid");
+    let (st, body) = s
+        .put(
+            "/_ccemu/tenants/demo/sim",
+            json!({ "chat_first_message": 7 }),
+        )
+        .await;
+    assert_error(st, &body, 400, "invalid_body");
+    let (st, sim) = s.get("/_ccemu/tenants/demo/sim").await;
+    assert_eq!(st, 200);
+    assert_eq!(sim["chat_first_message"], "I need help with my bill");
+}
+
+#[tokio::test]
 async fn messages_refuse_bad_input_and_impossible_senders_with_control_plane_errors() {
     let s = Server::start().await;
     s.sim_on_manual_clock("demo", T0, json!({ "auto": false }))

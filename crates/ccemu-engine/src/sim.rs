@@ -109,6 +109,9 @@ pub struct SimSettings {
     /// Outcomes fixed per dialled number (exactly as listed in the campaign), ahead of the draw.
     #[serde(default)]
     pub dial_outcomes: BTreeMap<String, DialOutcome>,
+    /// What the simulated customer of a new chat writes first; `None`: nothing until told.
+    #[serde(default)]
+    pub chat_first_message: Option<String>,
 }
 ccemu_core::entity!(SimSettings, "sim_settings");
 
@@ -157,6 +160,7 @@ impl Default for SimSettings {
             dial_answer_rate: one(),
             dial_ring_time: default_dial_ring_time(),
             dial_outcomes: BTreeMap::new(),
+            chat_first_message: None,
         }
     }
 }
@@ -200,6 +204,17 @@ impl SimSettings {
         }
         if self.dial_ring_time.mean_ms < 0 {
             return Err(bad("dial_ring_time.mean_ms"));
+        }
+        if self
+            .chat_first_message
+            .as_ref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            // A text message needs text; null is how to send none.
+            return Err(ccemu_core::DomainError::Invalid {
+                field: "chat_first_message",
+                reason: "must not be blank (null sends none)".into(),
+            });
         }
         Ok(())
     }
@@ -245,6 +260,11 @@ mod tests {
         assert!(SimSettings::default().validate().is_ok());
         let s = SimSettings {
             dial_answer_rate: 1.5,
+            ..SimSettings::default()
+        };
+        assert!(s.validate().is_err());
+        let s = SimSettings {
+            chat_first_message: Some(" ".into()),
             ..SimSettings::default()
         };
         assert!(s.validate().is_err());

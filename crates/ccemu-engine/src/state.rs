@@ -716,6 +716,9 @@ impl State {
             interaction_id: id.clone(),
             queue_id: queue_id.to_owned(),
         });
+        if channel == Channel::Chat {
+            self.sim_first_message(&mut i, now, fx)?;
+        }
         self.arm_patience(&id, now, fx);
         fx.changes.put(&i)?;
         let snapshot = i.clone();

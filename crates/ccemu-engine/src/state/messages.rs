@@ -34,6 +34,20 @@ pub struct NewMessage {
 }
 
 impl NewMessage {
+    /// A text message for every party, the shape most callers want.
+    pub fn text(from: ParticipantKind, text: impl Into<String>) -> Self {
+        Self {
+            from,
+            participant_id: None,
+            kind: MessageKind::Text,
+            text: text.into(),
+            subject: None,
+            html: None,
+            visibility: Visibility::All,
+            attachments: Vec::new(),
+        }
+    }
+
     /// Checks what does not depend on the interaction.
     fn validate(&self) -> Result<(), DomainError> {
         let invalid = |field, reason: &str| DomainError::Invalid {
@@ -84,6 +98,24 @@ impl State {
         fx.changes.put(&i)?;
         self.active.insert(interaction_id.to_owned(), i);
         Ok(OpOutput::Message(Box::new(added)))
+    }
+
+    /// With `chat_first_message` set, the simulated customer of a new chat opens with it.
+    pub(super) fn sim_first_message(
+        &self,
+        i: &mut Interaction,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        if let Some(text) = &self.sim.chat_first_message {
+            append(
+                i,
+                NewMessage::text(ParticipantKind::Customer, text.clone()),
+                now,
+                fx,
+            )?;
+        }
+        Ok(())
     }
 }
 
