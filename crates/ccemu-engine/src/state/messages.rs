@@ -170,11 +170,10 @@ fn sender(i: &Interaction, message: &NewMessage) -> Result<Option<String>, Domai
         .agent_id
         .as_deref()
         .filter(|_| !i.state.is_waiting() && !i.state.is_terminal());
+    let no_agent =
+        || DomainError::Conflict(format!("no agent is connected to interaction {}", i.id));
     if message.from == ParticipantKind::Agent && connected_agent.is_none() {
-        return Err(DomainError::Conflict(format!(
-            "no agent is connected to interaction {}",
-            i.id
-        )));
+        return Err(no_agent());
     }
     let participant = match &message.participant_id {
         Some(id) => Some(i.participant(id).ok_or_else(|| DomainError::NotFound {
@@ -201,13 +200,10 @@ fn sender(i: &Interaction, message: &NewMessage) -> Result<Option<String>, Domai
         },
     };
     let Some(p) = participant else {
-        if message.from == ParticipantKind::Agent {
-            return Err(DomainError::Conflict(format!(
-                "no agent is connected to interaction {}",
-                i.id
-            )));
-        }
-        return Ok(None);
+        return match message.from {
+            ParticipantKind::Agent => Err(no_agent()),
+            _ => Ok(None),
+        };
     };
     if p.kind != message.from {
         return Err(DomainError::Invalid {
