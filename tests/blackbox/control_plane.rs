@@ -451,3 +451,27 @@ async fn any_path_prefix_routes_like_the_bare_path() {
         "journaled as routed"
     );
 }
+
+#[tokio::test]
+async fn journal_names_the_tenant_of_an_authenticated_vendor_request() {
+    // The demo tenant's documented Udesk credentials (README), signed as a Udesk client does.
+    let s = Server::start().await;
+    let ts = (ccemu_engine::wall_ms() / 1000).to_string();
+    let sign = ccemu_vendor_udesk::sign::sign("ACdemo0000000001", "demo-udesk-auth-token", &ts);
+    let app = "a54a8b77-f12d-4ac9-742d-5b2bef5c4d11";
+    let signed =
+        format!("/ccapi/v2/agents?AppId={app}&Sid=ACdemo0000000001&Timestamp={ts}&Sign={sign}");
+    assert_eq!(s.get(&signed).await.0, 501);
+    let unsigned = format!("/ccapi/v2/agents?AppId={app}&Sid=ACdemo0000000001&Timestamp={ts}");
+    let (st, body) = s.get(&unsigned).await;
+    assert_eq!((st, &body["ErrCode"]), (401, &json!("000001")), "{body}");
+    let (_, journal) = s.get("/_ccemu/requests?tenant=demo").await;
+    let entries = journal["requests"].as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "only the authenticated request: {journal}"
+    );
+    assert_eq!(entries[0]["status"], 501, "{journal}");
+    assert_eq!(entries[0]["tenant"], "demo", "{journal}");
+}

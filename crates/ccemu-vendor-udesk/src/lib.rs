@@ -1,17 +1,20 @@
 //! ccemu surface for the Udesk CTI Cloud ccapi v2 (`/ccapi/v2/...`).
 //!
-//! Owns the Udesk routes, the Udesk error table and envelopes. Every operation of
-//! `vendor-notes/udesk.md` §3 (and the agent WebSocket of §5.2) is routed and, until it is
-//! emulated, answers HTTP 501 in the Udesk envelope with `ErrCode` `000003`
+//! Owns the Udesk routes, auth, the Udesk error table and envelopes. Every operation of
+//! `vendor-notes/udesk.md` §3 (and the agent WebSocket of §5.2) is routed, checks the request's
+//! signature ([`Authed`]) and, until it is emulated, answers HTTP 501 in the Udesk envelope with
+//! `ErrCode` `000003`
 //! ("System internal error"): Udesk has no "not implemented" code and `000003` is its only
 //! server-side failure code. Endpoints that use envelopes C–E (`agent/hold`, `transfer/agent`,
 //! `cc_ad_task/*`) answer `{"code","message"}` instead of `{"ErrCode","ErrDesc","Result"}`.
 //! Unknown paths under `/ccapi/v2` and unrouted methods answer 404 with `ErrCode` `000004`.
 
+mod auth;
 mod error;
 mod routes;
 pub mod sign;
 
+pub use auth::Authed;
 pub use error::{Envelope, UdeskError};
 pub use routes::{Endpoint, ENDPOINTS};
 
@@ -22,6 +25,10 @@ pub const VENDOR: &str = "udesk";
 pub const BASES: &[&str] = &["/ccapi/v2"];
 
 /// Router serving the full Udesk paths (`/ccapi/v2/...`), to be merged with the other vendors.
-pub fn router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+pub fn router<S>() -> axum::Router<S>
+where
+    ccemu_engine::Engine: axum::extract::FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     routes::router()
 }

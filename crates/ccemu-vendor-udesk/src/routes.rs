@@ -8,11 +8,14 @@
 use std::collections::BTreeMap;
 use std::future::{ready, Ready};
 
+use axum::extract::FromRef;
 use axum::http::Method;
 use axum::response::Response;
-use axum::routing::{any, MethodFilter, MethodRouter};
+use axum::routing::{any, on, MethodFilter, MethodRouter};
 use axum::Router;
+use ccemu_engine::Engine;
 
+use crate::auth::Authed;
 use crate::error::{Envelope, UdeskError};
 use crate::BASES;
 
@@ -123,12 +126,21 @@ pub static ENDPOINTS: &[Endpoint] = &[
     ep(GET, "/ccapi/v2/ws", "agent_websocket", "5.2"),
 ];
 
-/// The not-implemented answer of one endpoint.
-fn not_implemented(endpoint: &Endpoint) -> impl Answer {
-    answer(
-        UdeskError::NotImplemented(endpoint.operation),
-        Envelope::for_path(endpoint.path),
-    )
+/// The not-implemented answer of one endpoint, to a request that passed Udesk's auth (as
+/// the real service checks the signature before anything else).
+fn not_implemented<S>(endpoint: &Endpoint) -> MethodRouter<S>
+where
+    Engine: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    let (operation, envelope) = (endpoint.operation, Envelope::for_path(endpoint.path));
+    let filter = MethodFilter::try_from(endpoint.method.clone())
+        .expect("the endpoint table only uses standard methods");
+    on(filter, move |auth: Authed| async move {
+        let mut response = UdeskError::NotImplemented(operation).into_response_in(envelope);
+        response.extensions_mut().insert(auth.tenant.id);
+        response
+    })
 }
 
 /// The answer for an unknown path under a base, or a method not routed on a known path.
@@ -144,7 +156,11 @@ fn answer(error: UdeskError, envelope: Envelope) -> impl Answer {
     move || ready(error.clone().into_response_in(envelope))
 }
 
-pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub(crate) fn router<S>() -> Router<S>
+where
+    Engine: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     // A nested router's fallback does not see `{base}/` in axum 0.8, hence the explicit route.
     BASES.iter().fold(Router::new(), |router, &base| {
         router
@@ -154,7 +170,11 @@ pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
 }
 
 /// The routes under one base, with the vendor's not-found as fallback for paths and methods.
-fn nested<S: Clone + Send + Sync + 'static>(base: &'static str) -> Router<S> {
+fn nested<S>(base: &'static str) -> Router<S>
+where
+    Engine: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     let mut by_path: BTreeMap<&str, MethodRouter<S>> = BTreeMap::new();
     for endpoint in ENDPOINTS {
         let Some(relative) = endpoint
@@ -167,9 +187,7 @@ fn nested<S: Clone + Send + Sync + 'static>(base: &'static str) -> Router<S> {
         let methods = by_path
             .remove(relative)
             .unwrap_or_else(|| MethodRouter::new().fallback(not_found(endpoint.path)));
-        let filter = MethodFilter::try_from(endpoint.method.clone())
-            .expect("the endpoint table only uses standard methods");
-        by_path.insert(relative, methods.on(filter, not_implemented(endpoint)));
+        by_path.insert(relative, methods.merge(not_implemented(endpoint)));
     }
     by_path
         .into_iter()
@@ -187,15 +205,87 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
+    use crate::sign;
+    use ccemu_core::tenant::UdeskCredentials;
+    use ccemu_core::TenantId;
+    use ccemu_engine::{credentials, wall_ms, EngineConfig};
+    use ccemu_store::testing::TestDb;
+    use ccemu_store::Store;
 
-    async fn send(method: Method, uri: &str, body: &'static [u8]) -> (StatusCode, Value) {
+    /// An engine with the demo tenant on the backend under test, and that tenant's credentials.
+    struct Ctx {
+        engine: Engine,
+        udesk: UdeskCredentials,
+        _db: TestDb,
+    }
+
+    async fn ctx() -> Ctx {
+        let db = TestDb::new().await;
+        let store = Store::connect(&db.url).await.expect("store");
+        let config = EngineConfig {
+            demo_credentials: Some(credentials::generate("demo")),
+            ..EngineConfig::default()
+        };
+        let engine = Engine::start(store, config).await.expect("engine");
+        let demo = TenantId::parse("demo").unwrap();
+        let udesk = engine.tenant(&demo).unwrap().credentials.udesk;
+        Ctx {
+            engine,
+            udesk,
+            _db: db,
+        }
+    }
+
+    impl Ctx {
+        /// `uri` with a valid server-side signature of the demo tenant appended.
+        fn signed(&self, uri: &str) -> String {
+            let ts = (wall_ms() / 1000).to_string();
+            let sign = sign::sign(&self.udesk.sid, &self.udesk.auth_token, &ts);
+            let sep = if uri.contains('?') { '&' } else { '?' };
+            format!(
+                "{uri}{sep}AppId={}&Sid={}&Timestamp={ts}&Sign={sign}",
+                self.udesk.app_id, self.udesk.sid
+            )
+        }
+
+        /// Sends `uri` with the demo tenant's signature appended.
+        async fn send(
+            &self,
+            method: Method,
+            uri: &str,
+            body: &'static [u8],
+        ) -> (StatusCode, Value) {
+            self.send_raw(method, &self.signed(uri), body).await
+        }
+
+        /// Sends `uri` as it is.
+        async fn send_raw(
+            &self,
+            method: Method,
+            uri: &str,
+            body: &'static [u8],
+        ) -> (StatusCode, Value) {
+            send_to(self.engine.clone(), method, uri, body).await
+        }
+    }
+
+    async fn send_to(
+        engine: Engine,
+        method: Method,
+        uri: &str,
+        body: &'static [u8],
+    ) -> (StatusCode, Value) {
         let request = Request::builder()
             .method(method)
             .uri(uri)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap();
-        let response = crate::router::<()>().oneshot(request).await.unwrap();
+        let response = crate::router::<Engine>()
+            .with_state(engine)
+            .oneshot(request)
+            .await
+            .unwrap();
         let status = response.status();
         assert_eq!(
             response.headers()[header::CONTENT_TYPE],
@@ -212,6 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_endpoint_per_group_answers_501_with_000003() {
+        let cx = ctx().await;
         let ni = |op: &str| format!("{op} is not emulated by ccemu yet");
         let cases = [
             (
@@ -271,7 +362,7 @@ mod tests {
             ),
         ];
         for (method, uri, expected) in cases {
-            let (status, body) = send(method.clone(), uri, br#"{"AgentId":"7765"}"#).await;
+            let (status, body) = cx.send(method.clone(), uri, br#"{"AgentId":"7765"}"#).await;
             assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{method} {uri}");
             assert_eq!(body, expected, "{method} {uri}");
         }
@@ -279,6 +370,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_path_or_method_under_base_answers_404_with_000004() {
+        let cx = ctx().await;
         for (method, uri) in [
             (GET, "/ccapi/v2/nope"),
             (POST, "/ccapi/v2"),
@@ -286,7 +378,7 @@ mod tests {
             (GET, "/ccapi/v2/agents/1/extra"),
             (GET, "/ccapi/v2/agent/login"),
         ] {
-            let (status, body) = send(method.clone(), uri, b"").await;
+            let (status, body) = cx.send(method.clone(), uri, b"").await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{method} {uri}");
             assert_eq!(
                 body,
@@ -294,7 +386,7 @@ mod tests {
                 "{method} {uri}"
             );
         }
-        let (status, body) = send(GET, "/ccapi/v2/transfer/agent", b"").await;
+        let (status, body) = cx.send(GET, "/ccapi/v2/transfer/agent", b"").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(
             body,
@@ -326,12 +418,15 @@ mod tests {
 
     #[tokio::test]
     async fn every_endpoint_answers_501_naming_its_operation_whatever_the_body() {
+        let cx = ctx().await;
         for endpoint in ENDPOINTS {
             let mut uri = endpoint.path.to_owned();
             while let (Some(open), Some(close)) = (uri.find('{'), uri.find('}')) {
                 uri.replace_range(open..=close, "1");
             }
-            let (status, body) = send(endpoint.method.clone(), &uri, b"\xff{not json").await;
+            let (status, body) = cx
+                .send(endpoint.method.clone(), &uri, b"\xff{not json")
+                .await;
             assert_eq!(
                 status,
                 StatusCode::NOT_IMPLEMENTED,
@@ -363,7 +458,8 @@ mod tests {
     #[tokio::test]
     async fn leaves_paths_outside_its_bases_to_the_merged_router() {
         let other = Router::new().fallback(|| async { "server fallback" });
-        let merged: Router<()> = crate::router().merge(other);
+        let cx = ctx().await;
+        let merged: Router<()> = crate::router().merge(other).with_state(cx.engine);
         let request = Request::get("/apps/api/v1/calls")
             .body(Body::empty())
             .unwrap();
@@ -373,5 +469,277 @@ mod tests {
             &to_bytes(response.into_body(), 64).await.unwrap()[..],
             b"server fallback"
         );
+    }
+
+    /// `uri` signed by `principal` (`Sid=` or `AgentId=`) with `token` at `ts`, for `app`.
+    fn signed_as(
+        uri: &str,
+        app: Option<&str>,
+        principal: (&str, &str),
+        token: &str,
+        ts: &str,
+    ) -> String {
+        let sign = sign::sign(principal.1, token, ts);
+        let app = app.map(|a| format!("AppId={a}&")).unwrap_or_default();
+        format!(
+            "{uri}?{app}{}={}&Timestamp={ts}&Sign={sign}",
+            principal.0, principal.1
+        )
+    }
+
+    fn now_s() -> String {
+        (wall_ms() / 1000).to_string()
+    }
+
+    #[tokio::test]
+    async fn every_auth_failure_answers_in_the_udesk_envelope() {
+        let cx = ctx().await;
+        let u = &cx.udesk;
+        let agents = "/ccapi/v2/agents";
+        let ok = |ts: &str| signed_as(agents, Some(&u.app_id), ("Sid", &u.sid), &u.auth_token, ts);
+        let sign_invalid = err_code("000001", "Sign invalid");
+        let stale = (wall_ms() / 1000 - 11 * 60).to_string();
+        let cases = [
+            // a wrong Sign, a stale Timestamp, no Sign, no Timestamp
+            (
+                ok(&now_s()).replace("&Sign=", "&Sign=0"),
+                401,
+                sign_invalid.clone(),
+            ),
+            (ok(&stale), 401, sign_invalid.clone()),
+            (
+                ok(&now_s()).split("&Sign=").next().unwrap().to_owned(),
+                401,
+                sign_invalid.clone(),
+            ),
+            (
+                format!("{agents}?AppId={}&Sid={}&Sign=abc", u.app_id, u.sid),
+                401,
+                sign_invalid.clone(),
+            ),
+            // the right Sign over the wrong secret
+            (
+                signed_as(
+                    agents,
+                    Some(&u.app_id),
+                    ("Sid", &u.sid),
+                    "not-the-token",
+                    &now_s(),
+                ),
+                401,
+                sign_invalid.clone(),
+            ),
+            // no AppId, an unknown AppId
+            (
+                signed_as(agents, None, ("Sid", &u.sid), &u.auth_token, &now_s()),
+                400,
+                err_code("100017", "AppID Blank"),
+            ),
+            (
+                signed_as(
+                    agents,
+                    Some("no-such-app"),
+                    ("Sid", &u.sid),
+                    &u.auth_token,
+                    &now_s(),
+                ),
+                403,
+                err_code("100002", "AppId AppNotFound or forbidden"),
+            ),
+        ];
+        for (uri, status, body) in cases {
+            let (st, got) = cx.send_raw(GET, &uri, b"{}").await;
+            assert_eq!((st.as_u16(), &got), (status, &body), "{uri}");
+        }
+        // Envelope C: the same refusal as {"code","message"}.
+        let hold = signed_as(
+            "/ccapi/v2/agent/hold",
+            None,
+            ("Sid", &u.sid),
+            "wrong",
+            &now_s(),
+        );
+        let (st, got) = cx.send_raw(POST, &hold, b"{}").await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+        assert_eq!(got, json!({"code": "000001", "message": "Sign invalid"}));
+    }
+
+    #[tokio::test]
+    async fn signatures_udesk_clients_send_are_accepted() {
+        let cx = ctx().await;
+        let u = &cx.udesk;
+        let ni = |op: &str| format!("{op} is not emulated by ccemu yet");
+        let ms = wall_ms().to_string();
+        let upper = signed_as(
+            "/ccapi/v2/agents",
+            Some(&u.app_id),
+            ("Sid", &u.sid),
+            &u.auth_token,
+            &now_s(),
+        );
+        let (head, sign) = upper.split_once("&Sign=").unwrap();
+        let cases = [
+            // seconds, milliseconds, an upper-case Sign
+            (
+                GET,
+                signed_as(
+                    "/ccapi/v2/agents",
+                    Some(&u.app_id),
+                    ("Sid", &u.sid),
+                    &u.auth_token,
+                    &now_s(),
+                ),
+                err_code("000003", &ni("list_agents")),
+            ),
+            (
+                GET,
+                signed_as(
+                    "/ccapi/v2/agents",
+                    Some(&u.app_id),
+                    ("Sid", &u.sid),
+                    &u.auth_token,
+                    &ms,
+                ),
+                err_code("000003", &ni("list_agents")),
+            ),
+            (
+                GET,
+                format!("{head}&Sign={}", sign.to_uppercase()),
+                err_code("000003", &ni("list_agents")),
+            ),
+            // a front-end signature over the AgentId
+            (
+                GET,
+                signed_as(
+                    "/ccapi/v2/agents/1001",
+                    Some(&u.app_id),
+                    ("AgentId", "1001"),
+                    &u.auth_token,
+                    &now_s(),
+                ),
+                err_code("000003", &ni("get_agent")),
+            ),
+            // `app_id` instead of `AppId` (agent/logout), and the Sid-only calls
+            (
+                POST,
+                signed_as(
+                    "/ccapi/v2/agent/logout",
+                    None,
+                    ("Sid", &u.sid),
+                    &u.auth_token,
+                    &now_s(),
+                )
+                .replace("?Sid", &format!("?app_id={}&Sid", u.app_id)),
+                err_code("000003", &ni("logout_agent")),
+            ),
+            (
+                POST,
+                signed_as(
+                    "/ccapi/v2/agent/hold",
+                    None,
+                    ("Sid", &u.sid),
+                    &u.auth_token,
+                    &now_s(),
+                ),
+                json!({"code": "000003", "message": ni("hold_call")}),
+            ),
+            (
+                POST,
+                signed_as(
+                    "/ccapi/v2/cc_ad_task/stop",
+                    None,
+                    ("Sid", &u.sid),
+                    &u.auth_token,
+                    &now_s(),
+                ),
+                json!({"code": "000003", "message": ni("notify_ad_task_stop")}),
+            ),
+        ];
+        for (method, uri, body) in cases {
+            let (st, got) = cx.send_raw(method, &uri, b"{}").await;
+            assert_eq!((st, &got), (StatusCode::NOT_IMPLEMENTED, &body), "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn another_tenants_app_id_never_passes_with_this_tenants_sign() {
+        let cx = ctx().await;
+        let other = cx.engine.create_tenant(Some("Other".into())).await.unwrap();
+        let (u, v) = (&cx.udesk, &other.credentials.udesk);
+        for uri in [
+            // B's app with A's account, B's app with B's Sid signed by A's token
+            signed_as(
+                "/ccapi/v2/agents",
+                Some(&v.app_id),
+                ("Sid", &u.sid),
+                &u.auth_token,
+                &now_s(),
+            ),
+            signed_as(
+                "/ccapi/v2/agents",
+                Some(&v.app_id),
+                ("Sid", &v.sid),
+                &u.auth_token,
+                &now_s(),
+            ),
+            // a front-end Sign of A's token for B's app
+            signed_as(
+                "/ccapi/v2/agents",
+                Some(&v.app_id),
+                ("AgentId", "1001"),
+                &u.auth_token,
+                &now_s(),
+            ),
+        ] {
+            let (st, got) = cx.send_raw(GET, &uri, b"{}").await;
+            assert_eq!(
+                (st, got),
+                (StatusCode::UNAUTHORIZED, err_code("000001", "Sign invalid")),
+                "{uri}"
+            );
+        }
+        let own = signed_as(
+            "/ccapi/v2/agents",
+            Some(&v.app_id),
+            ("Sid", &v.sid),
+            &v.auth_token,
+            &now_s(),
+        );
+        assert_eq!(
+            cx.send_raw(GET, &own, b"{}").await.0,
+            StatusCode::NOT_IMPLEMENTED
+        );
+    }
+
+    #[tokio::test]
+    async fn the_window_follows_the_tenants_clock() {
+        let cx = ctx().await;
+        let u = &cx.udesk;
+        let demo = TenantId::parse("demo").unwrap();
+        // A day ahead of the wall clock (a manual clock never goes backwards).
+        let frozen_s = wall_ms() / 1000 + 86_400;
+        cx.engine
+            .set_clock(
+                &demo,
+                ccemu_core::clock::ClockMode::Manual,
+                Some(frozen_s * 1000),
+            )
+            .await
+            .unwrap();
+        for (ts, want) in [
+            (wall_ms() / 1000, StatusCode::UNAUTHORIZED),
+            (frozen_s, StatusCode::NOT_IMPLEMENTED),
+            (frozen_s - 11 * 60, StatusCode::UNAUTHORIZED),
+        ] {
+            let ts = ts.to_string();
+            let uri = signed_as(
+                "/ccapi/v2/agents",
+                Some(&u.app_id),
+                ("Sid", &u.sid),
+                &u.auth_token,
+                &ts,
+            );
+            assert_eq!(cx.send_raw(GET, &uri, b"{}").await.0, want, "{uri}");
+        }
     }
 }
