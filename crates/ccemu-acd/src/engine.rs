@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 use std::ops::Bound::{Excluded, Unbounded};
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use smallvec::SmallVec;
 
 use crate::types::{
@@ -183,8 +183,9 @@ pub struct Acd {
     agents: HashMap<AgentId, AgentState>,
     /// Waiting and ringing contacts.
     contacts: HashMap<ContactId, ContactState>,
-    /// Connected contacts and their agents (the rest of their state is in the agent record).
-    connected_to: HashMap<ContactId, AgentId>,
+    /// Connected contacts (their state is in their agent's record); only for telling them
+    /// apart from unknown ids, so a set of bare ids keeps it small at 100k agents.
+    connected: HashSet<ContactId>,
     /// Queue → agents naming it in their memberships (whether or not the queue exists yet).
     members: HashMap<QueueId, BTreeSet<AgentId>>,
     timers: BTreeMap<TKey, Timer>,
@@ -324,7 +325,7 @@ impl Acd {
             queues: HashMap::default(),
             agents: HashMap::default(),
             contacts: HashMap::default(),
-            connected_to: HashMap::default(),
+            connected: HashSet::default(),
             members: HashMap::default(),
             timers: BTreeMap::new(),
             sigs: vec![Vec::new()],
@@ -471,7 +472,7 @@ impl Acd {
             self.timers.remove(&k);
         }
         for c in agent.connected {
-            self.connected_to.remove(&c.contact);
+            self.connected.remove(&c.contact);
         }
         for m in &agent.memberships {
             if let Some(set) = self.members.get_mut(&m.queue) {
@@ -566,7 +567,7 @@ impl Acd {
             .queues
             .get(&contact.queue)
             .ok_or(AcdError::UnknownQueue(contact.queue))?;
-        if self.contacts.contains_key(&contact.id) || self.connected_to.contains_key(&contact.id) {
+        if self.contacts.contains_key(&contact.id) || self.connected.contains(&contact.id) {
             return Err(AcdError::DuplicateContact(contact.id));
         }
         if q.config.max_length > 0 && q.in_queue >= q.config.max_length {
@@ -668,7 +669,7 @@ impl Acd {
     /// O(log n) plus the number of agents ringing for it.
     pub fn abandon(&mut self, contact: ContactId, now_ms: i64) -> Result<Vec<Decision>, AcdError> {
         let mut out = Vec::new();
-        if self.connected_to.contains_key(&contact) {
+        if self.connected.contains(&contact) {
             return Err(AcdError::AlreadyConnected(contact));
         }
         let cs = self
@@ -730,8 +731,10 @@ impl Acd {
                 q.answered_within_sl += 1;
             }
         }
-        keep_room(&mut self.connected_to);
-        self.connected_to.insert(contact, agent);
+        if self.connected.len() * 2 >= self.connected.capacity() {
+            self.connected.reserve(self.connected.len().max(16));
+        }
+        self.connected.insert(contact);
         self.detach(agent);
         if let Some(a) = self.agents.get_mut(&agent) {
             if let Some(i) = a.offered.iter().position(|&c| c == contact) {
@@ -787,7 +790,7 @@ impl Acd {
             });
         };
         let cs = a.connected.swap_remove(i);
-        self.connected_to.remove(&contact);
+        self.connected.remove(&contact);
         let talk = (now_ms - cs.since).max(0);
         if let Some(q) = self.queues.get_mut(&cs.queue) {
             q.handled += 1;
@@ -834,7 +837,7 @@ impl Acd {
 
     /// Whether the contact waits, rings or is connected.
     fn knows(&self, contact: ContactId) -> bool {
-        self.contacts.contains_key(&contact) || self.connected_to.contains_key(&contact)
+        self.contacts.contains_key(&contact) || self.connected.contains(&contact)
     }
 
     // ----------------------------------------------------------------------------------------
