@@ -40,6 +40,17 @@ pub enum DomainError {
     /// The record is still referenced and cannot be changed that way (e.g. delete a bound extension).
     #[error("{0}")]
     Conflict(String),
+    /// The record is still bound to another one (an extension to an agent, an agent to a queue,
+    /// a queue to its members); typed so that each surface can answer its own "in use" code.
+    #[error("{kind} {id} is in use: {reason}")]
+    InUse {
+        /// Kind of the record that cannot be changed, e.g. `extension`.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// What still holds it.
+        reason: String,
+    },
     /// A configured limit would be exceeded (queue length, queues per tenant, ...).
     #[error("limit exceeded: {0}")]
     LimitExceeded(String),

@@ -63,6 +63,44 @@ pub enum DomainEvent {
         /// Agent id.
         agent_id: String,
     },
+    /// A queue was created.
+    #[serde(rename = "queue.created")]
+    QueueCreated {
+        /// Queue id.
+        queue_id: String,
+    },
+    /// A queue's settings or members changed.
+    #[serde(rename = "queue.updated")]
+    QueueUpdated {
+        /// Queue id.
+        queue_id: String,
+    },
+    /// A queue was deleted.
+    #[serde(rename = "queue.deleted")]
+    QueueDeleted {
+        /// Queue id.
+        queue_id: String,
+    },
+    /// An extension (device) was created.
+    #[serde(rename = "extension.created")]
+    ExtensionCreated {
+        /// Extension number.
+        extension_id: String,
+    },
+    /// An extension was bound to an agent or released; `agent_id` is the binding after the change.
+    #[serde(rename = "extension.updated")]
+    ExtensionUpdated {
+        /// Extension number.
+        extension_id: String,
+        /// The agent it is bound to now, if any.
+        agent_id: Option<String>,
+    },
+    /// An extension was deleted.
+    #[serde(rename = "extension.deleted")]
+    ExtensionDeleted {
+        /// Extension number.
+        extension_id: String,
+    },
     /// An agent changed state; the finished period is persisted as an `AgentStateLog` alongside.
     #[serde(rename = "agent.state_changed")]
     AgentStateChanged {

@@ -206,10 +206,11 @@ impl Extension {
     /// Binds the extension to an agent; refuses if another agent holds it.
     pub fn bind(&mut self, agent_id: &str) -> Result<(), DomainError> {
         match &self.agent_id {
-            Some(current) if current != agent_id => Err(DomainError::Conflict(format!(
-                "extension {} is bound to agent {current}",
-                self.id
-            ))),
+            Some(current) if current != agent_id => Err(DomainError::InUse {
+                kind: "extension",
+                id: self.id.clone(),
+                reason: format!("bound to agent {current}"),
+            }),
             _ => {
                 self.agent_id = Some(agent_id.to_owned());
                 Ok(())
@@ -225,10 +226,11 @@ impl Extension {
     /// A bound extension must be unbound before it is deleted.
     pub fn check_deletable(&self) -> Result<(), DomainError> {
         match &self.agent_id {
-            Some(agent) => Err(DomainError::Conflict(format!(
-                "extension {} is bound to agent {agent}",
-                self.id
-            ))),
+            Some(agent) => Err(DomainError::InUse {
+                kind: "extension",
+                id: self.id.clone(),
+                reason: format!("bound to agent {agent}"),
+            }),
             None => Ok(()),
         }
     }

@@ -69,6 +69,17 @@ pub(crate) enum Command {
     GetSim {
         reply: Reply<crate::sim::SimSettings>,
     },
+    Agents {
+        agent_id: Option<String>,
+        reply: Reply<Result<Vec<crate::AgentView>>>,
+    },
+    Queues {
+        queue_id: Option<String>,
+        reply: Reply<Result<Vec<ccemu_core::Queue>>>,
+    },
+    Extensions {
+        reply: Reply<Vec<ccemu_core::telephony::Extension>>,
+    },
     Campaigns {
         campaign_id: Option<String>,
         reply: Reply<Result<Vec<crate::CampaignView>>>,
@@ -256,6 +267,15 @@ impl Center {
             }
             Command::GetSim { reply } => {
                 let _ = reply.send(self.state.sim().clone());
+            }
+            Command::Agents { agent_id, reply } => {
+                let _ = reply.send(self.state.agent_views(agent_id.as_deref()));
+            }
+            Command::Queues { queue_id, reply } => {
+                let _ = reply.send(self.state.queue_list(queue_id.as_deref()));
+            }
+            Command::Extensions { reply } => {
+                let _ = reply.send(self.state.extension_list());
             }
             Command::Campaigns { campaign_id, reply } => {
                 let _ = reply.send(self.state.campaign_views(campaign_id.as_deref()));

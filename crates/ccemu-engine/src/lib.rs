@@ -31,8 +31,8 @@ pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use notify::Notifier;
 pub use state::{
-    acd_strategy, CampaignAction, CampaignView, NewMessage, Stats, TransferTarget,
-    ANSWERED_PRIORITY,
+    acd_strategy, AgentPatch, AgentView, CampaignAction, CampaignView, NewExtension, NewMessage,
+    QueueLimits, QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT,
 };
 
 /// What an engine operation can fail with.
@@ -266,6 +266,33 @@ impl Engine {
     pub async fn sim_settings(&self, id: &TenantId) -> Result<sim::SimSettings> {
         self.center(id)?
             .call(|reply| Command::GetSim { reply })
+            .await
+    }
+
+    /// The tenant's agents (or the one named) with their queues and extensions, by id.
+    pub async fn agents(&self, id: &TenantId, agent_id: Option<&str>) -> Result<Vec<AgentView>> {
+        let agent_id = agent_id.map(str::to_owned);
+        self.center(id)?
+            .call(|reply| Command::Agents { agent_id, reply })
+            .await?
+    }
+
+    /// The tenant's queues (or the one named), by id.
+    pub async fn queues(
+        &self,
+        id: &TenantId,
+        queue_id: Option<&str>,
+    ) -> Result<Vec<ccemu_core::Queue>> {
+        let queue_id = queue_id.map(str::to_owned);
+        self.center(id)?
+            .call(|reply| Command::Queues { queue_id, reply })
+            .await?
+    }
+
+    /// The tenant's extensions, by number.
+    pub async fn extensions(&self, id: &TenantId) -> Result<Vec<ccemu_core::telephony::Extension>> {
+        self.center(id)?
+            .call(|reply| Command::Extensions { reply })
             .await
     }
 

@@ -23,8 +23,12 @@ use ccemu_store::{Changes, Document};
 use std::collections::{BTreeMap, HashMap};
 
 mod campaigns;
+mod directory;
 mod messages;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
+pub use directory::{
+    AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
+};
 pub use messages::NewMessage;
 
 /// A command against one tenant's contact center.
@@ -116,6 +120,83 @@ pub enum Op {
         /// The campaign contact.
         contact_id: String,
     },
+    /// Creates agents (logged out) and extensions, all or none; extensions may name the new agents.
+    CreateAgents {
+        /// The agents; state and times are set by the engine.
+        agents: Vec<Agent>,
+        /// Extensions to create with them; passwords are generated.
+        extensions: Vec<NewExtension>,
+    },
+    /// Changes an agent's profile.
+    UpdateAgent {
+        /// The agent.
+        agent_id: String,
+        /// What changes.
+        patch: AgentPatch,
+    },
+    /// Deletes an agent that is in no queue and holds no extension, unless `delete_extensions`.
+    DeleteAgent {
+        /// The agent.
+        agent_id: String,
+        /// Delete its bound extensions with it instead of refusing.
+        delete_extensions: bool,
+    },
+    /// Creates an extension with a generated password.
+    CreateExtension(NewExtension),
+    /// Deletes an extension no agent holds.
+    DeleteExtension {
+        /// Extension number.
+        extension_id: String,
+    },
+    /// Binds extensions to an agent (at most [`MAX_EXTENSIONS_PER_AGENT`]).
+    BindExtensions {
+        /// The agent.
+        agent_id: String,
+        /// Extension numbers.
+        extension_ids: Vec<String>,
+    },
+    /// Releases extensions an agent holds.
+    UnbindExtensions {
+        /// The agent.
+        agent_id: String,
+        /// Extension numbers.
+        extension_ids: Vec<String>,
+    },
+    /// Creates a queue.
+    CreateQueue {
+        /// The queue; times are set by the engine.
+        queue: Box<Queue>,
+        /// The surface's caps.
+        limits: QueueLimits,
+    },
+    /// Changes a queue's settings.
+    UpdateQueue {
+        /// The queue.
+        queue_id: String,
+        /// What changes.
+        patch: QueuePatch,
+        /// The surface's caps.
+        limits: QueueLimits,
+    },
+    /// Deletes a queue without members or waiting contacts.
+    DeleteQueue {
+        /// The queue.
+        queue_id: String,
+    },
+    /// Makes each agent a member of each queue (additive), all or none.
+    AddQueueMembers {
+        /// The queues.
+        queue_ids: Vec<String>,
+        /// The agents.
+        agent_ids: Vec<String>,
+    },
+    /// Removes each agent from each queue, all or none.
+    RemoveQueueMembers {
+        /// The queues.
+        queue_ids: Vec<String>,
+        /// The agents.
+        agent_ids: Vec<String>,
+    },
     /// Replaces the simulation settings.
     PutSimSettings(SimSettings),
     /// Creates or replaces a webhook subscription (by id).
@@ -149,6 +230,17 @@ pub enum OpOutput {
     Campaign(Box<CampaignView>),
     /// The message as added, with its transcript index.
     Message(Box<ccemu_core::interaction::Message>),
+    /// Agents and extensions as created.
+    Provisioned {
+        /// The agents.
+        agents: Vec<Agent>,
+        /// The extensions, with their generated passwords.
+        extensions: Vec<ccemu_core::telephony::Extension>,
+    },
+    /// The extension after the command.
+    Extension(Box<ccemu_core::telephony::Extension>),
+    /// The queue after the command.
+    Queue(Box<Queue>),
     /// The record is gone.
     Deleted,
 }
@@ -203,6 +295,7 @@ impl Ids {
 pub(crate) struct State {
     agents: BTreeMap<String, Agent>,
     queues: BTreeMap<String, Queue>,
+    extensions: BTreeMap<String, ccemu_core::telephony::Extension>,
     /// Interactions that have not ended; ended ones live in the store only.
     active: BTreeMap<String, Interaction>,
     sim: SimSettings,
@@ -220,6 +313,7 @@ impl Default for State {
         Self {
             agents: BTreeMap::new(),
             queues: BTreeMap::new(),
+            extensions: BTreeMap::new(),
             active: BTreeMap::new(),
             sim: SimSettings::default(),
             acd: acd::Acd::new(0),
@@ -284,6 +378,11 @@ impl State {
                     let queue: Queue = serde_json::from_value(doc.data).map_err(corrupt)?;
                     state.queues.insert(queue.id.clone(), queue);
                 }
+                k if k == ccemu_core::telephony::Extension::KIND => {
+                    let e: ccemu_core::telephony::Extension =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.extensions.insert(e.id.clone(), e);
+                }
                 k if k == Interaction::KIND => {
                     let i: Interaction = serde_json::from_value(doc.data).map_err(corrupt)?;
                     if !i.state.is_terminal() {
@@ -313,6 +412,7 @@ impl State {
 
     fn rebuild_routing(&mut self, now: i64, fx: &mut Effects<'_>) -> Result<()> {
         let queue_ids: Vec<String> = self.queues.keys().cloned().collect();
+        // Nothing is waiting and every agent is logged out yet, so these decide nothing.
         for id in &queue_ids {
             self.sync_queue(id, now);
         }
@@ -526,6 +626,39 @@ impl State {
                 interaction_id,
                 message,
             } => self.add_message(&interaction_id, message, now, fx),
+            Op::CreateAgents { agents, extensions } => {
+                self.create_agents(agents, extensions, now, fx)
+            }
+            Op::UpdateAgent { agent_id, patch } => self.update_agent(&agent_id, patch, now, fx),
+            Op::DeleteAgent {
+                agent_id,
+                delete_extensions,
+            } => self.delete_agent(&agent_id, delete_extensions, now, fx),
+            Op::CreateExtension(extension) => self.create_extension(extension, fx),
+            Op::DeleteExtension { extension_id } => self.delete_extension(&extension_id, fx),
+            Op::BindExtensions {
+                agent_id,
+                extension_ids,
+            } => self.bind_extensions(&agent_id, &extension_ids, fx),
+            Op::UnbindExtensions {
+                agent_id,
+                extension_ids,
+            } => self.unbind_extensions(&agent_id, &extension_ids, fx),
+            Op::CreateQueue { queue, limits } => self.create_queue(*queue, limits, now, fx),
+            Op::UpdateQueue {
+                queue_id,
+                patch,
+                limits,
+            } => self.update_queue(&queue_id, patch, limits, now, fx),
+            Op::DeleteQueue { queue_id } => self.delete_queue(&queue_id, fx),
+            Op::AddQueueMembers {
+                queue_ids,
+                agent_ids,
+            } => self.change_members(&queue_ids, &agent_ids, true, now, fx),
+            Op::RemoveQueueMembers {
+                queue_ids,
+                agent_ids,
+            } => self.change_members(&queue_ids, &agent_ids, false, now, fx),
             Op::PutSimSettings(settings) => {
                 settings.validate()?;
                 fx.changes.put(&settings)?;
@@ -534,7 +667,7 @@ impl State {
                 let ids: Vec<String> = self.agents.keys().cloned().collect();
                 let mut decisions = Vec::new();
                 for id in ids {
-                    self.sync_agent_config(&id, now);
+                    decisions.extend(self.sync_agent_config(&id, now));
                     decisions.extend(self.sync_agent_availability(&id, now));
                 }
                 self.apply_decisions(decisions, now, fx)?;
@@ -1213,10 +1346,11 @@ impl State {
         result.unwrap_or_default()
     }
 
-    /// Gives the ACD an agent's routing profile: capacity, skills, queue memberships.
-    fn sync_agent_config(&mut self, agent_id: &str, now: i64) {
+    /// Gives the ACD an agent's routing profile: capacity, skills, queue memberships. A ready
+    /// agent that joins a queue may be offered a waiting contact at once: the caller applies it.
+    fn sync_agent_config(&mut self, agent_id: &str, now: i64) -> Vec<acd::Decision> {
         let Some(agent) = self.agents.get(agent_id) else {
-            return;
+            return Vec::new();
         };
         let memberships = self
             .queues
@@ -1245,12 +1379,13 @@ impl State {
             max_no_answer: self.sim.max_no_answer,
         };
         let aid = acd::AgentId(self.agent_ids.get_or_insert(agent_id) as u32);
-        self.acd.upsert_agent(aid, config, now);
+        self.acd.upsert_agent(aid, config, now)
     }
 
-    fn sync_queue(&mut self, queue_id: &str, now: i64) {
+    /// Gives the ACD a queue's configuration; waiting contacts are re-classified under it.
+    fn sync_queue(&mut self, queue_id: &str, now: i64) -> Vec<acd::Decision> {
         let Some(q) = self.queues.get(queue_id) else {
-            return;
+            return Vec::new();
         };
         let overflow = match &q.overflow {
             Some(ccemu_core::queue::OverflowTarget::Queue { queue_id }) => {
@@ -1267,7 +1402,7 @@ impl State {
             ..acd::QueueConfig::default()
         };
         let qid = acd::QueueId(self.queue_ids.get_or_insert(queue_id) as u32);
-        self.acd.upsert_queue(qid, config, now);
+        self.acd.upsert_queue(qid, config, now)
     }
 
     fn contact_spec(&mut self, interaction_id: &str) -> Option<acd::ContactSpec> {

@@ -116,7 +116,9 @@ impl From<EngineError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "illegal_transition", e.to_string())
             }
             EngineError::Domain(
-                e @ (DomainError::Conflict(_) | DomainError::AlreadyExists { .. }),
+                e @ (DomainError::Conflict(_)
+                | DomainError::AlreadyExists { .. }
+                | DomainError::InUse { .. }),
             ) => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),
             EngineError::Domain(e @ DomainError::LimitExceeded(_)) => {
                 Self::new(StatusCode::CONFLICT, "limit_exceeded", e.to_string())
