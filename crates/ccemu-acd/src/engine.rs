@@ -1270,9 +1270,10 @@ impl Acd {
             let a = self.fresh[0];
             self.fresh.clear();
             match self.best_for_unattached(a) {
+                // The reservation re-attaches the agent where it has capacity left; matching it
+                // once more uses that capacity.
                 Some((c, tier, key)) => {
                     self.offer(c, a, tier, key, now, out);
-                    self.attach(a);
                     self.dirty_agents.push(a);
                 }
                 None => {
