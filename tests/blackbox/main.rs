@@ -8,4 +8,5 @@ mod hold_transfer;
 mod messages;
 mod routing;
 mod server;
+mod udesk;
 mod webhooks;

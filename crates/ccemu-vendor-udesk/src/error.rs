@@ -10,6 +10,8 @@ use std::borrow::Cow;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use ccemu_core::DomainError;
+use ccemu_engine::EngineError;
 use serde_json::json;
 
 /// Which of the two error shapes an endpoint answers in.
@@ -54,6 +56,8 @@ pub enum UdeskError {
     BadJson,
     /// `100004`, 422: seat still bound to a queue or extension.
     AgentInUse,
+    /// `100004`, 422: queue still has seats (the code and text are \[inferred\]).
+    QueueInUse,
     /// `100015`, 422: extension already exists.
     ExtensionExists,
     /// `100016`, 422: extension bound to a seat.
@@ -74,7 +78,7 @@ impl UdeskError {
             Self::Internal | Self::NotImplemented(_) => "000003",
             Self::DataNotFound | Self::UnknownApi => "000004",
             Self::AppForbidden => "100002",
-            Self::Duplicate(_) | Self::BadJson | Self::AgentInUse => "100004",
+            Self::Duplicate(_) | Self::BadJson | Self::AgentInUse | Self::QueueInUse => "100004",
             Self::ExtensionExists => "100015",
             Self::ExtensionBound => "100016",
             Self::AppIdBlank => "100017",
@@ -91,6 +95,7 @@ impl UdeskError {
             Self::DataNotFound | Self::UnknownApi | Self::RecordNotFound => StatusCode::NOT_FOUND,
             Self::Duplicate(_)
             | Self::AgentInUse
+            | Self::QueueInUse
             | Self::ExtensionExists
             | Self::ExtensionBound => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -110,6 +115,7 @@ impl UdeskError {
             Self::Duplicate(what) => format!("Duplicate entry {what}").into(),
             Self::BadJson => "unexpected end of JSON input".into(),
             Self::AgentInUse => "Agent has queue or voip, can't delete".into(),
+            Self::QueueInUse => "Queue has agents, can't delete".into(),
             Self::ExtensionExists => "NumberIsExisted".into(),
             Self::ExtensionBound => "VoipBindAgent".into(),
             Self::AppIdBlank => "AppID Blank".into(),
@@ -129,6 +135,64 @@ impl UdeskError {
             Envelope::Code => json!({"code": self.code(), "message": self.desc()}),
         };
         (self.status(), Json(body)).into_response()
+    }
+}
+
+impl UdeskError {
+    /// A delete whose own target does not exist answers `000004 Data does not exist`; other
+    /// records named in its body stay `100018`.
+    pub fn deleting(self) -> Self {
+        match self {
+            Self::RecordNotFound => Self::DataNotFound,
+            other => other,
+        }
+    }
+}
+
+/// The one mapping of engine and domain errors onto the Udesk code table.
+impl From<EngineError> for UdeskError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::Domain(e) => e.into(),
+            EngineError::TenantNotFound => Self::AppForbidden,
+            error @ (EngineError::Store(_)
+            | EngineError::Unavailable
+            | EngineError::TenantExists) => {
+                tracing::error!(%error, "udesk request failed inside the engine");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl From<DomainError> for UdeskError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::AlreadyExists {
+                kind: "extension", ..
+            } => Self::ExtensionExists,
+            DomainError::AlreadyExists { kind, id } => {
+                let key = if kind == "queue" {
+                    "QueueId"
+                } else {
+                    "AgentId"
+                };
+                Self::Duplicate(format!("{id} for {key}"))
+            }
+            DomainError::NotFound { .. } => Self::RecordNotFound,
+            DomainError::InUse {
+                kind: "extension", ..
+            } => Self::ExtensionBound,
+            DomainError::InUse { kind: "queue", .. } => Self::QueueInUse,
+            DomainError::InUse { .. } => Self::AgentInUse,
+            error @ (DomainError::Invalid { .. }
+            | DomainError::IllegalTransition { .. }
+            | DomainError::Conflict(_)
+            | DomainError::LimitExceeded(_)) => {
+                tracing::debug!(%error, "udesk request refused by the domain");
+                Self::InvalidParameter(crate::dto::PARAMS_INVALID.into())
+            }
+        }
     }
 }
 

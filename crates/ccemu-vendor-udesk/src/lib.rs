@@ -1,16 +1,20 @@
 //! ccemu surface for the Udesk CTI Cloud ccapi v2 (`/ccapi/v2/...`).
 //!
 //! Owns the Udesk routes, auth, the Udesk error table and envelopes. Every operation of
-//! `vendor-notes/udesk.md` §3 (and the agent WebSocket of §5.2) is routed, checks the request's
-//! signature ([`Authed`]) and, until it is emulated, answers HTTP 501 in the Udesk envelope with
+//! `vendor-notes/udesk.md` §3 (and the agent WebSocket of §5.2) is routed and checks the request's
+//! signature ([`Authed`]). Seats and extensions (§3.2) are emulated over the
+//! engine's directory ops; every other operation, until it is emulated, answers HTTP 501 in the Udesk envelope with
 //! `ErrCode` `000003`
 //! ("System internal error"): Udesk has no "not implemented" code and `000003` is its only
 //! server-side failure code. Endpoints that use envelopes C–E (`agent/hold`, `transfer/agent`,
 //! `cc_ad_task/*`) answer `{"code","message"}` instead of `{"ErrCode","ErrDesc","Result"}`.
 //! Unknown paths under `/ccapi/v2` and unrouted methods answer 404 with `ErrCode` `000004`.
 
+mod agents;
 mod auth;
+mod dto;
 mod error;
+mod extensions;
 mod routes;
 pub mod sign;
 

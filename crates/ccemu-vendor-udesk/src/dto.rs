@@ -1,0 +1,220 @@
+//! Udesk request bodies and the success envelope (`vendor-notes/udesk.md` §2, §6).
+//!
+//! Bodies are JSON whatever the `Content-Type` says: the doc's curl examples send
+//! `application/x-www-form-urlencoded`, and GET and DELETE carry bodies too. An absent or
+//! unparsable body is `100004 unexpected end of JSON input`; JSON of the wrong shape (a missing
+//! required field, an id that is an object, `Extensions` that is not an array) is `000001`.
+//! Clients send numbers and booleans as strings and ids as numbers, so the field helpers here
+//! accept both spellings.
+
+use axum::body::Bytes;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Authed;
+use crate::error::UdeskError;
+
+/// The `ErrDesc` of a request whose JSON has the wrong shape.
+pub const PARAMS_INVALID: &str = "ParamsInvalid";
+
+/// Parses a required JSON body.
+pub fn body<T: DeserializeOwned>(raw: &Bytes) -> Result<T, UdeskError> {
+    let value = json_value(raw)?.ok_or(UdeskError::BadJson)?;
+    shaped(value)
+}
+
+/// Parses a body that may be absent (`T::default()` then); one that is present must be JSON.
+pub fn optional_body<T: DeserializeOwned + Default>(raw: &Bytes) -> Result<T, UdeskError> {
+    match json_value(raw)? {
+        Some(value) => shaped(value),
+        None => Ok(T::default()),
+    }
+}
+
+fn shaped<T: DeserializeOwned>(value: Value) -> Result<T, UdeskError> {
+    serde_json::from_value(value).map_err(|error| {
+        tracing::debug!(%error, "udesk body has the wrong shape");
+        UdeskError::InvalidParameter(PARAMS_INVALID.into())
+    })
+}
+
+/// The body as JSON; `None` when it is empty.
+fn json_value(raw: &Bytes) -> Result<Option<Value>, UdeskError> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if let Ok(value) = serde_json::from_slice(raw) {
+        return Ok(Some(value));
+    }
+    // The doc's seat-creation example escapes its quotes inside single quotes, so curl sends
+    // `{\"Agents\":...}` literally; accepting it is an emulator choice [inferred].
+    let text = std::str::from_utf8(raw).map_err(|_| UdeskError::BadJson)?;
+    if text.contains("\\\"") {
+        if let Ok(value) = serde_json::from_str(&text.replace("\\\"", "\"")) {
+            return Ok(Some(value));
+        }
+    }
+    Err(UdeskError::BadJson)
+}
+
+/// Envelope A with `Result`, carrying the tenant for the request journal.
+pub fn ok(auth: &Authed, result: Value) -> Response {
+    ok_with_desc(auth, "OK", result)
+}
+
+/// Envelope A with a given `ErrDesc` (the seat list example answers `""`).
+pub fn ok_with_desc(auth: &Authed, desc: &str, result: Value) -> Response {
+    let mut response =
+        Json(json!({"ErrCode": "000000", "ErrDesc": desc, "Result": result})).into_response();
+    response.extensions_mut().insert(auth.tenant.id.clone());
+    response
+}
+
+/// An error in envelope A, carrying the tenant for the request journal.
+pub fn fail(auth: &Authed, error: UdeskError) -> Response {
+    let mut response = error.into_response();
+    response.extensions_mut().insert(auth.tenant.id.clone());
+    response
+}
+
+/// Renders a handler's outcome.
+pub fn reply(auth: &Authed, result: Result<Value, UdeskError>) -> Response {
+    match result {
+        Ok(value) => ok(auth, value),
+        Err(error) => fail(auth, error),
+    }
+}
+
+/// A string field that clients may also send as a JSON number (`"AgentId": 10031`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(Self(s)),
+            Value::Number(n) => Ok(Self(n.to_string())),
+            other => Err(D::Error::custom(format!("expected a string, got {other}"))),
+        }
+    }
+}
+
+/// A non-negative integer field that clients may also send as a string (`"Timeout": "120"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Int(pub u32);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let parsed = match Value::deserialize(d)? {
+            Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        parsed
+            .map(Self)
+            .ok_or_else(|| D::Error::custom("expected a non-negative integer"))
+    }
+}
+
+/// A boolean field that clients may also send as `"true"`/`"false"` or `1`/`0`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl<'de> Deserialize<'de> for Flag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let parsed = match Value::deserialize(d)? {
+            Value::Bool(b) => Some(b),
+            Value::Number(n) => match n.as_u64() {
+                Some(0) => Some(false),
+                Some(1) => Some(true),
+                _ => None,
+            },
+            Value::String(s) => match s.trim() {
+                "true" | "1" => Some(true),
+                "false" | "0" | "" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        parsed
+            .map(Self)
+            .ok_or_else(|| D::Error::custom("expected a boolean"))
+    }
+}
+
+/// `Text` fields as plain strings.
+pub fn texts(values: Vec<Text>) -> Vec<String> {
+    values.into_iter().map(|t| t.0).collect()
+}
+
+/// Checks a required id: present and not blank, else `000001`.
+pub fn required(value: Option<Text>) -> Result<String, UdeskError> {
+    match value {
+        Some(Text(s)) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+        _ => Err(UdeskError::InvalidParameter(PARAMS_INVALID.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, Deserialize)]
+    struct Probe {
+        #[serde(rename = "Id")]
+        id: Option<Text>,
+        #[serde(rename = "N")]
+        n: Option<Int>,
+        #[serde(rename = "B")]
+        b: Option<Flag>,
+    }
+
+    fn parse(raw: &'static str) -> Result<Probe, UdeskError> {
+        body(&Bytes::from_static(raw.as_bytes()))
+    }
+
+    #[test]
+    fn empty_or_broken_bodies_are_100004_and_wrong_shapes_000001() {
+        for raw in ["", "  \n", "{", "\u{ff}", "Agents=1"] {
+            assert_eq!(parse(raw).unwrap_err(), UdeskError::BadJson, "{raw:?}");
+        }
+        for raw in [
+            r#"{"Id":{}}"#,
+            r#"{"N":"x"}"#,
+            r#"{"N":-1}"#,
+            r#"{"B":"yes"}"#,
+            "[1]",
+        ] {
+            assert_eq!(
+                parse(raw).unwrap_err(),
+                UdeskError::InvalidParameter(PARAMS_INVALID.into()),
+                "{raw:?}"
+            );
+        }
+        let empty: Probe = optional_body(&Bytes::new()).unwrap();
+        assert!(empty.id.is_none());
+    }
+
+    #[test]
+    fn numbers_and_booleans_arrive_either_way() {
+        let p = parse(r#"{"Id":10031,"N":"120","B":"true"}"#).unwrap();
+        assert_eq!(
+            (p.id, p.n, p.b),
+            (Some(Text("10031".into())), Some(Int(120)), Some(Flag(true)))
+        );
+        let p = parse(r#"{"Id":"7","N":5,"B":0}"#).unwrap();
+        assert_eq!(
+            (p.id, p.n, p.b),
+            (Some(Text("7".into())), Some(Int(5)), Some(Flag(false)))
+        );
+    }
+
+    #[test]
+    fn the_docs_backslash_escaped_example_body_parses() {
+        let p = parse(r#"{\"Id\":\"199\"}"#).unwrap();
+        assert_eq!(p.id, Some(Text("199".into())));
+    }
+}
