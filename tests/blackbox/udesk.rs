@@ -385,3 +385,51 @@ async fn seats_extensions_and_bindings_survive_sigkill() {
         (422, err("100015", "NumberIsExisted"))
     );
 }
+
+#[tokio::test]
+async fn a_udesk_queue_routes_calls_to_its_seats_and_survives_sigkill() {
+    let mut s = Server::start().await;
+    let u = Udesk::demo();
+    s.manual_clock("demo", ccemu_engine::wall_ms() + 1000).await;
+    let null = (200, ok(Value::Null));
+    // The doc's create, update and queue-agents examples.
+    let create = "\n{\n\"QueueId\":\"9009\",\n\"QueueName\":\"Test Create Queue 007\"\n}\n";
+    assert_eq!(u.call(&s, "POST", "queues", create).await, null);
+    let update = "\n{\n\"QueueId\":\"9009\",\n\"QueueName\":\"Test Create Queue 89757\",\n\"Timeout\": 120\n}\n";
+    assert_eq!(u.call(&s, "PUT", "queues", update).await, null);
+    let seats = r#"{"Agents":[{"AgentId":"10031","WorkId":"1"},{"AgentId":"10032","WorkId":"2"}]}"#;
+    assert_eq!(u.call(&s, "POST", "agents", seats).await.0, 200);
+    let add = "\n{\n\"QueueId\":\"9009\",\n\"AgentIds\":[\"10031\", \"10032\"]\n}\n";
+    assert_eq!(u.call(&s, "POST", "queues/agents", add).await, null);
+    let expected = ok(
+        json!({"QueueId": "9009", "QueueName": "Test Create Queue 89757",
+        "Strategy": "longest_idle", "Timeout": 120, "MaxLength": 128,
+        "Agents": ["10031", "10032"]}),
+    );
+    assert_eq!(
+        u.call(&s, "GET", "queues/9009", "").await,
+        (200, expected.clone())
+    );
+    // A queue with seats is not deleted.
+    assert_eq!(
+        u.call(&s, "DELETE", "queues", r#"{ "QueueId":"9009" }"#)
+            .await,
+        (422, err("100004", "Queue has agents, can't delete"))
+    );
+    s.crash_and_restart().await;
+    assert_eq!(u.call(&s, "GET", "queues/9009", "").await, (200, expected));
+    let (_, list) = u.call(&s, "GET", "queues", "").await;
+    let ids: Vec<&str> = list["Result"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|q| q["QueueID"].as_str().expect("QueueID"))
+        .collect();
+    assert_eq!(ids, ["9001", "9002", "9009"]);
+    // After the restart the ACD still knows the queue and its members.
+    s.ready("demo", "10032").await;
+    let call = s.sim_contact("demo", "calls", "9009").await;
+    assert_eq!(s.agent_state("demo", "10032").await, "ringing");
+    let call = s.interaction("demo", call["id"].as_str().unwrap()).await;
+    assert_eq!(call["agent_id"], "10032", "{call}");
+}

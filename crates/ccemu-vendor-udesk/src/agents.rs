@@ -939,8 +939,15 @@ mod tests {
     async fn queue_bindings_replay_the_docs_examples() {
         let cx = ctx().await;
         create(&cx, json!([{"AgentId": "10031", "WorkId": "1"}])).await;
-        // The doc's body, with the demo's sales queue for its 9008.
-        let doc = "\n{\n\"AgentId\" : \"10031\",\n\"Queues\" : [\"9001\"]\n}\n";
+        let got = cx
+            .send(
+                Method::POST,
+                "/ccapi/v2/queues",
+                r#"{"QueueId":"9008","QueueName":"Q"}"#,
+            )
+            .await;
+        assert_eq!(got.0, StatusCode::OK);
+        let doc = "\n{\n\"AgentId\" : \"10031\",\n\"Queues\" : [\"9008\"]\n}\n";
         let path = "/ccapi/v2/agents/queues";
         assert_eq!(
             cx.send(Method::POST, path, doc).await,
@@ -949,7 +956,7 @@ mod tests {
         let (_, seat) = detail(&cx, "10031").await;
         assert_eq!(
             (&seat["Result"]["Queues"], &seat["Result"]["QueuesNames"]),
-            (&json!(["9001"]), &json!("Sales"))
+            (&json!(["9008"]), &json!("Q"))
         );
         // A seat in a queue cannot be deleted.
         let got = cx

@@ -2,7 +2,7 @@
 //!
 //! Owns the Udesk routes, auth, the Udesk error table and envelopes. Every operation of
 //! `vendor-notes/udesk.md` §3 (and the agent WebSocket of §5.2) is routed and checks the request's
-//! signature ([`Authed`]). Seats and extensions (§3.2) are emulated over the
+//! signature ([`Authed`]). Seats, extensions and queues (§3.2, §3.3) are emulated over the
 //! engine's directory ops; every other operation, until it is emulated, answers HTTP 501 in the Udesk envelope with
 //! `ErrCode` `000003`
 //! ("System internal error"): Udesk has no "not implemented" code and `000003` is its only
@@ -15,6 +15,7 @@ mod auth;
 mod dto;
 mod error;
 mod extensions;
+mod queues;
 mod routes;
 pub mod sign;
 

@@ -17,7 +17,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Envelope, UdeskError};
-use crate::{agents, extensions, BASES};
+use crate::{agents, extensions, queues, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -153,6 +153,12 @@ where
         "unbind_agent_queues" => on(filter, agents::unbind_agent_queues),
         "create_extension" => on(filter, extensions::create_extension),
         "delete_extension" => on(filter, extensions::delete_extension),
+        "create_queue" => on(filter, queues::create_queue),
+        "update_queue" => on(filter, queues::update_queue),
+        "delete_queue" => on(filter, queues::delete_queue),
+        "list_queues" => on(filter, queues::list_queues),
+        "get_queue" => on(filter, queues::get_queue),
+        "add_queue_agents" => on(filter, queues::add_queue_agents),
         _ => return None,
     };
     Some(route)
@@ -432,7 +438,7 @@ pub(crate) mod tests {
         let cx = ctx().await;
         let bad_json = err_code("100004", "unexpected end of JSON input");
         let emulated: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.is_emulated()).collect();
-        assert_eq!(emulated.len(), 12);
+        assert_eq!(emulated.len(), 19);
         for endpoint in emulated {
             let (method, op) = (endpoint.method.clone(), endpoint.operation);
             let uri = endpoint
