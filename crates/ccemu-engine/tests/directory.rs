@@ -256,6 +256,34 @@ async fn an_agent_binds_at_most_two_extensions() {
     )
     .await
     .unwrap();
+    let events = engine.events(&demo(), 0, 1000).await.unwrap();
+    let of_2345: Vec<&DomainEvent> = events
+        .iter()
+        .map(|e| &e.event)
+        .filter(|e| match e {
+            DomainEvent::ExtensionCreated { extension_id }
+            | DomainEvent::ExtensionUpdated { extension_id, .. }
+            | DomainEvent::ExtensionDeleted { extension_id } => extension_id == "2345",
+            _ => false,
+        })
+        .collect();
+    let bound = |agent: Option<&str>| DomainEvent::ExtensionUpdated {
+        extension_id: "2345".into(),
+        agent_id: agent.map(str::to_owned),
+    };
+    assert_eq!(
+        of_2345,
+        [
+            &DomainEvent::ExtensionCreated {
+                extension_id: "2345".into()
+            },
+            &bound(Some("1002")),
+            &bound(None),
+            &DomainEvent::ExtensionDeleted {
+                extension_id: "2345".into()
+            },
+        ]
+    );
 }
 
 #[tokio::test]
@@ -374,6 +402,32 @@ async fn a_new_queue_and_a_new_member_route_calls_and_survive_a_restart() {
         ),
         DomainError::LimitExceeded(_)
     ));
+    // Each change was announced, in order.
+    let kinds: Vec<String> = engine1
+        .events(&demo(), 0, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::to_value(&e.event).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .filter(|k| {
+            k.starts_with("agent.") && k != "agent.state_changed" || k.starts_with("queue.")
+        })
+        .take(4)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "agent.created",
+            "queue.created",
+            "queue.updated",
+            "agent.updated"
+        ]
+    );
     drop(engine1);
     let engine2 = engine(&db).await;
     let q = engine2
