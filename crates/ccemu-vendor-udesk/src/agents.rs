@@ -181,6 +181,26 @@ fn seat(app_id: &str, view: &AgentView, detail: bool) -> Value {
     })
 }
 
+/// An AgentId of Udesk's form: digits, at most 32 (§4).
+fn agent_id(id: String) -> Result<String, UdeskError> {
+    let ok = id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit());
+    if ok {
+        Ok(id)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// A WorkId of Udesk's form `\w+`, at most 32 (§4).
+fn work_id(id: String) -> Result<String, UdeskError> {
+    let ok = id.len() <= 32 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(id)
+    } else {
+        Err(invalid())
+    }
+}
+
 /// The lowest free extension number of Udesk's form `[1-9]\d{3}`, for a seat created with
 /// `IsCreateExtension` but no `Extension` [inferred].
 fn free_extension(taken: &BTreeSet<String>) -> Result<String, UdeskError> {
@@ -206,8 +226,8 @@ pub async fn create_agents(auth: Authed, State(engine): State<Engine>, raw: Byte
         let app_id = &auth.tenant.credentials.udesk.app_id;
         let (mut agents, mut extensions) = (Vec::new(), Vec::new());
         for seat in seats {
-            let id = dto::required(seat.agent_id)?;
-            let work_id = dto::required(seat.work_id)?;
+            let id = agent_id(dto::required(seat.agent_id)?)?;
+            let work_id = work_id(dto::required(seat.work_id)?)?;
             // Every surface shows a display name; a seat without one is named by its id [inferred].
             let name = seat
                 .name
@@ -264,7 +284,7 @@ pub async fn update_agent(
     let result = async {
         let update: SeatUpdate = dto::body(&raw)?;
         dto::required(update.agent_id)?;
-        let work_id = dto::required(update.work_id)?;
+        let work_id = work_id(dto::required(update.work_id)?)?;
         let patch = AgentPatch {
             work_id: Some(work_id),
             name: update.name.map(|t| t.0).filter(|n| !n.trim().is_empty()),
@@ -599,6 +619,10 @@ mod tests {
             json!([{"AgentId": "1", "WorkId": "1", "Email": "not-an-email"}]),
             json!([{"AgentId": "1", "WorkId": "1", "IsCreateExtension": true, "Extension": "0123"}]),
             json!([{"AgentId": {}, "WorkId": "1"}]),
+            json!([{"AgentId": "12a", "WorkId": "1"}]),
+            json!([{"AgentId": "1".repeat(33), "WorkId": "1"}]),
+            json!([{"AgentId": "1", "WorkId": "a b"}]),
+            json!([{"AgentId": "1", "WorkId": "w".repeat(33)}]),
             json!({"AgentId": "1"}),
         ] {
             let got = create(&cx, agents.clone()).await;
