@@ -241,6 +241,8 @@ pub enum OpOutput {
     Extension(Box<ccemu_core::telephony::Extension>),
     /// The queue after the command.
     Queue(Box<Queue>),
+    /// The queues after a membership change, in the order named.
+    Queues(Vec<Queue>),
     /// The record is gone.
     Deleted,
 }

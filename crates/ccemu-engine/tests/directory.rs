@@ -360,7 +360,7 @@ async fn a_new_queue_and_a_new_member_route_calls_and_survive_a_restart() {
         panic!("unexpected output");
     };
     assert_eq!(call.state, InteractionState::Queued);
-    run(
+    let added = run(
         &engine1,
         Op::AddQueueMembers {
             queue_ids: vec!["9009".into()],
@@ -369,6 +369,10 @@ async fn a_new_queue_and_a_new_member_route_calls_and_survive_a_restart() {
     )
     .await
     .unwrap();
+    let OpOutput::Queues(queues) = added else {
+        panic!("unexpected output");
+    };
+    assert_eq!(queues[0].members[0].agent_id, "7001");
     let view = engine1
         .agents(&demo(), Some("7001"))
         .await

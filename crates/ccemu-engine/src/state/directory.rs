@@ -525,7 +525,11 @@ impl State {
             decisions.extend(self.sync_agent_config(agent_id, now));
         }
         self.apply_decisions(decisions, now, fx)?;
-        Ok(OpOutput::Deleted)
+        let queues = queue_ids
+            .iter()
+            .filter_map(|id| self.queues.get(id).cloned())
+            .collect();
+        Ok(OpOutput::Queues(queues))
     }
 
     fn put_queue(&mut self, queue: Queue, now: i64, fx: &mut Effects<'_>) -> Result<OpOutput> {
