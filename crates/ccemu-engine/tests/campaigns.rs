@@ -1,33 +1,16 @@
 //! Outbound campaigns in the engine, on the backend selected by `CCEMU_TEST_BACKEND`: a run that
 //! restarts the engine again and again dials exactly like one that never restarts.
 
+mod common;
+use common::{demo, engine, T0};
+
 use ccemu_core::agent::AgentState;
 use ccemu_core::clock::ClockMode;
-use ccemu_core::{Campaign, CampaignContact, TenantId};
+use ccemu_core::{Campaign, CampaignContact};
 use ccemu_engine::sim::{Duration, SimSettings};
-use ccemu_engine::{credentials, CampaignAction, CampaignView, Engine, EngineConfig, Op, OpOutput};
+use ccemu_engine::{CampaignAction, CampaignView, Engine, Op, OpOutput};
 use ccemu_store::testing::TestDb;
-use ccemu_store::Store;
 use serde_json::json;
-
-const T0: i64 = 1_800_000_000_000;
-
-async fn engine(db: &TestDb) -> Engine {
-    let store = Store::connect(&db.url).await.expect("store");
-    Engine::start(
-        store,
-        EngineConfig {
-            demo_credentials: Some(credentials::generate("demo")),
-            ..EngineConfig::default()
-        },
-    )
-    .await
-    .expect("engine")
-}
-
-fn demo() -> TenantId {
-    TenantId::parse("demo").unwrap()
-}
 
 async fn run(engine: &Engine, op: Op) -> OpOutput {
     engine.execute(&demo(), op).await.expect("op")

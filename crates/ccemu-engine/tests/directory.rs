@@ -1,38 +1,22 @@
 //! Directory ops on the backend selected by `CCEMU_TEST_BACKEND`: agents, extensions, queues
 //! and memberships, their refusals, their events, routing and restarts.
 
+mod common;
+use common::{demo, engine};
+
 use ccemu_core::agent::{Agent, AgentState};
 use ccemu_core::event::DomainEvent;
 use ccemu_core::interaction::{Channel, InteractionState};
-use ccemu_core::{DomainError, Queue, RoutingStrategy, TenantId};
+use ccemu_core::{DomainError, Queue, RoutingStrategy};
 use ccemu_engine::{
-    credentials, AgentPatch, Engine, EngineConfig, EngineError, NewExtension, Op, OpOutput,
-    QueueLimits, QueuePatch,
+    AgentPatch, Engine, EngineError, NewExtension, Op, OpOutput, QueueLimits, QueuePatch,
 };
 use ccemu_store::testing::TestDb;
-use ccemu_store::Store;
 
 const LIMITS: QueueLimits = QueueLimits {
     max_length: 512,
     max_queues: 100,
 };
-
-async fn engine(db: &TestDb) -> Engine {
-    let store = Store::connect(&db.url).await.expect("store");
-    Engine::start(
-        store,
-        EngineConfig {
-            demo_credentials: Some(credentials::generate("demo")),
-            ..EngineConfig::default()
-        },
-    )
-    .await
-    .expect("engine")
-}
-
-fn demo() -> TenantId {
-    TenantId::parse("demo").unwrap()
-}
 
 fn ext(id: &str, agent: Option<&str>) -> NewExtension {
     NewExtension {

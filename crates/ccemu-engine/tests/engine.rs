@@ -1,32 +1,14 @@
 //! The engine on the backend selected by `CCEMU_TEST_BACKEND`: tenants, clock, timers, restarts.
 
+mod common;
+use common::{demo, engine, T0};
+
 use ccemu_core::agent::AgentState;
 use ccemu_core::clock::ClockMode;
 use ccemu_core::event::DomainEvent;
 use ccemu_core::timer::TimerAction;
-use ccemu_core::TenantId;
-use ccemu_engine::{credentials, Engine, EngineConfig, EngineError, Op, OpOutput};
+use ccemu_engine::{Engine, EngineError, Op, OpOutput};
 use ccemu_store::testing::TestDb;
-use ccemu_store::Store;
-
-const T0: i64 = 1_800_000_000_000;
-
-async fn engine(db: &TestDb) -> Engine {
-    let store = Store::connect(&db.url).await.expect("store");
-    Engine::start(
-        store,
-        EngineConfig {
-            demo_credentials: Some(credentials::generate("demo")),
-            ..EngineConfig::default()
-        },
-    )
-    .await
-    .expect("engine")
-}
-
-fn demo() -> TenantId {
-    TenantId::parse("demo").unwrap()
-}
 
 async fn set_state(engine: &Engine, agent: &str, state: AgentState) -> ccemu_core::agent::Agent {
     match engine

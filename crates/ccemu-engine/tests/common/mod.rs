@@ -1,0 +1,29 @@
+//! What every engine test starts from: an engine with the demo tenant on the backend under test.
+
+use ccemu_core::TenantId;
+use ccemu_engine::{credentials, Engine, EngineConfig};
+use ccemu_store::testing::TestDb;
+use ccemu_store::Store;
+
+/// Tenant time the tests put their manual clocks at.
+#[allow(dead_code)] // not every test file uses it
+pub const T0: i64 = 1_800_000_000_000;
+
+/// An engine on `db` (kept alive by the caller, so a test can restart on the same data).
+pub async fn engine(db: &TestDb) -> Engine {
+    let store = Store::connect(&db.url).await.expect("store");
+    Engine::start(
+        store,
+        EngineConfig {
+            demo_credentials: Some(credentials::generate("demo")),
+            ..EngineConfig::default()
+        },
+    )
+    .await
+    .expect("engine")
+}
+
+/// The demo tenant's id.
+pub fn demo() -> TenantId {
+    TenantId::parse("demo").unwrap()
+}
