@@ -117,8 +117,17 @@ mod tests {
 
 /// Formats epoch milliseconds as RFC 3339 UTC with milliseconds, e.g. `2024-01-02T03:04:05.678Z`.
 pub fn format_rfc3339_ms(ms: i64) -> String {
+    format!("{}.{:03}Z", date_time(ms), ms.rem_euclid(1000))
+}
+
+/// Formats epoch milliseconds as RFC 3339 UTC in whole seconds, e.g. `2024-01-02T03:04:05Z`.
+pub fn format_rfc3339_secs(ms: i64) -> String {
+    format!("{}Z", date_time(ms))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of epoch milliseconds, UTC.
+fn date_time(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     // Civil-from-days (Howard Hinnant): proleptic Gregorian calendar without a date library.
@@ -132,7 +141,7 @@ pub fn format_rfc3339_ms(ms: i64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         rem / 3600,
         rem % 3600 / 60,
         rem % 60

@@ -158,27 +158,10 @@ pub fn required(value: Option<Text>) -> Result<String, UdeskError> {
     }
 }
 
-/// Epoch milliseconds as RFC 3339 UTC, the way Udesk's Go service renders its `date` fields
-/// (`CreatedAt` of `GET queues`) [inferred].
+/// Epoch milliseconds as RFC 3339 UTC in seconds, the way Udesk's Go service renders its `date`
+/// fields (`CreatedAt` of `GET queues`) [inferred].
 pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    ccemu_core::clock::format_rfc3339_secs(ms)
 }
 
 #[cfg(test)]
