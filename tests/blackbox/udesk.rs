@@ -5,16 +5,16 @@
 use crate::harness::{send, Server};
 use serde_json::{json, Value};
 
-/// A Udesk app's credentials.
-struct Udesk {
-    sid: String,
-    token: String,
-    app: String,
+/// A Udesk app's credentials; every Udesk black-box test signs its requests with it.
+pub(crate) struct Udesk {
+    pub sid: String,
+    pub token: String,
+    pub app: String,
 }
 
 impl Udesk {
     /// The demo tenant's documented credentials.
-    fn demo() -> Self {
+    pub fn demo() -> Self {
         Self {
             sid: "ACdemo0000000001".into(),
             token: "demo-udesk-auth-token".into(),
@@ -23,7 +23,7 @@ impl Udesk {
     }
 
     /// The credentials of a tenant created through the control plane.
-    fn of(tenant: &Value) -> Self {
+    pub fn of(tenant: &Value) -> Self {
         let c = &tenant["credentials"]["udesk"];
         let field = |k: &str| c[k].as_str().expect("udesk credential").to_owned();
         Self {
@@ -34,7 +34,7 @@ impl Udesk {
     }
 
     /// `/ccapi/v2/{api}` signed now; `api` may carry its own query.
-    fn signed(&self, api: &str) -> String {
+    pub fn signed(&self, api: &str) -> String {
         let ts = (ccemu_engine::wall_ms() / 1000).to_string();
         let sign = ccemu_vendor_udesk::sign::sign(&self.sid, &self.token, &ts);
         let sep = if api.contains('?') { '&' } else { '?' };
@@ -45,7 +45,7 @@ impl Udesk {
     }
 
     /// Sends `body` as curl `-d` does: a form-urlencoded Content-Type over JSON text.
-    async fn call(&self, s: &Server, method: &str, api: &str, body: &str) -> (u16, Value) {
+    pub async fn call(&self, s: &Server, method: &str, api: &str, body: &str) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let req = s
             .http
@@ -56,11 +56,13 @@ impl Udesk {
     }
 }
 
-fn ok(result: Value) -> Value {
+/// Envelope A around a success `Result`.
+pub(crate) fn ok(result: Value) -> Value {
     json!({"ErrCode": "000000", "ErrDesc": "OK", "Result": result})
 }
 
-fn err(code: &str, desc: &str) -> Value {
+/// Envelope A around an error.
+pub(crate) fn err(code: &str, desc: &str) -> Value {
     json!({"ErrCode": code, "ErrDesc": desc, "Result": null})
 }
 
