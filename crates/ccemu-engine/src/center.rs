@@ -186,6 +186,7 @@ impl Center {
         let now = self.now();
         let (mut events, mut timers) = (Vec::new(), Vec::new());
         let mut fx = Effects {
+            tenant: &self.tenant.id,
             changes: &mut self.pending,
             events: &mut events,
             timers: &mut timers,
@@ -492,6 +493,7 @@ impl Center {
                 let at = self.now().max(due);
                 let (mut events, mut timers) = (Vec::new(), Vec::new());
                 let mut fx = Effects {
+                    tenant: &self.tenant.id,
                     changes: &mut self.pending,
                     events: &mut events,
                     timers: &mut timers,
@@ -517,6 +519,7 @@ impl Center {
         let at = self.now().max(due);
         let (mut events, mut timers) = (Vec::new(), Vec::new());
         let mut fx = Effects {
+            tenant: &self.tenant.id,
             changes: &mut self.pending,
             events: &mut events,
             timers: &mut timers,
@@ -545,6 +548,7 @@ impl Center {
         let now = self.now();
         let (mut events, mut timers) = (Vec::new(), Vec::new());
         let mut fx = Effects {
+            tenant: &self.tenant.id,
             changes: &mut self.pending,
             events: &mut events,
             timers: &mut timers,

@@ -34,6 +34,7 @@ pub use state::{
     acd_strategy, AgentPatch, AgentView, CampaignAction, CampaignView, NewExtension, NewMessage,
     QueueLimits, QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT,
 };
+pub use state::recording_path;
 
 /// What an engine operation can fail with.
 #[derive(Debug, thiserror::Error)]

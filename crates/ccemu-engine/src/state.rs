@@ -260,6 +260,8 @@ pub struct Stats {
 
 /// Where a command's side effects go: documents, events and timers.
 pub(crate) struct Effects<'a> {
+    /// The tenant the effects belong to (for the paths of files ccemu serves, like recordings).
+    pub tenant: &'a ccemu_core::TenantId,
     pub changes: &'a mut Changes,
     pub events: &'a mut Vec<DomainEvent>,
     pub timers: &'a mut Vec<(i64, TimerAction)>,
@@ -979,10 +981,15 @@ impl State {
         if waiting {
             settle_transfer(&mut i, false, now, fx)?;
         }
+        // Read before the end releases the participants: where the current agent's leg began.
+        let leg = if waiting { None } else { leg_start(&i) };
         let end = i.end(by, reason, now);
         if let Err(e) = end {
             self.active.insert(interaction_id.to_owned(), i);
             return Err(e.into());
+        }
+        if let Some(start) = leg {
+            record(&mut i, fx.tenant, start, now);
         }
         fx.changes.put(&i)?;
         if i.state == InteractionState::Abandoned {
@@ -1156,6 +1163,9 @@ impl State {
         }
         if let Some(t) = i.transfers.last() {
             fx.events.push(transferred(interaction_id, t));
+        }
+        if let Some(start) = leg_start(&i) {
+            record(&mut i, fx.tenant, start, now);
         }
         if let Some(p) = i.agent_participant_mut(&agent_id) {
             p.leave(now);
@@ -1509,6 +1519,46 @@ fn settle_transfer(
         fx.events.push(transferred(&i.id, t));
     }
     Ok(())
+}
+
+/// Where ccemu serves a recording's audio, on the control plane: one vendor-neutral path that
+/// every surface turns into an absolute URL under the scheme and host its client used.
+pub fn recording_path(
+    tenant: &ccemu_core::TenantId,
+    interaction_id: &str,
+    recording_id: &str,
+) -> String {
+    format!("/_ccemu/tenants/{tenant}/recordings/{interaction_id}/{recording_id}.wav")
+}
+
+/// When the current agent's leg of an answered voice call began (that agent's join, which is
+/// its answer); `None` for other channels and for calls nobody answered.
+fn leg_start(i: &Interaction) -> Option<i64> {
+    if i.channel != Channel::Voice {
+        return None;
+    }
+    let agent_id = i.agent_id.as_deref()?;
+    i.participants
+        .iter()
+        .rev()
+        .find(|p| {
+            p.kind == ParticipantKind::Agent
+                && p.agent_id.as_deref() == Some(agent_id)
+                && p.state != ccemu_core::interaction::ParticipantState::Left
+        })
+        .map(|p| p.joined_at_ms)
+}
+
+/// Every answered voice call is recorded, one recording per agent leg: from the agent's answer
+/// to the end of the call or to the transfer that took it away.
+fn record(i: &mut Interaction, tenant: &ccemu_core::TenantId, start: i64, now: i64) {
+    let id = uuid::Uuid::new_v4().to_string();
+    i.recordings.push(ccemu_core::interaction::Recording {
+        url: recording_path(tenant, &i.id, &id),
+        id,
+        started_at_ms: start,
+        ended_at_ms: now.max(start),
+    });
 }
 
 fn record_state_change(agent: &Agent, log: &AgentStateLog, fx: &mut Effects<'_>) -> Result<()> {
