@@ -84,6 +84,11 @@ pub(crate) enum Command {
         campaign_id: Option<String>,
         reply: Reply<Result<Vec<crate::CampaignView>>>,
     },
+    /// Subscribes to the live feed; answers with the last committed `seq`, which nothing can
+    /// pass between the subscription and the answer because this task is the only sender.
+    Watch {
+        reply: Reply<(tokio::sync::broadcast::Receiver<Arc<EventRecord>>, i64)>,
+    },
     Shutdown {
         reply: Reply<()>,
     },
@@ -126,6 +131,7 @@ pub(crate) async fn spawn(
         next_seq: 1,
         state: State::default(),
         pending: Changes::default(),
+        feed: crate::feed::sender(),
     };
     center.load().await?;
     center.commit().await?;
@@ -148,6 +154,8 @@ struct Center {
     state: State,
     /// Writes and events of the command being applied.
     pending: Changes,
+    /// Live feed of committed events; dropped with the task, which ends every listener's feed.
+    feed: crate::feed::FeedSender,
 }
 
 impl Center {
@@ -281,6 +289,9 @@ impl Center {
             Command::Campaigns { campaign_id, reply } => {
                 let _ = reply.send(self.state.campaign_views(campaign_id.as_deref()));
             }
+            Command::Watch { reply } => {
+                let _ = reply.send((self.feed.subscribe(), self.next_seq - 1));
+            }
             Command::Shutdown { reply } => {
                 let _ = reply.send(());
             }
@@ -352,7 +363,12 @@ impl Center {
         self.notifiers
             .collect(&self.tenant, subscriptions, &mut self.pending);
         let changes = std::mem::take(&mut self.pending);
-        match self.store.commit(&self.tenant.id, &changes).await {
+        let committed = self.store.commit(&self.tenant.id, &changes).await;
+        if committed.is_ok() {
+            // Only now: a listener must never see an event the log does not hold.
+            crate::feed::publish(&self.feed, &changes.events);
+        }
+        match committed {
             Ok(()) if !changes.notifications.is_empty() => {
                 self.notifiers.wake();
                 Ok(())

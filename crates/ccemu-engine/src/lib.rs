@@ -10,6 +10,7 @@
 mod center;
 pub mod credentials;
 pub mod delivery;
+pub mod feed;
 pub mod notify;
 pub mod sim;
 mod state;
@@ -29,6 +30,7 @@ pub use ccemu_store::outbox::{DeliveryRecord, DeliveryState, Notification};
 pub use ccemu_store::Backend;
 pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
+pub use feed::EventFeed;
 pub use notify::Notifier;
 pub use state::{
     acd_strategy, AgentPatch, AgentView, CampaignAction, CampaignView, NewExtension, NewMessage,
@@ -246,6 +248,20 @@ impl Engine {
     pub async fn events(&self, id: &TenantId, after: i64, limit: i64) -> Result<Vec<EventRecord>> {
         self.center(id)?;
         Ok(self.inner.store.list_events(id, after, limit).await?)
+    }
+
+    /// The live feed of a tenant's events, from the next one committed on (see [`EventFeed`]).
+    pub async fn watch(&self, id: &TenantId) -> Result<EventFeed> {
+        let (rx, last_seq) = self
+            .center(id)?
+            .call(|reply| Command::Watch { reply })
+            .await?;
+        Ok(EventFeed::new(
+            rx,
+            self.inner.store.clone(),
+            id.clone(),
+            last_seq,
+        ))
     }
 
     /// Runs a command against a tenant's contact center (for agents, interactions, ...).
