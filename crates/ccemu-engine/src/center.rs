@@ -359,9 +359,8 @@ impl Center {
     /// that memory never runs ahead of what is durable.
     async fn commit(&mut self) -> Result<()> {
         // Notifications ride in the same transaction as the events they announce.
-        let subscriptions = self.state.subscriptions.as_slice();
         self.notifiers
-            .collect(&self.tenant, subscriptions, &mut self.pending);
+            .collect(&self.tenant, &self.state, &mut self.pending);
         let changes = std::mem::take(&mut self.pending);
         let committed = self.store.commit(&self.tenant.id, &changes).await;
         if committed.is_ok() {

@@ -31,7 +31,7 @@ pub use ccemu_store::Backend;
 pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use feed::EventFeed;
-pub use notify::Notifier;
+pub use notify::{Notifier, View};
 pub use state::{
     acd_strategy, AgentPatch, AgentView, CampaignAction, CampaignView, NewExtension, NewMessage,
     QueueLimits, QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT,

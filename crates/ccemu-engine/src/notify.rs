@@ -4,12 +4,21 @@
 //! the tenant's subscriptions, what to send. The tenant's owner task asks every notifier just before
 //! it commits a command, and the notifications go into the durable outbox in the same transaction as
 //! the events they announce; the delivery worker ([`crate::delivery`]) sends them from there.
+//!
+//! Events name their subjects by id only; a notifier that needs more (numbers, state names, an
+//! agent's extension) reads it through a [`View`] of the tenant as the command leaves it.
 
+use crate::state::State;
 use crate::{EngineError, OpOutput, Result};
+use ccemu_core::agent::Agent;
 use ccemu_core::event::EventRecord;
-use ccemu_core::{DomainError, Subscription, Tenant};
+use ccemu_core::interaction::Interaction;
+use ccemu_core::telephony::Extension;
+use ccemu_core::{DomainError, Entity, Subscription, Tenant};
 use ccemu_store::outbox::Notification;
-use ccemu_store::Changes;
+use ccemu_store::{Changes, Document};
+use serde::Deserialize;
+use std::borrow::Cow;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -17,14 +26,63 @@ use tokio::sync::Notify;
 /// the command, so it must be quick and must not block: build the requests, nothing more.
 pub trait Notifier: Send + Sync + 'static {
     /// Appends to `out` the notifications `event` causes for `tenant`, given its `subscriptions`
-    /// (every surface's; a notifier picks those of its own surface).
+    /// (every surface's; a notifier picks those of its own surface) and a `view` of the tenant
+    /// as the command that emitted the event leaves it.
     fn notify(
         &self,
         tenant: &Tenant,
         subscriptions: &[Subscription],
+        view: &View<'_>,
         event: &EventRecord,
         out: &mut Vec<Notification>,
     );
+}
+
+/// A read-only look at a tenant at commit time: its state after the command, and the records the
+/// command wrote. Borrowed from the owner task, so building one costs nothing.
+///
+/// Every event of a command sees the same view, the state after the whole command: a notifier
+/// takes what changed from the event itself and only the surrounding facts (numbers, names,
+/// devices) from here.
+pub struct View<'a> {
+    state: &'a State,
+    written: &'a [Document],
+}
+
+impl<'a> View<'a> {
+    pub(crate) fn new(state: &'a State, written: &'a [Document]) -> Self {
+        Self { state, written }
+    }
+
+    /// An agent of the tenant.
+    pub fn agent(&self, id: &str) -> Option<&'a Agent> {
+        self.state.agent(id)
+    }
+
+    /// An interaction, also one the command has just ended: ended interactions leave the working
+    /// set, but their final record is among the command's writes.
+    pub fn interaction(&self, id: &str) -> Option<Cow<'a, Interaction>> {
+        if let Some(i) = self.state.interaction(id) {
+            return Some(Cow::Borrowed(i));
+        }
+        // The last write of a record is its state at commit.
+        let doc = self
+            .written
+            .iter()
+            .rev()
+            .find(|d| d.kind == Interaction::KIND && d.id == id)?;
+        Interaction::deserialize(&doc.data).ok().map(Cow::Owned)
+    }
+
+    /// An extension, by number.
+    pub fn extension(&self, id: &str) -> Option<&'a Extension> {
+        self.state.extension(id)
+    }
+
+    /// The extensions bound to an agent, by number.
+    pub fn extensions_of(&self, agent_id: &'a str) -> impl Iterator<Item = &'a Extension> + 'a {
+        self.state.extensions_of(agent_id)
+    }
 }
 
 /// The engine's notifiers and the bell that wakes its delivery worker; shared by every tenant.
@@ -41,18 +99,23 @@ impl Notifiers {
         }
     }
 
-    /// Asks every notifier about every event pending in `changes` and adds what they produce.
-    pub fn collect(&self, tenant: &Tenant, subscriptions: &[Subscription], changes: &mut Changes) {
+    /// Asks every notifier about every event pending in `changes`, with a view of `state`, and
+    /// adds what they produce.
+    pub fn collect(&self, tenant: &Tenant, state: &State, changes: &mut Changes) {
+        let subscriptions = state.subscriptions.as_slice();
         // Every target is a subscription: without one there is nothing to send, and the common
         // case (load tests, no webhooks) costs nothing per event.
         if subscriptions.is_empty() || self.notifiers.is_empty() {
             return;
         }
+        let view = View::new(state, &changes.puts);
+        let mut out = Vec::new();
         for event in &changes.events {
             for notifier in &self.notifiers {
-                notifier.notify(tenant, subscriptions, event, &mut changes.notifications);
+                notifier.notify(tenant, subscriptions, &view, event, &mut out);
             }
         }
+        changes.notifications.append(&mut out);
     }
 
     /// Tells the worker that new notifications were committed.

@@ -567,6 +567,31 @@ impl State {
         &self.sim
     }
 
+    /// An agent, for notifiers.
+    pub fn agent(&self, id: &str) -> Option<&Agent> {
+        self.agents.get(id)
+    }
+
+    /// An interaction that has not ended, for notifiers.
+    pub fn interaction(&self, id: &str) -> Option<&Interaction> {
+        self.active.get(id)
+    }
+
+    /// An extension, for notifiers.
+    pub fn extension(&self, id: &str) -> Option<&ccemu_core::telephony::Extension> {
+        self.extensions.get(id)
+    }
+
+    /// The extensions bound to an agent, by number, for notifiers.
+    pub fn extensions_of<'a>(
+        &'a self,
+        agent_id: &'a str,
+    ) -> impl Iterator<Item = &'a ccemu_core::telephony::Extension> + 'a {
+        self.extensions
+            .values()
+            .filter(move |e| e.agent_id.as_deref() == Some(agent_id))
+    }
+
     /// Applies a command, then lets the dialer pace against what it changed.
     pub fn apply(&mut self, op: Op, now: i64, fx: &mut Effects<'_>) -> Result<OpOutput> {
         let output = self.apply_op(op, now, fx)?;

@@ -5,7 +5,7 @@ use ccemu_core::clock::ClockMode;
 use ccemu_core::event::EventRecord;
 use ccemu_core::{Subscription, Tenant, TenantId};
 use ccemu_engine::{
-    DeliveryConfig, DeliveryState, Engine, EngineConfig, Notification, Notifier, Op,
+    DeliveryConfig, DeliveryState, Engine, EngineConfig, Notification, Notifier, Op, View,
 };
 use ccemu_store::testing::TestDb;
 use ccemu_store::Store;
@@ -21,6 +21,7 @@ impl Notifier for KindNotifier {
         &self,
         tenant: &Tenant,
         subscriptions: &[Subscription],
+        _view: &View<'_>,
         event: &EventRecord,
         out: &mut Vec<Notification>,
     ) {

@@ -11,7 +11,7 @@ use axum::Json;
 use ccemu_core::clock::format_rfc3339_ms;
 use ccemu_core::event::EventRecord;
 use ccemu_core::{Subscription, Tenant};
-use ccemu_engine::{DeliveryRecord, DeliveryState, Notification, Notifier, Op, OpOutput};
+use ccemu_engine::{DeliveryRecord, DeliveryState, Notification, Notifier, Op, OpOutput, View};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -48,6 +48,7 @@ impl Notifier for EventWebhooks {
         &self,
         tenant: &Tenant,
         subscriptions: &[Subscription],
+        _view: &View<'_>,
         event: &EventRecord,
         out: &mut Vec<Notification>,
     ) {
