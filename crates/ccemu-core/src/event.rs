@@ -339,6 +339,17 @@ impl DomainEvent {
 
 #[cfg(test)]
 mod tests {
+    /// A configuration record (relay number, voice file, IVR menu, default voices, a surface's
+    /// own settings) was created, changed or deleted.
+    #[serde(rename = "config.changed")]
+    ConfigChanged {
+        /// Record kind, e.g. `voice_file`.
+        record: String,
+        /// Record id.
+        id: String,
+        /// Whether it was deleted.
+        deleted: bool,
+    },
     use super::*;
 
     #[test]

@@ -29,6 +29,48 @@ pub struct VoiceFile {
 }
 crate::entity!(VoiceFile, "voice_file");
 
+/// The prompts a tenant plays in standard situations (Udesk `ivrs/defvoices`), one record with id
+/// [`DefaultVoices::ID`]. A situation without a prompt here plays the system's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultVoices {
+    /// Always [`DefaultVoices::ID`].
+    pub id: String,
+    /// Prompt by situation ([`DefaultVoices::SITUATIONS`]).
+    #[serde(default)]
+    pub prompts: std::collections::BTreeMap<String, VoicePrompt>,
+}
+crate::entity!(DefaultVoices, "default_voices");
+
+impl DefaultVoices {
+    /// The id of the one record.
+    pub const ID: &'static str = "default";
+
+    /// Every situation a default prompt can be set for, in Udesk's order.
+    pub const SITUATIONS: &'static [&'static str] = &[
+        "welcome",
+        "closing_time",
+        "no_answer",
+        "voice_mail",
+        "waiting",
+        "consult",
+        "hold",
+        "queue_timeout",
+        "evaluate",
+    ];
+
+    /// Checks every situation is known and every prompt has content.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        for (situation, prompt) in &self.prompts {
+            if !Self::SITUATIONS.contains(&situation.as_str()) {
+                return Err(invalid("situation", format!("unknown: {situation}")));
+            }
+            let (VoicePrompt::Tts(content) | VoicePrompt::File(content)) = prompt;
+            check_not_blank("prompt content", content)?;
+        }
+        Ok(())
+    }
+}
+
 /// What a DTMF choice leads to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -141,6 +183,29 @@ pub struct RelayNumber {
     pub ivr_menu_id: Option<String>,
 }
 crate::entity!(RelayNumber, "relay_number");
+
+/// The id of the entry menu of a tenant whose relay numbers name none.
+pub const ENTRY_MENU_ID: &str = "main";
+
+/// The menu an inbound call to `number` enters: that number's, else the default number's, else
+/// the first number's, else [`ENTRY_MENU_ID`].
+pub fn entry_menu_id<'a>(
+    numbers: impl IntoIterator<Item = &'a RelayNumber>,
+    number: Option<&str>,
+) -> &'a str {
+    let (mut called, mut default, mut first) = (None, None, None);
+    for n in numbers {
+        let menu = n.ivr_menu_id.as_deref();
+        if Some(n.id.as_str()) == number {
+            called = called.or(menu);
+        }
+        if n.is_default {
+            default = default.or(menu);
+        }
+        first = first.or(Some(menu));
+    }
+    called.or(default).or(first.flatten()).unwrap_or(ENTRY_MENU_ID)
+}
 
 /// Picks the caller number for an outbound call: the one requested, else the agent's default,
 /// else the tenant default, else the first number (Udesk's documented order, made deterministic).

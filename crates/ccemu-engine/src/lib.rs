@@ -138,6 +138,29 @@ impl Engine {
     }
 
     async fn create_tenant_with(
+    /// Creates a tenant with fresh credentials that `adjust` may change first (a vendor surface
+    /// that creates tenants itself, like Udesk's `POST apps`, which names the new app's keys);
+    /// `TenantExists` if another tenant already uses one of the resulting vendor keys.
+    pub async fn create_tenant_from(
+        &self,
+        name: String,
+        adjust: impl FnOnce(&mut Credentials),
+    ) -> Result<Tenant> {
+        let id = credentials::new_tenant_id();
+        let mut fresh = credentials::generate(id.as_str());
+        adjust(&mut fresh);
+        let taken = |c: &Credentials| {
+            c.udesk.app_id == fresh.udesk.app_id
+                || c.ujet.subdomain == fresh.ujet.subdomain
+                || c.genesys.contact_center_id == fresh.genesys.contact_center_id
+                || c.cention.workspace == fresh.cention.workspace
+        };
+        if self.find_tenant(taken).is_some() {
+            return Err(EngineError::TenantExists);
+        }
+        self.create_tenant_with(id, name, fresh).await
+    }
+
         &self,
         id: TenantId,
         name: String,
@@ -187,11 +210,13 @@ impl Engine {
         Ok((*self.center(id)?.tenant).clone())
     }
 
-    /// Finds the tenant whose credentials satisfy `matches` (used by vendor auth extractors).
+    /// Finds the tenant whose credentials satisfy `matches` (used by vendor auth extractors); when
+    /// several do (the apps of one Udesk account), the oldest, so the answer never depends on luck.
     pub fn find_tenant(&self, matches: impl Fn(&Credentials) -> bool) -> Option<Tenant> {
         self.read_centers()
             .values()
-            .find(|c| matches(&c.tenant.credentials))
+            .filter(|c| matches(&c.tenant.credentials))
+            .min_by(|a, b| (a.tenant.created_at_ms, &a.tenant.id).cmp(&(b.tenant.created_at_ms, &b.tenant.id)))
             .map(|c| (*c.tenant).clone())
     }
 

@@ -142,3 +142,84 @@ async fn restarts_do_not_change_what_the_dialer_does() {
         assert_eq!(a, b, "diverged at +{step} s");
     }
 }
+
+/// The dials of a campaign: (interaction state, end reason) of each, by contact.
+async fn dials(engine: &Engine, campaign: &str) -> Vec<(String, String, Option<String>)> {
+    let view = engine.campaign(&demo(), campaign).await.unwrap();
+    let mut out = Vec::new();
+    for c in view.contacts {
+        let state = match &c.interaction_id {
+            Some(id) => {
+                let i: ccemu_core::Interaction =
+                    engine.record(&demo(), id).await.unwrap().expect("dial");
+                let reason = i.end_reason.map(|r| serde_json::to_value(r).unwrap().to_string());
+                (serde_json::to_value(i.state).unwrap().to_string(), reason)
+            }
+            None => ("none".to_owned(), None),
+        };
+        let status = serde_json::to_value(c.status).unwrap().to_string();
+        out.push((status, state.0, state.1));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_force_stop_hangs_up_the_dials_still_ringing_and_cancels_the_rest() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    start(&engine).await;
+    // Campaign `a` (ratio 2, three agents, at most 4 at once) rings its first dials for 5 s.
+    let before = dials(&engine, "a").await;
+    let ringing = before.iter().filter(|d| d.1 == "\"created\"").count();
+    assert!(ringing >= 2, "{before:?}");
+    let op = Op::ControlCampaign {
+        campaign_id: "a".into(),
+        action: CampaignAction::ForceStop,
+    };
+    let OpOutput::Campaign(view) = run(&engine, op).await else {
+        panic!("campaign")
+    };
+    assert_eq!(view.in_flight, 0);
+    assert!(view.exhausted);
+    let after = dials(&engine, "a").await;
+    for (was, now) in before.iter().zip(&after) {
+        assert_eq!(now.0, "\"cancelled\"", "{now:?}");
+        if was.1 == "\"created\"" {
+            assert_eq!((now.1.as_str(), now.2.as_deref()), ("\"failed\"", Some("\"cancelled\"")));
+        }
+    }
+    // Nothing rings later: the dial results that were due find nothing to report.
+    engine.advance_clock(&demo(), 30_000).await.unwrap();
+    assert_eq!(dials(&engine, "a").await, after);
+    // Campaign `b` was stopped gently, not touched by a's force stop.
+    let b = engine.campaign(&demo(), "b").await.unwrap();
+    assert_eq!(serde_json::to_value(b.campaign.status).unwrap(), "running");
+}
+
+#[tokio::test]
+async fn a_ratio_campaign_changes_its_ratio_and_others_refuse() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    start(&engine).await;
+    let op = Op::SetCampaignRatio {
+        campaign_id: "a".into(),
+        ratio: 3.5,
+    };
+    let OpOutput::Campaign(view) = run(&engine, op).await else {
+        panic!("campaign")
+    };
+    assert_eq!(view.campaign.ratio, 3.5);
+    // It is stored: a restarted engine reads it back.
+    engine.shutdown().await;
+    engine.store().close().await;
+    let engine = self::engine(&db).await;
+    assert_eq!(engine.campaign(&demo(), "a").await.unwrap().campaign.ratio, 3.5);
+    for (campaign, ratio) in [("b", 2.0), ("a", 0.5), ("a", 9.0), ("zz", 2.0)] {
+        let op = Op::SetCampaignRatio {
+            campaign_id: campaign.into(),
+            ratio,
+        };
+        assert!(engine.execute(&demo(), op).await.is_err(), "{campaign} {ratio}");
+    }
+    assert_eq!(engine.campaign(&demo(), "a").await.unwrap().campaign.ratio, 3.5);
+}

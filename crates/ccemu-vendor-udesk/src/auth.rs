@@ -79,15 +79,73 @@ where
             (None, Some(agent)) => agent,
             (None, None) => return Err(reject(UdeskError::SignInvalid)),
         };
-        let (Some(timestamp), Some(given)) = (param("Timestamp"), param("Sign")) else {
-            return Err(reject(UdeskError::SignInvalid));
-        };
-        let now_ms = engine
-            .clock(&tenant.id)
+        check_sign(&engine, &tenant, principal, &query)
             .await
-            .map_err(|_| reject(UdeskError::AppForbidden))?
-            .now_ms;
-        sign::verify(principal, &udesk.auth_token, timestamp, given, now_ms).map_err(reject)?;
+            .map_err(reject)?;
         Ok(Authed { tenant })
+    }
+}
+
+/// Checks `Timestamp` and `Sign` of a request from `principal` (a Sid or an AgentId) against the
+/// tenant's AuthToken, on the tenant's clock.
+async fn check_sign(
+    engine: &Engine,
+    tenant: &Tenant,
+    principal: &str,
+    query: &HashMap<String, String>,
+) -> Result<(), UdeskError> {
+    let param = |name: &str| {
+        query
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let (Some(timestamp), Some(given)) = (param("Timestamp"), param("Sign")) else {
+        return Err(UdeskError::SignInvalid);
+    };
+    let now_ms = engine
+        .clock(&tenant.id)
+        .await
+        .map_err(|_| UdeskError::AppForbidden)?
+        .now_ms;
+    let token = &tenant.credentials.udesk.auth_token;
+    sign::verify(principal, token, timestamp, given, now_ms)
+}
+
+/// A request signed with an account's `Sid` alone, whatever `AppId` it names: `POST apps`, whose
+/// `AppId` (if any) is the id of the app it creates (§1).
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The account's oldest app: its AuthToken signs, its clock judges the window.
+    pub tenant: Tenant,
+    /// The query's `AppId`, if given.
+    pub app_id: Option<String>,
+}
+
+impl<S> FromRequestParts<S> for Account
+where
+    Engine: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let reject = |e: UdeskError| e.into_response_in(Envelope::ErrCode);
+        let engine = Engine::from_ref(state);
+        let query = Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
+            .map_err(|_| reject(UdeskError::SignInvalid))?
+            .0;
+        let param = |name: &str| query.get(name).filter(|v| !v.is_empty()).cloned();
+        let sid = param("Sid").ok_or_else(|| reject(UdeskError::SignInvalid))?;
+        let tenant = engine
+            .find_tenant(|c| c.udesk.sid == sid)
+            .ok_or_else(|| reject(UdeskError::SignInvalid))?;
+        check_sign(&engine, &tenant, &sid, &query)
+            .await
+            .map_err(reject)?;
+        Ok(Account {
+            tenant,
+            app_id: param("AppId"),
+        })
     }
 }

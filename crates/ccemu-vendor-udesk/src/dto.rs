@@ -34,6 +34,11 @@ pub fn optional_body<T: DeserializeOwned + Default>(raw: &Bytes) -> Result<T, Ud
     }
 }
 
+/// Checks the body of a call that documents none: absent, or any JSON object (clients send `{}`).
+pub fn no_body(raw: &Bytes) -> Result<(), UdeskError> {
+    optional_body::<serde_json::Map<String, Value>>(raw).map(drop)
+}
+
 fn shaped<T: DeserializeOwned>(value: Value) -> Result<T, UdeskError> {
     serde_json::from_value(value).map_err(|error| {
         tracing::debug!(%error, "udesk body has the wrong shape");

@@ -172,10 +172,10 @@ impl From<DomainError> for UdeskError {
                 kind: "extension", ..
             } => Self::ExtensionExists,
             DomainError::AlreadyExists { kind, id } => {
-                let key = if kind == "queue" {
-                    "QueueId"
-                } else {
-                    "AgentId"
+                let key = match kind {
+                    "queue" => "QueueId",
+                    "voice file" => "FileName",
+                    _ => "AgentId",
                 };
                 Self::Duplicate(format!("{id} for {key}"))
             }
