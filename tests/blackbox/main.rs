@@ -9,4 +9,5 @@ mod messages;
 mod routing;
 mod server;
 mod udesk;
+mod udesk_reports;
 mod webhooks;

@@ -10,6 +10,7 @@ pub mod journal;
 pub mod messages;
 pub mod metrics;
 pub mod mount;
+pub mod recordings;
 pub mod simulate;
 pub mod tls;
 pub mod webhooks;
@@ -57,6 +58,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(simulate::router())
         .merge(campaigns::router())
         .merge(messages::router())
+        .route(
+            "/_ccemu/tenants/{id}/recordings/{interaction_id}/{file}",
+            axum::routing::get(recordings::get_recording),
+        )
         .merge(ccemu_vendor_udesk::router())
         .merge(ccemu_vendor_ujet::router())
         .merge(ccemu_vendor_genesys::router())

@@ -16,6 +16,7 @@ mod dto;
 mod error;
 mod extensions;
 mod queues;
+mod reports;
 mod routes;
 pub mod sign;
 

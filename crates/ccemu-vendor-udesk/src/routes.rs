@@ -17,7 +17,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Envelope, UdeskError};
-use crate::{agents, extensions, queues, BASES};
+use crate::{agents, extensions, queues, reports, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -159,6 +159,9 @@ where
         "list_queues" => on(filter, queues::list_queues),
         "get_queue" => on(filter, queues::get_queue),
         "add_queue_agents" => on(filter, queues::add_queue_agents),
+        "list_call_logs" => on(filter, reports::list_call_logs),
+        "list_recording_files" => on(filter, reports::list_recording_files),
+        "list_agent_state_logs" => on(filter, reports::list_agent_state_logs),
         _ => return None,
     };
     Some(route)
@@ -361,11 +364,6 @@ pub(crate) mod tests {
                 err_code("000003", &ni("set_call_mode")),
             ),
             (
-                GET,
-                "/ccapi/v2/agents/statelogs",
-                err_code("000003", &ni("list_agent_state_logs")),
-            ),
-            (
                 POST,
                 "/ccapi/v2/agent/login?MsgId=1",
                 err_code("000003", &ni("login_agent")),
@@ -397,11 +395,6 @@ pub(crate) mod tests {
             ),
             (
                 GET,
-                "/ccapi/v2/calls/logs",
-                err_code("000003", &ni("list_call_logs")),
-            ),
-            (
-                GET,
                 "/ccapi/v2/ws?AppId=a&AgentId=1",
                 err_code("000003", &ni("agent_websocket")),
             ),
@@ -429,6 +422,9 @@ pub(crate) mod tests {
             "create_queue" | "update_queue" => r#"{"QueueId":"9001","QueueName":{}}"#,
             "delete_queue" => r#"{"QueueId":true}"#,
             "add_queue_agents" => r#"{"QueueId":"9001","AgentIds":"1001"}"#,
+            "list_call_logs" => r#"{"PageSize":"many"}"#,
+            "list_recording_files" => r#"{"CallId":{}}"#,
+            "list_agent_state_logs" => r#"{"StartTime":-1}"#,
             _ => return None,
         })
     }
@@ -438,7 +434,7 @@ pub(crate) mod tests {
         let cx = ctx().await;
         let bad_json = err_code("100004", "unexpected end of JSON input");
         let emulated: Vec<&Endpoint> = ENDPOINTS.iter().filter(|e| e.is_emulated()).collect();
-        assert_eq!(emulated.len(), 19);
+        assert_eq!(emulated.len(), 22);
         for endpoint in emulated {
             let (method, op) = (endpoint.method.clone(), endpoint.operation);
             let uri = endpoint
@@ -446,7 +442,7 @@ pub(crate) mod tests {
                 .replace("{AgentId}", "1001")
                 .replace("{QueueId}", "9001");
             // Reads that document no body take none; everything else needs one.
-            let bodiless = matches!(op, "list_agents" | "list_queues" | "get_queue");
+            let bodiless = matches!(op, "list_agents" | "list_queues" | "get_queue" | "list_recording_files" | "list_agent_state_logs");
             let (status, body) = cx.send(method.clone(), &uri, "").await;
             if bodiless {
                 assert_eq!(
@@ -486,15 +482,12 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn literal_agent_paths_win_over_agent_ids() {
         let cx = ctx().await;
-        // `agents/statelogs` is not emulated yet: it answers its own 501, not a seat read.
+        // `agents/statelogs` answers the state logs, not a seat read.
         let (status, body) = cx
             .send(GET, "/ccapi/v2/agents/statelogs", r#"{"AgentId":"1001"}"#)
             .await;
-        assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
-        assert_eq!(
-            body["ErrDesc"],
-            "list_agent_state_logs is not emulated by ccemu yet"
-        );
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["Result"], json!({"AgentStateLogs": []}));
         // POST agents/extensions binds; it is not a seat read of an agent named "extensions".
         let (status, body) = cx
             .send(
@@ -739,6 +732,7 @@ pub(crate) mod tests {
             &now_s(),
         );
         let (head, sign) = upper.split_once("&Sign=").unwrap();
+        let logs = json!({"ErrCode": "000000", "ErrDesc": "OK", "Result": {"CallLogs": []}});
         let cases = [
             // seconds, milliseconds, an upper-case Sign
             (
@@ -750,7 +744,7 @@ pub(crate) mod tests {
                     &u.auth_token,
                     &now_s(),
                 ),
-                err_code("000003", &ni("list_call_logs")),
+                logs.clone(),
             ),
             (
                 GET,
@@ -761,12 +755,12 @@ pub(crate) mod tests {
                     &u.auth_token,
                     &ms,
                 ),
-                err_code("000003", &ni("list_call_logs")),
+                logs.clone(),
             ),
             (
                 GET,
                 format!("{head}&Sign={}", sign.to_uppercase()),
-                err_code("000003", &ni("list_call_logs")),
+                logs.clone(),
             ),
             // a front-end signature over the AgentId
             (
@@ -778,7 +772,7 @@ pub(crate) mod tests {
                     &u.auth_token,
                     &now_s(),
                 ),
-                err_code("000003", &ni("list_call_logs")),
+                logs.clone(),
             ),
             // `app_id` instead of `AppId` (agent/logout), and the Sid-only calls
             (
@@ -818,7 +812,12 @@ pub(crate) mod tests {
         ];
         for (method, uri, body) in cases {
             let (st, got) = cx.send_raw(method, &uri, b"{}").await;
-            assert_eq!((st, &got), (StatusCode::NOT_IMPLEMENTED, &body), "{uri}");
+            let want = if body == logs {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_IMPLEMENTED
+            };
+            assert_eq!((st, &got), (want, &body), "{uri}");
         }
     }
 
