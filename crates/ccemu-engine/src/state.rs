@@ -26,6 +26,8 @@ mod campaigns;
 mod directory;
 mod messages;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
+mod telephony;
+pub use calls::USER_DATA_KEY;
 pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
 };
@@ -114,6 +116,13 @@ pub enum Op {
         action: CampaignAction,
     },
     /// Preview mode: the agent shown a contact skips it; nobody is called.
+    /// Changes the calls per available agent of a ratio campaign.
+    SetCampaignRatio {
+        /// The campaign.
+        campaign_id: String,
+        /// Calls per available agent.
+        ratio: f64,
+    },
     SkipPreview {
         /// The campaign.
         campaign_id: String,
@@ -198,6 +207,72 @@ pub enum Op {
         agent_ids: Vec<String>,
     },
     /// Replaces the simulation settings.
+    /// Stores a surface's own settings for the tenant (replacing them).
+    PutSurfaceSettings(ccemu_core::SurfaceSettings),
+    /// Makes one relay number the tenant's default caller number, or none.
+    SetDefaultRelayNumber {
+        /// The number; `None` clears the default.
+        number: Option<String>,
+    },
+    /// Sets or clears an agent's own default caller number (one of the tenant's relay numbers).
+    SetAgentCallerNumber {
+        /// The agent.
+        agent_id: String,
+        /// The number; `None` clears it.
+        number: Option<String>,
+    },
+    /// Registers a voice file (metadata only); names are unique.
+    CreateVoiceFile(ccemu_core::VoiceFile),
+    /// Removes a voice file.
+    DeleteVoiceFile {
+        /// The file name.
+        id: String,
+    },
+    /// Replaces the default prompts; `wav` prompts must name a registered voice file.
+    PutDefaultVoices(ccemu_core::DefaultVoices),
+    /// Replaces the DTMF choices of the entry IVR menu, creating the menu if there is none.
+    SetEntryMenuOptions {
+        /// The choices.
+        options: Vec<ccemu_core::telephony::IvrOption>,
+    },
+    /// Logs an agent in (or changes the state of one logged in): the agent must hold an
+    /// extension (refused with `Invalid { field: "extension" }`). Named queues are joined
+    /// (additive); a contact number sets the call mode: an extension of the agent's is `voip`,
+    /// any other number the `cellphone` number.
+    LoginAgent {
+        /// The agent.
+        agent_id: String,
+        /// Available, not ready or on break.
+        state: AgentState,
+        /// Queues to join.
+        queue_ids: Vec<String>,
+        /// Where calls reach the agent.
+        number: Option<String>,
+    },
+    /// Sets how an agent's voice calls reach them; `cellphone` needs a mobile number (the one
+    /// given, else the agent's), `voip` a bound extension (the one named, if a number is given).
+    SetCallMode {
+        /// The agent.
+        agent_id: String,
+        /// The mode.
+        mode: ccemu_core::agent::CallMode,
+        /// Mobile number (cellphone) or extension (voip).
+        number: Option<String>,
+    },
+    /// An agent places an outbound call: the agent's phone rings, then the customer's (see
+    /// `state/calls.rs`). Unmet preconditions answer `Invalid` whose `field` names them:
+    /// `agent_state` (not logged in), `extension` (none bound), `call_mode` (cellphone without a
+    /// number), `from` (no caller number at all), `to` (blank); a busy agent is a `Conflict`.
+    Originate {
+        /// The agent who calls.
+        agent_id: String,
+        /// The number called.
+        to: String,
+        /// The caller number; `None`: the agent's default, else the tenant's.
+        from: Option<String>,
+        /// Data attached to the call, stored as given (Udesk `user_data` under [`USER_DATA_KEY`]).
+        custom_data: BTreeMap<String, serde_json::Value>,
+    },
     PutSimSettings(SimSettings),
     /// Creates or replaces a webhook subscription (by id).
     PutSubscription(ccemu_core::Subscription),
@@ -246,6 +321,8 @@ pub enum OpOutput {
     /// The record is gone.
     Deleted,
 }
+    /// The IVR menu after the command.
+    IvrMenu(Box<ccemu_core::IvrMenu>),
 
 /// Counts for metrics.
 #[derive(Debug, Clone, Default)]
@@ -311,6 +388,7 @@ pub(crate) struct State {
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
 }
+    telephony: telephony::Telephony,
 
 impl Default for State {
     fn default() -> Self {
@@ -328,6 +406,7 @@ impl Default for State {
             subscriptions: Default::default(),
         }
     }
+            telephony: Default::default(),
 }
 
 fn corrupt(e: serde_json::Error) -> EngineError {
@@ -400,6 +479,7 @@ impl State {
                 k if k == ccemu_core::Campaign::KIND => {
                     campaigns.push(serde_json::from_value(doc.data).map_err(corrupt)?);
                 }
+                k if telephony::Telephony::owns(k) => state.telephony.load(k, doc.data)?,
                 k if k == ccemu_core::CampaignContact::KIND => {
                     contacts.push(serde_json::from_value(doc.data).map_err(corrupt)?);
                 }
@@ -719,10 +799,37 @@ impl State {
     }
 
     fn interaction_output(&self, id: &str) -> Result<OpOutput> {
+            Op::SetCampaignRatio { campaign_id, ratio } => {
+                self.set_campaign_ratio(&campaign_id, ratio, now, fx)
+            }
         let i = self
             .active
             .get(id)
             .ok_or_else(|| not_found("interaction", id))?;
+            op @ (Op::PutSurfaceSettings(_)
+            | Op::SetDefaultRelayNumber { .. }
+            | Op::SetAgentCallerNumber { .. }
+            | Op::CreateVoiceFile(_)
+            | Op::DeleteVoiceFile { .. }
+            | Op::PutDefaultVoices(_)
+            | Op::SetEntryMenuOptions { .. }) => self.apply_telephony(op, now, fx),
+            Op::LoginAgent {
+                agent_id,
+                state,
+                queue_ids,
+                number,
+            } => self.login_agent(&agent_id, state, &queue_ids, number, now, fx),
+            Op::SetCallMode {
+                agent_id,
+                mode,
+                number,
+            } => self.set_call_mode(&agent_id, mode, number, now, fx),
+            Op::Originate {
+                agent_id,
+                to,
+                from,
+                custom_data,
+            } => self.originate(&agent_id, to, from, custom_data, now, fx),
         Ok(OpOutput::Interaction(Box::new(i.clone())))
     }
 

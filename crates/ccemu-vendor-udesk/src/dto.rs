@@ -93,6 +93,26 @@ pub fn reply(auth: &Authed, result: Result<Value, UdeskError>) -> Response {
     }
 }
 
+/// Renders envelopes C–E: `{"code":"000000","message":"OK", ...fields}`, or the error as
+/// `{"code","message"}`; carries the tenant for the request journal.
+pub fn reply_code(
+    auth: &Authed,
+    result: Result<serde_json::Map<String, Value>, UdeskError>,
+) -> Response {
+    let mut response = match result {
+        Ok(fields) => {
+            let mut body = serde_json::Map::new();
+            body.insert("code".into(), json!("000000"));
+            body.insert("message".into(), json!("OK"));
+            body.extend(fields);
+            Json(Value::Object(body)).into_response()
+        }
+        Err(error) => error.into_response_in(crate::error::Envelope::Code),
+    };
+    response.extensions_mut().insert(auth.tenant.id.clone());
+    response
+}
+
 /// A string field that clients may also send as a JSON number (`"AgentId": 10031`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Text(pub String);

@@ -175,6 +175,7 @@ impl From<DomainError> for UdeskError {
                 let key = match kind {
                     "queue" => "QueueId",
                     "voice file" => "FileName",
+                    "campaign" => "AdTaskId",
                     _ => "AgentId",
                 };
                 Self::Duplicate(format!("{id} for {key}"))

@@ -10,13 +10,17 @@
 //! `cc_ad_task/*`) answer `{"code","message"}` instead of `{"ErrCode","ErrDesc","Result"}`.
 //! Unknown paths under `/ccapi/v2` and unrouted methods answer 404 with `ErrCode` `000004`.
 
+mod adtasks;
 mod agents;
+mod apps;
 mod auth;
 mod dto;
 mod error;
 mod extensions;
 mod queues;
 mod reports;
+mod ivr;
+mod numbers;
 mod routes;
 pub mod sign;
 

@@ -54,6 +54,9 @@ pub enum CampaignAction {
     Resume,
     /// → `stopped` for good: contacts not dialled yet are cancelled; calls in flight finish.
     Stop,
+    /// Like `Stop`, and calls still ringing are hung up (their contacts are cancelled too);
+    /// answered calls go on with their agents.
+    ForceStop,
 }
 
 /// A campaign with its contacts and live counters, as the control plane shows it.
@@ -275,7 +278,7 @@ impl State {
         let to = match action {
             CampaignAction::Start | CampaignAction::Resume => CampaignStatus::Running,
             CampaignAction::Pause => CampaignStatus::Paused,
-            CampaignAction::Stop => CampaignStatus::Stopped,
+            CampaignAction::Stop | CampaignAction::ForceStop => CampaignStatus::Stopped,
         };
         let allowed = match action {
             CampaignAction::Start => from == CampaignStatus::Draft,
@@ -307,15 +310,20 @@ impl State {
             }
             CampaignAction::Pause => self.campaigns.dialer.pause(cid).map_err(dialer_error)?,
             CampaignAction::Resume => self.campaigns.dialer.resume(cid).map_err(dialer_error)?,
-            CampaignAction::Stop => {
+            CampaignAction::Stop | CampaignAction::ForceStop => {
                 let known = self.campaigns.dialer.campaigns().any(|c| c == cid);
-                let commands = if known {
-                    self.campaigns.dialer.stop(cid).map_err(dialer_error)?
-                } else {
-                    Vec::new()
+                let dialer = &mut self.campaigns.dialer;
+                let commands = match (known, action) {
+                    (false, _) => Vec::new(),
+                    (true, CampaignAction::ForceStop) => {
+                        dialer.force_stop(cid).map_err(dialer_error)?
+                    }
+                    (true, _) => dialer.stop(cid).map_err(dialer_error)?,
                 };
                 for command in commands {
-                    let DialCommand::WithdrawPreview { target, .. } = command else {
+                    let (DialCommand::WithdrawPreview { target, .. }
+                    | DialCommand::Hangup { target, .. }) = command
+                    else {
                         continue;
                     };
                     let contact = self.campaigns.targets.name(target.0).map(str::to_owned);
@@ -327,7 +335,12 @@ impl State {
                     let interaction = self.campaigns.runs[&campaign_id].contacts[idx]
                         .interaction_id
                         .clone();
-                    if let Some(interaction_id) = interaction {
+                    let Some(interaction_id) = interaction else {
+                        continue;
+                    };
+                    if matches!(command, DialCommand::Hangup { .. }) {
+                        self.cancel_dial(&campaign_id, idx, &interaction_id, now, fx)?;
+                    } else {
                         self.end_preview(
                             &campaign_id,
                             idx,
@@ -369,6 +382,79 @@ impl State {
 
     fn set_campaign_status(
         &mut self,
+    /// Hangs up a dial still ringing (a force stop): the call fails, its contact is cancelled.
+    fn cancel_dial(
+        &mut self,
+        campaign_id: &str,
+        idx: usize,
+        interaction_id: &str,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        let ringing = self
+            .active
+            .get(interaction_id)
+            .is_some_and(|i| i.state == InteractionState::Created);
+        if !ringing {
+            return Ok(());
+        }
+        let event = self.end_dial(interaction_id, EndReason::Cancelled, now, fx)?;
+        fx.events.push(event);
+        let run = self
+            .campaigns
+            .runs
+            .get_mut(campaign_id)
+            .ok_or_else(|| not_found("campaign", campaign_id))?;
+        let c = &mut run.contacts[idx];
+        c.status = CampaignContactStatus::Cancelled;
+        c.retry_at_ms = None;
+        c.updated_at_ms = now;
+        fx.changes.put(&*c)?;
+        Ok(())
+    }
+
+    /// Changes the calls per available agent of a ratio campaign (Udesk `ads/task/update_ratio`);
+    /// the dialer paces with it from its next decision on.
+    pub(super) fn set_campaign_ratio(
+        &mut self,
+        id: &str,
+        ratio: f64,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<OpOutput> {
+        let known = self.campaigns.campaign_id(id);
+        let run = self
+            .campaigns
+            .runs
+            .get_mut(id)
+            .ok_or_else(|| not_found("campaign", id))?;
+        if run.campaign.mode != DialerMode::Ratio {
+            return Err(DomainError::Invalid {
+                field: "ratio",
+                reason: format!("campaign {id} is not paced by ratio"),
+            }
+            .into());
+        }
+        let mode = dialer::DialerMode::Ratio(ratio)
+            .validate()
+            .map_err(dialer_error)?;
+        if let Some(cid) = known.filter(|c| self.campaigns.dialer.campaigns().any(|k| k == *c)) {
+            self.campaigns
+                .dialer
+                .set_mode(cid, mode)
+                .map_err(dialer_error)?;
+        }
+        run.campaign.ratio = ratio;
+        run.campaign.updated_at_ms = now;
+        fx.changes.put(&run.campaign)?;
+        fx.events.push(DomainEvent::ConfigChanged {
+            record: <ccemu_core::Campaign as ccemu_core::Entity>::KIND.to_owned(),
+            id: id.to_owned(),
+            deleted: false,
+        });
+        Ok(OpOutput::Campaign(Box::new(self.campaign_view(id)?)))
+    }
+
         id: &str,
         to: CampaignStatus,
         now: i64,
