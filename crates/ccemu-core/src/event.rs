@@ -111,6 +111,18 @@ pub enum DomainEvent {
         /// New state.
         to: crate::agent::AgentState,
     },
+    /// How an agent's voice calls reach them changed (Udesk call mode).
+    #[serde(rename = "agent.call_mode_changed")]
+    AgentCallModeChanged {
+        /// Agent id.
+        agent_id: String,
+        /// Previous mode.
+        from: crate::agent::CallMode,
+        /// New mode.
+        to: crate::agent::CallMode,
+        /// The number the new mode reaches the agent on (mobile number or extension).
+        number: Option<String>,
+    },
     /// A contact record was created.
     #[serde(rename = "contact.created")]
     ContactCreated {
@@ -174,6 +186,22 @@ pub enum DomainEvent {
         interaction_id: String,
         /// Agent, `None` when a bot answered.
         agent_id: Option<String>,
+    },
+    /// The customer's phone rings for an outbound call placed by an agent (the agent's leg is up).
+    #[serde(rename = "interaction.customer_ringing")]
+    CustomerRinging {
+        /// Interaction id.
+        interaction_id: String,
+        /// Number dialled.
+        number: String,
+    },
+    /// The customer picked up an outbound call placed by an agent; agent and customer talk.
+    #[serde(rename = "interaction.customer_answered")]
+    CustomerAnswered {
+        /// Interaction id.
+        interaction_id: String,
+        /// Number dialled.
+        number: String,
     },
     /// The interaction was put on hold.
     #[serde(rename = "interaction.held")]
@@ -311,6 +339,17 @@ pub enum DomainEvent {
         /// Campaign id.
         campaign_id: String,
     },
+    /// A configuration record (relay number, voice file, IVR menu, default voices, a surface's
+    /// own settings) was created, changed or deleted.
+    #[serde(rename = "config.changed")]
+    ConfigChanged {
+        /// Record kind, e.g. `voice_file`.
+        record: String,
+        /// Record id.
+        id: String,
+        /// Whether it was deleted.
+        deleted: bool,
+    },
     /// A message was added to an interaction's transcript.
     #[serde(rename = "message.added")]
     MessageAdded {
@@ -339,17 +378,6 @@ impl DomainEvent {
 
 #[cfg(test)]
 mod tests {
-    /// A configuration record (relay number, voice file, IVR menu, default voices, a surface's
-    /// own settings) was created, changed or deleted.
-    #[serde(rename = "config.changed")]
-    ConfigChanged {
-        /// Record kind, e.g. `voice_file`.
-        record: String,
-        /// Record id.
-        id: String,
-        /// Whether it was deleted.
-        deleted: bool,
-    },
     use super::*;
 
     #[test]

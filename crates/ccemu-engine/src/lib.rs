@@ -35,6 +35,7 @@ pub use notify::{Notifier, View};
 pub use state::{
     acd_strategy, AgentPatch, AgentView, CampaignAction, CampaignView, NewExtension, NewMessage,
     QueueLimits, QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT,
+    USER_DATA_KEY,
 };
 pub use state::recording_path;
 
@@ -137,7 +138,6 @@ impl Engine {
         self.create_tenant_with(id, name, credentials).await
     }
 
-    async fn create_tenant_with(
     /// Creates a tenant with fresh credentials that `adjust` may change first (a vendor surface
     /// that creates tenants itself, like Udesk's `POST apps`, which names the new app's keys);
     /// `TenantExists` if another tenant already uses one of the resulting vendor keys.
@@ -161,6 +161,7 @@ impl Engine {
         self.create_tenant_with(id, name, fresh).await
     }
 
+    async fn create_tenant_with(
         &self,
         id: TenantId,
         name: String,

@@ -22,12 +22,13 @@ use ccemu_core::{DomainError, Entity};
 use ccemu_store::{Changes, Document};
 use std::collections::{BTreeMap, HashMap};
 
+mod calls;
 mod campaigns;
 mod directory;
 mod messages;
-pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
 mod telephony;
 pub use calls::USER_DATA_KEY;
+pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
 pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
 };
@@ -115,7 +116,6 @@ pub enum Op {
         /// What to do.
         action: CampaignAction,
     },
-    /// Preview mode: the agent shown a contact skips it; nobody is called.
     /// Changes the calls per available agent of a ratio campaign.
     SetCampaignRatio {
         /// The campaign.
@@ -123,6 +123,7 @@ pub enum Op {
         /// Calls per available agent.
         ratio: f64,
     },
+    /// Preview mode: the agent shown a contact skips it; nobody is called.
     SkipPreview {
         /// The campaign.
         campaign_id: String,
@@ -206,7 +207,6 @@ pub enum Op {
         /// The agents.
         agent_ids: Vec<String>,
     },
-    /// Replaces the simulation settings.
     /// Stores a surface's own settings for the tenant (replacing them).
     PutSurfaceSettings(ccemu_core::SurfaceSettings),
     /// Makes one relay number the tenant's default caller number, or none.
@@ -273,6 +273,7 @@ pub enum Op {
         /// Data attached to the call, stored as given (Udesk `user_data` under [`USER_DATA_KEY`]).
         custom_data: BTreeMap<String, serde_json::Value>,
     },
+    /// Replaces the simulation settings.
     PutSimSettings(SimSettings),
     /// Creates or replaces a webhook subscription (by id).
     PutSubscription(ccemu_core::Subscription),
@@ -288,6 +289,8 @@ pub enum Op {
 pub enum TransferTarget {
     /// Blind transfer: the contact waits in this queue and is routed like any other contact.
     Queue(String),
+    /// Transfer out of the center: the agent's leg ends and the customer talks to this number.
+    Number(String),
 }
 
 /// What a command produced.
@@ -318,11 +321,11 @@ pub enum OpOutput {
     Queue(Box<Queue>),
     /// The queues after a membership change, in the order named.
     Queues(Vec<Queue>),
+    /// The IVR menu after the command.
+    IvrMenu(Box<ccemu_core::IvrMenu>),
     /// The record is gone.
     Deleted,
 }
-    /// The IVR menu after the command.
-    IvrMenu(Box<ccemu_core::IvrMenu>),
 
 /// Counts for metrics.
 #[derive(Debug, Clone, Default)]
@@ -385,10 +388,10 @@ pub(crate) struct State {
     queue_ids: Ids,
     contact_ids: Ids,
     campaigns: campaigns::Campaigns,
+    telephony: telephony::Telephony,
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
 }
-    telephony: telephony::Telephony,
 
 impl Default for State {
     fn default() -> Self {
@@ -403,10 +406,10 @@ impl Default for State {
             queue_ids: Ids::default(),
             contact_ids: Ids::default(),
             campaigns: Default::default(),
+            telephony: Default::default(),
             subscriptions: Default::default(),
         }
     }
-            telephony: Default::default(),
 }
 
 fn corrupt(e: serde_json::Error) -> EngineError {
@@ -476,10 +479,10 @@ impl State {
                     state.sim = serde_json::from_value(doc.data).map_err(corrupt)?;
                 }
                 k if k == ccemu_core::Subscription::KIND => state.subscriptions.load(doc.data)?,
+                k if telephony::Telephony::owns(k) => state.telephony.load(k, doc.data)?,
                 k if k == ccemu_core::Campaign::KIND => {
                     campaigns.push(serde_json::from_value(doc.data).map_err(corrupt)?);
                 }
-                k if telephony::Telephony::owns(k) => state.telephony.load(k, doc.data)?,
                 k if k == ccemu_core::CampaignContact::KIND => {
                     contacts.push(serde_json::from_value(doc.data).map_err(corrupt)?);
                 }
@@ -539,10 +542,12 @@ impl State {
             }
             let _ = self.acd.agent_not_ready(aid, now);
         }
-        // Waiting contacts, oldest first; a contact that was ringing is re-offered.
+        // Waiting contacts, oldest first; a contact that was ringing is re-offered. An agent's own
+        // call rings on for its agent: its timers were persisted with it.
         let mut waiting: Vec<(i64, String)> = self
             .active
             .values()
+            .filter(|i| !calls::is_direct(i))
             .filter(|i| {
                 matches!(
                     i.state,
@@ -715,6 +720,11 @@ impl State {
                 interaction_id,
             } => {
                 let id = self.ringing_for(&agent_id, interaction_id)?;
+                if self.is_direct_call(&id) {
+                    // Refusing one's own call ends it.
+                    let ended = self.hangup_direct(&id, EndedBy::Agent, now, fx)?;
+                    return Ok(OpOutput::Interaction(Box::new(ended)));
+                }
                 let cid = self.contact_id(&id)?;
                 let aid = self.agent_id(&agent_id)?;
                 let decisions = self.acd.reject(cid, aid, now).map_err(acd_error)?;
@@ -789,23 +799,13 @@ impl State {
                 campaign_id,
                 action,
             } => self.control_campaign(&campaign_id, action, now, fx),
+            Op::SetCampaignRatio { campaign_id, ratio } => {
+                self.set_campaign_ratio(&campaign_id, ratio, now, fx)
+            }
             Op::SkipPreview {
                 campaign_id,
                 contact_id,
             } => self.skip_preview(&campaign_id, &contact_id, now, fx),
-            Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
-            Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
-        }
-    }
-
-    fn interaction_output(&self, id: &str) -> Result<OpOutput> {
-            Op::SetCampaignRatio { campaign_id, ratio } => {
-                self.set_campaign_ratio(&campaign_id, ratio, now, fx)
-            }
-        let i = self
-            .active
-            .get(id)
-            .ok_or_else(|| not_found("interaction", id))?;
             op @ (Op::PutSurfaceSettings(_)
             | Op::SetDefaultRelayNumber { .. }
             | Op::SetAgentCallerNumber { .. }
@@ -830,6 +830,16 @@ impl State {
                 from,
                 custom_data,
             } => self.originate(&agent_id, to, from, custom_data, now, fx),
+            Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
+            Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
+        }
+    }
+
+    fn interaction_output(&self, id: &str) -> Result<OpOutput> {
+        let i = self
+            .active
+            .get(id)
+            .ok_or_else(|| not_found("interaction", id))?;
         Ok(OpOutput::Interaction(Box::new(i.clone())))
     }
 
@@ -889,6 +899,11 @@ impl State {
                     self.hangup(interaction_id, EndedBy::Agent, now, fx)?;
                 }
                 Ok(())
+            }
+            TimerAction::SimDialResult { interaction_id }
+                if self.is_direct_call(interaction_id) =>
+            {
+                self.direct_dial_result(interaction_id, now, fx)
             }
             TimerAction::SimDialResult { interaction_id } => {
                 self.dial_result(interaction_id, now, fx)
@@ -1018,6 +1033,9 @@ impl State {
         now: i64,
         fx: &mut Effects<'_>,
     ) -> Result<()> {
+        if self.is_direct_call(interaction_id) {
+            return self.answer_direct(interaction_id, agent_id, now, fx);
+        }
         let cid = self.contact_id(interaction_id)?;
         let aid = self.agent_id(agent_id)?;
         let decisions = self.acd.accept(cid, aid, now).map_err(acd_error)?;
@@ -1088,6 +1106,9 @@ impl State {
             .active
             .get(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
+        if calls::is_direct(i) {
+            return self.hangup_direct(interaction_id, by, now, fx);
+        }
         if self.attempt_pending(interaction_id) {
             return Err(DomainError::Conflict(format!(
                 "interaction {interaction_id} is a campaign attempt still being previewed or dialled"
@@ -1165,6 +1186,19 @@ impl State {
         let aid = self.agent_id(agent_id)?;
         let _ = self.acd.agent_not_ready(aid, now);
         let mut decisions = self.acd.complete(cid, aid, 0, now).map_err(acd_error)?;
+        decisions.extend(self.release_agent(agent_id, now, fx)?);
+        Ok(decisions)
+    }
+
+    /// The agent's part in a contact the ACD no longer counts (or never did, for an agent's own
+    /// call) is over: the agent wraps up, or is available at once, unless it holds another.
+    fn release_agent(
+        &mut self,
+        agent_id: &str,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<Vec<acd::Decision>> {
+        let mut decisions = Vec::new();
         let wrap_ms = match self.sim.wrap_up_ms {
             Some(ms) => ms,
             None => i64::from(self.agents.get(agent_id).map_or(0, |a| a.wrap_up_secs)) * 1000,
@@ -1196,6 +1230,7 @@ impl State {
         now: i64,
         fx: &mut Effects<'_>,
     ) -> Result<OpOutput> {
+        self.check_customer_on_line(interaction_id)?;
         let i = self
             .active
             .get_mut(interaction_id)
@@ -1236,7 +1271,10 @@ impl State {
         now: i64,
         fx: &mut Effects<'_>,
     ) -> Result<OpOutput> {
-        let TransferTarget::Queue(queue_id) = target;
+        let queue_id = match target {
+            TransferTarget::Queue(queue_id) if !self.is_direct_call(interaction_id) => queue_id,
+            other => return self.transfer_call(interaction_id, other, now, fx),
+        };
         let mut i = self
             .active
             .get(interaction_id)
@@ -1479,6 +1517,10 @@ impl State {
         };
         let aid = acd::AgentId(self.agent_ids.get_or_insert(agent_id) as u32);
         let result = match agent.state {
+            // The ACD does not count an agent's own call: ready, the agent would be offered more.
+            AgentState::Available if self.on_direct_call(agent_id) => {
+                self.acd.agent_not_ready(aid, now)
+            }
             AgentState::Available => self.acd.agent_ready(aid, now),
             AgentState::LoggedOut => self.acd.agent_logout(aid, now),
             AgentState::NotReady { .. }

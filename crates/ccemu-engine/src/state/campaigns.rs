@@ -380,8 +380,6 @@ impl State {
         Ok(OpOutput::Campaign(Box::new(self.campaign_view(id)?)))
     }
 
-    fn set_campaign_status(
-        &mut self,
     /// Hangs up a dial still ringing (a force stop): the call fails, its contact is cancelled.
     fn cancel_dial(
         &mut self,
@@ -455,6 +453,8 @@ impl State {
         Ok(OpOutput::Campaign(Box::new(self.campaign_view(id)?)))
     }
 
+    fn set_campaign_status(
+        &mut self,
         id: &str,
         to: CampaignStatus,
         now: i64,
@@ -672,7 +672,7 @@ impl State {
     }
 
     /// The simulated callee answers or not once the ring time of this attempt has passed.
-    fn arm_dial_result(
+    pub(super) fn arm_dial_result(
         &self,
         contact_id: &str,
         attempt: u32,
