@@ -9,5 +9,6 @@ mod messages;
 mod routing;
 mod server;
 mod udesk;
+mod udesk_calls;
 mod udesk_reports;
 mod webhooks;

@@ -14,6 +14,7 @@ mod adtasks;
 mod agents;
 mod apps;
 mod auth;
+mod calls;
 mod dto;
 mod error;
 mod extensions;
