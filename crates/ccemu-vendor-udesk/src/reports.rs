@@ -1123,6 +1123,83 @@ mod tests {
         assert_eq!(none, ok(json!({"AgentStateLogs": []})));
     }
 
+    #[tokio::test]
+    async fn an_originated_call_is_outgoing_with_the_customers_answer() {
+        let cx = ctx().await;
+        let t0 = wall_ms() / 1000 * 1000 + 1000;
+        cx.engine
+            .set_clock(&demo(), ClockMode::Manual, Some(t0))
+            .await
+            .unwrap();
+        // The simulated agent answers after 2 s, the customer after 5 s more, talk 60 s.
+        op(&cx, Op::PutSimSettings(SimSettings::default())).await;
+        op(
+            &cx,
+            Op::LoginAgent {
+                agent_id: "1001".into(),
+                state: AgentState::Available,
+                queue_ids: vec![],
+                number: None,
+            },
+        )
+        .await;
+        let OpOutput::Interaction(i) = op(
+            &cx,
+            Op::Originate {
+                agent_id: "1001".into(),
+                to: "13900139000".into(),
+                from: None,
+                custom_data: Default::default(),
+            },
+        )
+        .await
+        else {
+            panic!("no interaction");
+        };
+        for ms in [2_000, 5_000, 60_000] {
+            advance(&cx, ms).await;
+        }
+        let (_, body) = logs(&cx, "{}").await;
+        let log = &body["Result"]["CallLogs"][0];
+        let fields = [
+            "CallId",
+            "CallType",
+            "StartTime",
+            "EndTime",
+            "AgentAnswerTime",
+            "UserAnswerTime",
+            "CallDuration",
+            "TotalDuration",
+            "DestNumber",
+            "SpNumber",
+            "AgentId",
+            "HangupBy",
+        ];
+        let got: Vec<&Value> = fields.iter().map(|f| &log[*f]).collect();
+        let want = [
+            json!(i.id),
+            json!("Outgoing"),
+            json!(t0),
+            json!(t0 + 67_000),
+            json!(t0 + 2_000),
+            json!(t0 + 7_000),
+            json!(60),
+            json!(67),
+            json!("13900139000"),
+            json!("+14155550100"),
+            json!("1001"),
+            json!("agent"),
+        ];
+        assert_eq!(got, want.iter().collect::<Vec<_>>(), "{body}");
+        // Recorded from the agent's answer: the customer's ringing is on the recording too.
+        let (_, files) = cx.send(GET, "/ccapi/v2/calls/recfiles", "").await;
+        let file = &files["Result"]["RecFiles"][0];
+        assert_eq!(
+            (&file["StartTime"], &file["EndTime"], &file["Duration"]),
+            (&json!(t0 + 2_000), &json!(t0 + 67_000), &json!(65))
+        );
+    }
+
     #[test]
     fn durations_count_started_seconds() {
         assert_eq!(seconds(1566351290766, 1566351302186), 12);
