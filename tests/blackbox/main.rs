@@ -11,4 +11,5 @@ mod server;
 mod udesk;
 mod udesk_calls;
 mod udesk_reports;
+mod udesk_socket;
 mod webhooks;

@@ -14,13 +14,15 @@ const SECRET: &str = "webhook-secret";
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Received {
+    pub headers: HeaderMap,
+    /// The query string, without `?` (Udesk callbacks sign there).
+    pub query: String,
+    pub body: String,
 }
 
 /// A webhook receiver on a reserved port: refuses connections until [`Receiver::listen`].
-struct Receiver {
+pub(crate) struct Receiver {
     port: u16,
     socket: Option<tokio::net::TcpSocket>,
     got: Arc<Mutex<Vec<Received>>>,
@@ -28,7 +30,7 @@ struct Receiver {
 
 impl Receiver {
     /// Binds a port without listening: connections to it are refused, and nobody else takes it.
-    fn reserve() -> Self {
+    pub fn reserve() -> Self {
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
         socket.set_reuseaddr(true).expect("reuseaddr");
         socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
@@ -40,12 +42,12 @@ impl Receiver {
         }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/hook", self.port)
     }
 
     /// Starts answering `POST /hook` with 200.
-    fn listen(&mut self) {
+    pub fn listen(&mut self) {
         let listener = self
             .socket
             .take()
@@ -55,18 +57,25 @@ impl Receiver {
         let got = self.got.clone();
         let app = axum::Router::new().route(
             "/hook",
-            axum::routing::post(move |headers: HeaderMap, body: String| {
-                let got = got.clone();
-                async move {
-                    got.lock().unwrap().push(Received { headers, body });
-                    "ok"
-                }
-            }),
+            axum::routing::post(
+                move |uri: axum::http::Uri, headers: HeaderMap, body: String| {
+                    let got = got.clone();
+                    async move {
+                        let query = uri.query().unwrap_or_default().to_owned();
+                        got.lock().unwrap().push(Received {
+                            headers,
+                            query,
+                            body,
+                        });
+                        "ok"
+                    }
+                },
+            ),
         );
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 }
@@ -84,7 +93,7 @@ fn fast_retries() -> (tempfile::TempDir, String) {
     (dir, path)
 }
 
-async fn start_fast() -> (Server, tempfile::TempDir) {
+pub(crate) async fn start_fast() -> (Server, tempfile::TempDir) {
     let (dir, path) = fast_retries();
     (Server::start_with(&["--config", &path]).await, dir)
 }
@@ -100,7 +109,7 @@ async fn subscribe(s: &Server, tenant: &str, url: &str, events: Value) -> Value 
     body
 }
 
-async fn deliveries(s: &Server, tenant: &str) -> Vec<Value> {
+pub(crate) async fn deliveries(s: &Server, tenant: &str) -> Vec<Value> {
     let (status, body) = s
         .get(&format!("/_ccemu/tenants/{tenant}/deliveries?limit=1000"))
         .await;
@@ -139,7 +148,7 @@ async fn tick(s: &Server, tenant: &str, n: i64) {
 }
 
 /// Polls `check` every 50 ms until it holds; fails after `secs`.
-async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

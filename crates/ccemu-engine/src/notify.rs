@@ -198,6 +198,31 @@ mod tests {
     }
 
     #[test]
+    fn the_view_finds_an_interaction_the_command_ended_as_last_written() {
+        use ccemu_core::interaction::{Channel, Direction};
+        let state = State::default();
+        let mut first = Interaction::new("c1", Channel::Voice, Direction::Inbound, 0);
+        first.from = "13800138000".into();
+        let mut last = first.clone();
+        last.agent_id = Some("1001".into());
+        let mut changes = Changes::default();
+        changes.put(&first).unwrap();
+        changes.put(&sub("s1")).unwrap();
+        changes.put(&last).unwrap();
+        let view = View::new(&state, &changes.puts);
+        let found = view.interaction("c1").expect("found among the writes");
+        assert!(matches!(found, Cow::Owned(_)));
+        assert_eq!(found.agent_id.as_deref(), Some("1001"));
+        assert_eq!(found.from, "13800138000");
+        // A record of another kind with that id, or nothing written, is not an interaction.
+        assert!(view.interaction("s1").is_none());
+        assert!(view.interaction("c2").is_none());
+        assert!(view.agent("1001").is_none());
+        assert!(view.extension("8001").is_none());
+        assert_eq!(view.extensions_of("1001").count(), 0);
+    }
+
+    #[test]
     fn put_replaces_by_id_and_delete_of_unknown_is_not_found() {
         let mut subs = Subscriptions::default();
         let mut changes = Changes::default();

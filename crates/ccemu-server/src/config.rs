@@ -22,6 +22,16 @@ pub struct Config {
     pub demo: DemoConfig,
     /// Delivery of webhooks and other HTTP notifications.
     pub delivery: DeliveryConfig,
+    /// The Udesk surface.
+    pub udesk: UdeskConfig,
+}
+
+/// `[udesk]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UdeskConfig {
+    /// Real-time wait before an agent WebSocket EVT the client has not ACKed is sent again, in ms.
+    pub ws_resend_ms: u64,
 }
 
 /// `[server]`
@@ -159,6 +169,10 @@ impl Config {
             config.storage.database_url = url;
         }
         config.delivery.validate()?;
+        anyhow::ensure!(
+            config.udesk.ws_resend_ms >= 1,
+            "udesk.ws_resend_ms must be at least 1"
+        );
         Ok(config)
     }
 

@@ -138,6 +138,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let url = config.database_url()?;
+    ccemu_vendor_udesk::socket::set_resend_interval(std::time::Duration::from_millis(
+        config.udesk.ws_resend_ms,
+    ));
     let engine = open_engine(&config).await?;
     let state = AppState {
         engine: engine.clone(),

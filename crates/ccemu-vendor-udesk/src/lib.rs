@@ -24,6 +24,7 @@ mod ivr;
 mod numbers;
 mod routes;
 pub mod sign;
+pub mod socket;
 
 pub use auth::Authed;
 pub use error::{Envelope, UdeskError};

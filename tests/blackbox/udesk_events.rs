@@ -1,0 +1,320 @@
+//! Udesk event subscriptions (§3.5) and signed callbacks (§5.1) against the real binary: a CRM
+//! subscribes through ccapi, a simulated inbound call to a Udesk queue is answered and hung up,
+//! and a real local HTTP receiver, down at first, gets each callback once, in order, signed with
+//! `SHA1(AppId + Secret + Timestamp)`.
+
+use crate::udesk::{ok, Udesk};
+use crate::webhooks::{deliveries, eventually, start_fast, Received, Receiver};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The demo app's documented callback secret (README).
+const DEMO_SECRET: &str = "demo-udesk-app-secret";
+
+/// The events the CRM subscribes to: the call's steps and the seat's state.
+const EVENTS: [&str; 8] = [
+    "begin",
+    "enqueue_succ",
+    "agent_ringing",
+    "agent_answer",
+    "agent_hangup",
+    "user_hangup",
+    "end",
+    "acd_agent_state",
+];
+
+/// Checks a callback's query is `Timestamp`, `AppId`, `Sign` of the demo app, signed with its
+/// secret over wall-clock seconds, and returns the JSON body.
+fn verified(r: &Received, app: &str) -> Value {
+    let params: Vec<(&str, &str)> = r
+        .query
+        .split('&')
+        .map(|p| p.split_once('=').expect("key=value"))
+        .collect();
+    let keys: Vec<&str> = params.iter().map(|(k, _)| *k).collect();
+    assert_eq!(keys, ["Timestamp", "AppId", "Sign"], "{}", r.query);
+    let (ts, got_app, sign) = (params[0].1, params[1].1, params[2].1);
+    assert_eq!(got_app, app);
+    assert_eq!(
+        sign,
+        ccemu_vendor_udesk::sign::sign(app, DEMO_SECRET, ts),
+        "bad Sign for {}",
+        r.body
+    );
+    let secs: i64 = ts.parse().expect("Timestamp in seconds");
+    let now = ccemu_engine::wall_ms() / 1000;
+    assert!(
+        (now - 120..=now + 1).contains(&secs),
+        "Timestamp {secs} is not UTC seconds near {now}"
+    );
+    assert_eq!(r.headers["content-type"], "application/json");
+    serde_json::from_str(&r.body).expect("JSON body")
+}
+
+#[tokio::test]
+async fn a_subscribed_crm_gets_each_call_callback_once_in_order_even_after_being_down() {
+    let (s, _config) = start_fast().await;
+    let u = Udesk::demo();
+    let mut receiver = Receiver::reserve();
+    // A manual clock at the wall clock's time keeps request signatures valid; test code makes
+    // every step of the call.
+    let t0 = ccemu_engine::wall_ms() + 1000;
+    s.manual_clock("demo", t0).await;
+    let (status, sim) = s.get("/_ccemu/tenants/demo/sim").await;
+    assert_eq!(status, 200, "{sim}");
+    let mut sim = sim;
+    sim["auto"] = json!(false);
+    let (status, body) = s.put("/_ccemu/tenants/demo/sim", sim).await;
+    assert_eq!(status, 200, "{body}");
+
+    let create = json!({"subscriptions": [
+        {"callback": receiver.url(), "name": "crm", "events": EVENTS},
+    ]})
+    .to_string();
+    assert_eq!(
+        u.call(&s, "POST", "subscriptions", &create).await,
+        (
+            200,
+            ok(json!({"sub_succ": [{"id": 1, "name": "crm"}], "sub_fail": []}))
+        )
+    );
+    assert_eq!(
+        u.call(&s, "GET", "subscriptions/1", "").await,
+        (
+            200,
+            ok(json!({"id": 1, "callback": receiver.url(), "name": "crm",
+                      "events": EVENTS, "enable": true}))
+        )
+    );
+
+    // Only 1001 is ready in Sales (9001): the call rings it; it answers and hangs up.
+    s.ready("demo", "1001").await;
+    let call = s.sim_contact("demo", "calls", "9001").await;
+    let call_id = call["id"].as_str().expect("call id").to_owned();
+    assert_eq!(call["agent_id"], "1001", "{call}");
+    let (status, body) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1001/answer", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s
+        .post(
+            &format!("/_ccemu/tenants/demo/sim/interactions/{call_id}/hangup"),
+            json!({"by": "agent"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let interaction = s.interaction("demo", &call_id).await;
+    let (from, to) = (
+        interaction["from"].as_str().unwrap().to_owned(),
+        interaction["to"].as_str().unwrap().to_owned(),
+    );
+
+    // The receiver is down: the oldest callback is retried, the later ones wait behind it.
+    eventually(10, "retries while the receiver is down", || async {
+        let d = deliveries(&s, "demo").await;
+        d.last()
+            .is_some_and(|x| x["attempts"].as_i64().unwrap() >= 2)
+    })
+    .await;
+    let pending = deliveries(&s, "demo").await;
+    assert!(
+        pending.iter().all(|x| x["source"] == "udesk"),
+        "{pending:?}"
+    );
+    assert!(
+        pending.iter().all(|x| x["state"] == "pending"),
+        "{pending:?}"
+    );
+
+    receiver.listen();
+    let want = [
+        ("acd_agent_state", ""),
+        ("begin", ""),
+        ("enqueue_succ", ""),
+        ("agent_ringing", "1001"),
+        ("acd_agent_state", ""),
+        ("agent_answer", "1001"),
+        ("acd_agent_state", ""),
+        ("agent_hangup", "1001"),
+        ("end", "1001"),
+        ("acd_agent_state", ""),
+    ];
+    eventually(20, "every callback", || async {
+        receiver.received().len() >= want.len()
+    })
+    .await;
+    // Give a duplicate the chance to show up before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|r| verified(r, &u.app))
+        .collect();
+    let names: Vec<&str> = got.iter().map(|b| b["Event"].as_str().unwrap()).collect();
+    let want_names: Vec<&str> = want.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, want_names, "each callback once, in order");
+    for (body, (name, agent)) in got.iter().zip(want) {
+        if name == "acd_agent_state" {
+            continue;
+        }
+        assert_eq!(
+            body,
+            &json!({
+                "AppId": u.app, "Event": name, "CallId": call_id, "AgentId": agent,
+                "Timestamp": t0, "DestNumber": from, "SpNumber": to, "CallDirection": "in",
+                "UserData": "",
+            })
+        );
+    }
+    let states: Vec<(&Value, &Value)> = got
+        .iter()
+        .filter(|b| b["Event"] == "acd_agent_state")
+        .map(|b| (&b["OldState"], &b["CurState"]))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (&json!("offline"), &json!("idle")),
+            (&json!("idle"), &json!("ringing")),
+            (&json!("ringing"), &json!("talking")),
+            (&json!("talking"), &json!("wrapUp")),
+        ]
+    );
+    for b in got.iter().filter(|b| b["Event"] == "acd_agent_state") {
+        assert_eq!(
+            (
+                &b["AppId"],
+                &b["AgentId"],
+                &b["CurStateSubId"],
+                &b["Timestamp"]
+            ),
+            (&json!(u.app), &json!("1001"), &json!(0), &json!(t0)),
+            "{b}"
+        );
+    }
+    eventually(5, "the log to show them delivered", || async {
+        deliveries(&s, "demo")
+            .await
+            .iter()
+            .all(|x| x["state"] == "delivered")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_disabled_or_deleted_subscription_gets_nothing_and_tenants_stay_apart() {
+    let (s, _config) = start_fast().await;
+    let u = Udesk::demo();
+    let mut receiver = Receiver::reserve();
+    receiver.listen();
+    let other = Udesk::of(&s.create_tenant("Other").await);
+    let create = |name: &str| {
+        json!({"subscriptions": [
+            {"callback": receiver.url(), "name": name, "events": ["acd_agent_state"]},
+        ]})
+        .to_string()
+    };
+    assert_eq!(
+        u.call(&s, "POST", "subscriptions", &create("a")).await.0,
+        200
+    );
+    assert_eq!(
+        other
+            .call(&s, "POST", "subscriptions", &create("b"))
+            .await
+            .0,
+        200
+    );
+    // The example's flat update with state 0 disables it.
+    let disable =
+        json!({"callback": receiver.url(), "name": "a", "events": ["acd_agent_state"], "state": 0})
+            .to_string();
+    assert_eq!(
+        u.call(&s, "PUT", "subscriptions/1", &disable).await,
+        (200, ok(json!({"a": 1})))
+    );
+    s.ready("demo", "1002").await;
+    // Re-enabled through the table's nested form: the next change is sent.
+    let enable = r#"{"subscription":{"enable":true}}"#;
+    assert_eq!(
+        u.call(&s, "PUT", "subscriptions/1", enable).await,
+        (200, ok(json!({"a": 1})))
+    );
+    let (status, body) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1002/not-ready", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    eventually(10, "the callback of the enabled subscription", || async {
+        !receiver.received().is_empty()
+    })
+    .await;
+    assert_eq!(
+        u.call(&s, "DELETE", "subscriptions/1", "").await,
+        (200, ok(json!("")))
+    );
+    assert_eq!(
+        other.call(&s, "DELETE", "subscriptions/1", "").await,
+        (200, ok(json!("")))
+    );
+    s.ready("demo", "1002").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|r| verified(r, &u.app))
+        .collect();
+    let seen: Vec<(&Value, &Value)> = got
+        .iter()
+        .map(|b| (&b["AgentId"], &b["CurState"]))
+        .collect();
+    assert_eq!(seen, [(&json!("1002"), &json!("busy"))], "{got:?}");
+}
+
+#[tokio::test]
+async fn webhook_events_go_to_the_apps_callback_url() {
+    let (s, _config) = start_fast().await;
+    let u = Udesk::demo();
+    let mut receiver = Receiver::reserve();
+    receiver.listen();
+    // Events chosen before the app has a CallbackUrl are kept, and sent once it has one.
+    let events = r#"{"Events":[{"category":"agent_state","all_type":["acd_agent_state"]},{"category":"call","all_type":["begin"]}]}"#;
+    assert_eq!(
+        u.call(&s, "POST", "webhooks/events", events).await,
+        (200, ok(Value::Null))
+    );
+    s.ready("demo", "1002").await;
+    let app = json!({"Name": "CRM", "Type": "default", "CallbackUrl": receiver.url()}).to_string();
+    let (status, body) = u.call(&s, "PUT", "apps", &app).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1002/not-ready", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    eventually(10, "the state callback", || async {
+        !receiver.received().is_empty()
+    })
+    .await;
+    // After DELETE webhooks/events the URL gets nothing more.
+    assert_eq!(
+        u.call(&s, "DELETE", "webhooks/events", "").await,
+        (200, ok(Value::Null))
+    );
+    s.ready("demo", "1002").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|r| verified(r, &u.app))
+        .collect();
+    let seen: Vec<(&Value, &Value, &Value)> = got
+        .iter()
+        .map(|b| (&b["Event"], &b["OldState"], &b["CurState"]))
+        .collect();
+    assert_eq!(
+        seen,
+        [(&json!("acd_agent_state"), &json!("idle"), &json!("busy"))],
+        "{got:?}"
+    );
+    let (_, app) = u.call(&s, "GET", "apps", "").await;
+    assert_eq!(app["Result"]["CallbackUrl"], receiver.url(), "{app}");
+}
