@@ -10,6 +10,7 @@ mod routing;
 mod server;
 mod udesk;
 mod udesk_calls;
+mod udesk_events;
 mod udesk_reports;
 mod udesk_socket;
 mod webhooks;

@@ -124,7 +124,10 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
         store,
         EngineConfig {
             demo_credentials: config.demo.enabled.then(|| config.demo.credentials.clone()),
-            notifiers: vec![Arc::new(webhooks::EventWebhooks)],
+            notifiers: vec![
+                Arc::new(webhooks::EventWebhooks),
+                Arc::new(ccemu_vendor_udesk::events::UdeskCallbacks),
+            ],
             delivery: config.delivery.engine_config(),
         },
     )

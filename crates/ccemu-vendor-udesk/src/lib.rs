@@ -17,6 +17,7 @@ mod auth;
 mod calls;
 mod dto;
 mod error;
+pub mod events;
 mod extensions;
 mod queues;
 mod reports;
@@ -25,6 +26,7 @@ mod numbers;
 mod routes;
 pub mod sign;
 pub mod socket;
+pub mod subscriptions;
 
 pub use auth::Authed;
 pub use error::{Envelope, UdeskError};

@@ -18,7 +18,8 @@ use ccemu_engine::Engine;
 use crate::auth::Authed;
 use crate::error::{Envelope, UdeskError};
 use crate::{
-    adtasks, agents, apps, calls, extensions, ivr, numbers, queues, reports, socket, BASES,
+    adtasks, agents, apps, calls, extensions, ivr, numbers, queues, reports, socket, subscriptions,
+    BASES,
 };
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
@@ -190,6 +191,14 @@ where
         "hold_call" => on(filter, calls::hold_call),
         "resume_call" => on(filter, calls::resume_call),
         "transfer_to_agent" => on(filter, calls::transfer_to_agent),
+        "add_webhook_events" => on(filter, subscriptions::add_webhook_events),
+        "replace_webhook_events" => on(filter, subscriptions::replace_webhook_events),
+        "delete_webhook_events" => on(filter, subscriptions::delete_webhook_events),
+        "create_subscriptions" => on(filter, subscriptions::create_subscriptions),
+        "list_subscriptions" => on(filter, subscriptions::list_subscriptions),
+        "get_subscription" => on(filter, subscriptions::get_subscription),
+        "update_subscription" => on(filter, subscriptions::update_subscription),
+        "delete_subscription" => on(filter, subscriptions::delete_subscription),
         "list_call_logs" => on(filter, reports::list_call_logs),
         "list_recording_files" => on(filter, reports::list_recording_files),
         "list_agent_state_logs" => on(filter, reports::list_agent_state_logs),
@@ -411,6 +420,9 @@ pub(crate) mod tests {
             "set_call_mode" => r#"{"AgentId":"1001","Contact":[]}"#,
             "originate_call" => r#"{"called":{},"called_display":"1","agent_id":"1001"}"#,
             "hold_call" | "resume_call" | "transfer_to_agent" => r#"{"call_id":{},"agent_id":"1"}"#,
+            "add_webhook_events" | "replace_webhook_events" => r#"{"Events":"call"}"#,
+            "create_subscriptions" => r#"{"subscriptions":{"name":"sub1"}}"#,
+            "update_subscription" => r#"{"subscription":"sub1"}"#,
             _ => return None,
         })
     }
@@ -418,6 +430,9 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn every_emulated_endpoint_refuses_missing_malformed_and_wrong_type_bodies() {
         let cx = ctx().await;
+        // Subscription 1 exists, so that reading and deleting it without a body succeed.
+        let sub = r#"{"subscriptions":[{"callback":"http://127.0.0.1:9/a","name":"s","events":["end"]}]}"#;
+        cx.send(POST, "/ccapi/v2/subscriptions", sub).await;
         // The agent WebSocket reads no body: its handshake and frames are tested in socket.rs.
         let emulated: Vec<&Endpoint> = ENDPOINTS
             .iter()
@@ -434,7 +449,8 @@ pub(crate) mod tests {
             let uri = endpoint
                 .path
                 .replace("{AgentId}", "1001")
-                .replace("{QueueId}", "9001");
+                .replace("{QueueId}", "9001")
+                .replace("{id}", "1");
             // Reads that document no body take none; everything else needs one.
             let bodiless = matches!(
                 op,
@@ -450,6 +466,10 @@ pub(crate) mod tests {
                     | "list_voice_files"
                     | "get_default_voices"
                     | "get_fast_routers"
+                    | "delete_webhook_events"
+                    | "list_subscriptions"
+                    | "get_subscription"
+                    | "delete_subscription"
             );
             let (status, body) = cx.send(method.clone(), &uri, "").await;
             if bodiless {
