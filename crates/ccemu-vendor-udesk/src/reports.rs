@@ -758,7 +758,7 @@ mod tests {
     async fn the_range_is_at_most_one_week_back_and_not_inverted() {
         let cx = ctx().await;
         let t0 = manual(&cx).await;
-        let id = call(&cx, 1_000, 4_000).await;
+        call(&cx, 1_000, 4_000).await;
         let now = cx.engine.clock(&demo()).await.unwrap().now_ms;
         let range = |from: i64, to: i64| format!(r#"{{"StartTime":{from},"EndTime":"{to}"}}"#);
         let refused = (StatusCode::BAD_REQUEST, error("000001", "Parameter error"));
@@ -786,7 +786,6 @@ mod tests {
             count(logs(&cx, &format!(r#"{{"EndTime":{t0}}}"#)).await.1),
             0
         );
-        let _ = id;
     }
 
     #[tokio::test]
