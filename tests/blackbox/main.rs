@@ -9,6 +9,7 @@ mod messages;
 mod routing;
 mod server;
 mod udesk;
+mod udesk_config;
 mod udesk_calls;
 mod udesk_events;
 mod udesk_reports;

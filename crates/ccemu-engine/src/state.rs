@@ -230,6 +230,17 @@ pub enum Op {
     },
     /// Replaces the default prompts; `wav` prompts must name a registered voice file.
     PutDefaultVoices(ccemu_core::DefaultVoices),
+    /// A customer calls one of the tenant's numbers and is routed by its IVR menu to a queue.
+    StartIvrCall {
+        /// Caller number.
+        from: String,
+        /// The relay number called; its menu (else the entry menu) answers.
+        to: String,
+        /// Keys pressed, one per menu level; none takes each menu's default.
+        dtmf: String,
+        /// Higher is routed first.
+        priority: i32,
+    },
     /// Replaces the DTMF choices of the entry IVR menu, creating the menu if there is none.
     SetEntryMenuOptions {
         /// The choices.
@@ -812,7 +823,8 @@ impl State {
             | Op::CreateVoiceFile(_)
             | Op::DeleteVoiceFile { .. }
             | Op::PutDefaultVoices(_)
-            | Op::SetEntryMenuOptions { .. }) => self.apply_telephony(op, now, fx),
+            | Op::SetEntryMenuOptions { .. }
+            | Op::StartIvrCall { .. }) => self.apply_telephony(op, now, fx),
             Op::LoginAgent {
                 agent_id,
                 state,

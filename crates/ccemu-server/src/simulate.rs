@@ -88,7 +88,12 @@ async fn put_sim(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StartContact {
-    queue_id: String,
+    /// The queue; without one, a call goes through the IVR of the number `to`.
+    #[serde(default)]
+    queue_id: Option<String>,
+    /// Keys the caller presses in the IVR, one per menu level.
+    #[serde(default)]
+    dtmf: Option<String>,
     #[serde(default)]
     from: Option<String>,
     #[serde(default)]
@@ -104,12 +109,29 @@ async fn start(
     body: StartContact,
 ) -> Result<(StatusCode, Json<Interaction>), ApiError> {
     let id = tenant_id(&id)?;
-    let op = Op::StartInbound {
-        channel,
-        queue_id: body.queue_id,
-        from: body.from.unwrap_or_else(|| "+15550100000".to_owned()),
-        to: body.to.unwrap_or_default(),
-        priority: body.priority,
+    let from = body.from.unwrap_or_else(|| "+15550100000".to_owned());
+    let op = match (body.queue_id, body.to, channel) {
+        (Some(queue_id), to, _) if body.dtmf.is_none() => Op::StartInbound {
+            channel,
+            queue_id,
+            from,
+            to: to.unwrap_or_default(),
+            priority: body.priority,
+        },
+        (None, Some(to), Channel::Voice) => Op::StartIvrCall {
+            from,
+            to,
+            dtmf: body.dtmf.unwrap_or_default(),
+            priority: body.priority,
+        },
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "give queue_id, or (for a call through the IVR) the number called in `to` and \
+                 optionally the keys pressed in `dtmf`",
+            ))
+        }
     };
     match state.engine.execute(&id, op).await? {
         OpOutput::Interaction(i) => Ok((StatusCode::CREATED, Json(*i))),

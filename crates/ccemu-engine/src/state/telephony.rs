@@ -59,6 +59,9 @@ impl Telephony {
     }
 }
 
+/// The `custom_data` key under which a call routed by the IVR notes its menu and keys.
+pub const IVR_KEY: &str = "ivr";
+
 fn changed(record: &str, id: &str, deleted: bool) -> DomainEvent {
     DomainEvent::ConfigChanged {
         record: record.to_owned(),
@@ -156,8 +159,82 @@ impl State {
                 Ok(OpOutput::Deleted)
             }
             Op::SetEntryMenuOptions { options } => self.set_entry_menu_options(options, fx),
+            Op::StartIvrCall {
+                from,
+                to,
+                dtmf,
+                priority,
+            } => {
+                let (menu_id, queue_id) = self.ivr_route(&to, &dtmf)?;
+                let output = self.start_inbound(
+                    ccemu_core::Channel::Voice,
+                    &queue_id,
+                    from,
+                    to,
+                    priority,
+                    now,
+                    fx,
+                )?;
+                let OpOutput::Interaction(mut i) = output else {
+                    return Ok(output);
+                };
+                // What the caller went through, for reports; the interaction record is the one
+                // start_inbound committed, so it is put again with the note.
+                i.custom_data.insert(
+                    IVR_KEY.to_owned(),
+                    serde_json::json!({"menu_id": menu_id, "dtmf": dtmf}),
+                );
+                if let Some(live) = self.active.get_mut(&i.id) {
+                    live.custom_data = i.custom_data.clone();
+                }
+                fx.changes.put(&*i)?;
+                Ok(OpOutput::Interaction(i))
+            }
             _ => unreachable!("apply_telephony is only called with telephony ops"),
         }
+    }
+
+    /// The queue a call to `number` reaches through the IVR by pressing `dtmf`, one key per menu
+    /// level (a key not on a menu, or none, takes the menu's default), with the last menu's id.
+    fn ivr_route(&self, number: &str, dtmf: &str) -> Result<(String, String)> {
+        let invalid = |reason: String| DomainError::Invalid {
+            field: "dtmf",
+            reason,
+        };
+        let mut menu = self
+            .telephony
+            .entry_menu(Some(number))
+            .ok_or_else(|| not_found("ivr menu", number))?;
+        let mut keys = dtmf.chars();
+        // A menu that leads back to one seen before would loop forever; the depth bounds it.
+        for _ in 0..=self.telephony.menus.len() {
+            let key = keys.next().unwrap_or(' ');
+            match menu.route(key) {
+                Some(IvrTarget::Queue { queue_id }) => return Ok((menu.id.clone(), queue_id.clone())),
+                Some(IvrTarget::Menu { menu_id }) => {
+                    menu = self
+                        .telephony
+                        .menus
+                        .get(menu_id)
+                        .ok_or_else(|| not_found("ivr menu", menu_id))?;
+                }
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "menu {} leads key {key:?} to {other:?}, which the simulator does not take calls to",
+                        menu.id
+                    ))
+                    .into())
+                }
+                None => {
+                    return Err(invalid(format!(
+                        "menu {} has no choice for key {key:?} and no default",
+                        menu.id
+                    ))
+                    .into())
+                }
+            }
+        }
+        Err(invalid("the IVR menus lead in a circle".into()).into())
     }
 
     /// Replaces the choices of the entry menu, creating the menu (and leading every number without
