@@ -26,6 +26,7 @@ use crate::apps::APP_SUBSCRIPTION_ID;
 use crate::auth::Authed;
 use crate::dto::{self, Int, Text};
 use crate::error::UdeskError;
+use crate::events::NO_CALLBACK_URL;
 use crate::sign;
 
 /// Numbers asked for per `cc_ad_task/numbers` page.
@@ -106,7 +107,7 @@ async fn crm_url(engine: &Engine, auth: &Authed) -> Result<String, UdeskError> {
     engine
         .record::<Subscription>(&auth.tenant.id, APP_SUBSCRIPTION_ID)
         .await?
-        .filter(|s| s.enabled && !s.callback_url.is_empty())
+        .filter(|s| s.enabled && s.callback_url != NO_CALLBACK_URL)
         .map(|s| s.callback_url.trim_end_matches('/').to_owned())
         .ok_or_else(|| UdeskError::InvalidParameter("CallbackUrl Blank".into()))
 }
@@ -399,7 +400,7 @@ pub fn stop_notice(
     };
     let app = subscriptions
         .iter()
-        .find(|s| s.id == APP_SUBSCRIPTION_ID && s.enabled && s.callback_url.starts_with("http"))?;
+        .find(|s| s.id == APP_SUBSCRIPTION_ID && s.enabled && s.callback_url != NO_CALLBACK_URL)?;
     let app_id = &tenant.credentials.udesk.app_id;
     Some(Notification {
         source: crate::VENDOR.to_owned(),

@@ -18,7 +18,9 @@ use serde_json::{json, Value};
 use crate::auth::{Account, Authed};
 use crate::dto::{self, Flag, Text};
 use crate::error::UdeskError;
+use crate::events::NO_CALLBACK_URL;
 use crate::extensions::extension_number;
+use crate::subscriptions::edit_app_subscription;
 
 /// The id of the subscription that carries the app's `CallbackUrl` (the `webhooks/events` target).
 pub const APP_SUBSCRIPTION_ID: &str = "udesk-app";
@@ -111,8 +113,8 @@ impl App {
                 _ => AppType::Default,
             },
             callback_url: sub
-                .filter(|s| s.enabled)
                 .map(|s| s.callback_url)
+                .filter(|url| url != NO_CALLBACK_URL)
                 .unwrap_or_default(),
             hide_user_number: get("IsHideUserNum")
                 .and_then(Value::as_bool)
@@ -148,7 +150,7 @@ impl App {
     }
 
     /// Commits the settings and the app subscription's callback (kept, with its events, when the
-    /// URL is cleared, but disabled: there is nowhere to deliver).
+    /// URL is cleared, under the placeholder that gets nothing).
     async fn save(&self, engine: &Engine, tenant: &Tenant) -> Result<(), UdeskError> {
         let mut settings = SurfaceSettings {
             id: SETTINGS_ID.to_owned(),
@@ -164,31 +166,16 @@ impl App {
         engine
             .execute(&tenant.id, Op::PutSurfaceSettings(settings))
             .await?;
-        let existing = engine
-            .record::<Subscription>(&tenant.id, APP_SUBSCRIPTION_ID)
-            .await?;
-        if existing.is_none() && self.callback_url.is_empty() {
-            return Ok(());
-        }
-        let mut sub = existing.unwrap_or_else(|| Subscription {
-            id: APP_SUBSCRIPTION_ID.to_owned(),
-            surface: crate::VENDOR.to_owned(),
-            name: "app".to_owned(),
-            callback_url: String::new(),
-            // No `webhooks/events` category chosen yet: nothing is wanted.
-            events: vec![NOTHING.to_owned()],
-            secret: None,
-            enabled: true,
-            created_at_ms: 0,
-        });
-        sub.secret = Some(tenant.credentials.udesk.app_secret.clone());
-        if self.callback_url.is_empty() {
-            sub.enabled = false;
-        } else {
-            sub.callback_url = self.callback_url.clone();
-            sub.enabled = true;
-        }
-        engine.execute(&tenant.id, Op::PutSubscription(sub)).await?;
+        let url = match self.callback_url.as_str() {
+            "" => NO_CALLBACK_URL.to_owned(),
+            url => url.to_owned(),
+        };
+        let secret = tenant.credentials.udesk.app_secret.clone();
+        edit_app_subscription(engine, &tenant.id, |sub| {
+            sub.callback_url = url;
+            sub.secret = Some(secret);
+        })
+        .await?;
         Ok(())
     }
 }
@@ -519,7 +506,7 @@ mod tests {
                 "{body}"
             );
         }
-        // A cleared URL keeps the subscription but delivers nothing.
+        // A cleared URL keeps the subscription, under the placeholder that gets nothing.
         let got = cx
             .send(Method::PUT, "/ccapi/v2/apps", r#"{"CallbackUrl":""}"#)
             .await;
@@ -531,7 +518,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        assert!(!sub.enabled);
+        assert_eq!(sub.callback_url, crate::events::NO_CALLBACK_URL);
         let (_, after) = cx.send(Method::GET, "/ccapi/v2/apps", "").await;
         assert_eq!(after["Result"]["CallbackUrl"], "");
     }
