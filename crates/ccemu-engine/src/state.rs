@@ -246,8 +246,8 @@ pub enum Op {
         /// The choices.
         options: Vec<ccemu_core::telephony::IvrOption>,
     },
-    /// Logs an agent in (or changes the state of one logged in): the agent must hold an
-    /// extension (refused with `Invalid { field: "extension" }`). Named queues are joined
+    /// Logs an agent in (or changes the state of one logged in): the agent must be enabled and
+    /// hold an extension (else `Invalid` with `field` `enabled` or `extension`). Queues are joined
     /// (additive); a contact number sets the call mode: an extension of the agent's is `voip`,
     /// any other number the `cellphone` number.
     LoginAgent {
@@ -940,6 +940,8 @@ impl State {
         now: i64,
         fx: &mut Effects<'_>,
     ) -> Result<()> {
+        // An agent's own call moves its agent itself (ringing, talking, then free again).
+        self.check_not_on_direct_call(agent_id)?;
         let until = state.until_ms();
         let agent = self.agent_mut(agent_id)?;
         let log = agent.set_state(state, now)?;

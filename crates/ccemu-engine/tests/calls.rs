@@ -671,3 +671,65 @@ async fn login_joins_queues_and_a_contact_number_sets_the_call_mode() {
         }))
     ));
 }
+
+#[tokio::test]
+async fn refusing_ones_own_ringing_call_ends_it_and_nothing_else_moves_the_agent_meanwhile() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    setup(
+        &engine,
+        SimSettings {
+            auto: false,
+            ..SimSettings::default()
+        },
+    )
+    .await;
+    exec(&engine, login("1001")).await.unwrap();
+    let call = interaction(exec(&engine, originate("1001", CUSTOMER)).await.unwrap());
+    // While its phone rings for its own call the agent cannot log out or change state.
+    for state in [
+        AgentState::LoggedOut,
+        AgentState::NotReady { reason: None },
+        AgentState::Available,
+    ] {
+        let refused = exec(
+            &engine,
+            Op::SetAgentState {
+                agent_id: "1001".into(),
+                state,
+            },
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(EngineError::Domain(DomainError::Conflict(_)))),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(agent_state(&engine, "1001").await, AgentState::Ringing);
+    let before = last_seq(&engine).await;
+    let ended = interaction(
+        exec(
+            &engine,
+            Op::Reject {
+                agent_id: "1001".into(),
+                interaction_id: Some(call.id.clone()),
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        (ended.state, ended.ended_by, ended.answered_at_ms),
+        (InteractionState::Failed, Some(EndedBy::Agent), None)
+    );
+    assert_eq!(
+        steps(&engine, before).await,
+        vec![
+            step(0, "interaction.failed", ""),
+            step(0, "agent.state_changed", "1001 available"),
+        ]
+    );
+    // Never answered, so nothing to wrap up: the agent may call again at once.
+    let again = interaction(exec(&engine, originate("1001", CUSTOMER)).await.unwrap());
+    assert_eq!(again.state, InteractionState::Ringing);
+}

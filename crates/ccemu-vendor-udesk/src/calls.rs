@@ -108,6 +108,7 @@ fn refused(error: EngineError) -> UdeskError {
             "agent_state" => refusal("AgentNotLogin"),
             "call_mode" | "number" => refusal("CallModeInvalid"),
             "from" => refusal("SpNumberNotFound"),
+            "enabled" => refusal("AgentDisabled"),
             _ => error.into(),
         },
         EngineError::Domain(DomainError::Conflict(_))
@@ -191,13 +192,7 @@ pub async fn login_agent(
             queue_ids: dto::texts(body.queue_ids.unwrap_or_default()),
             number: body.number.map(|t| t.0),
         };
-        engine
-            .execute(&auth.tenant.id, op)
-            .await
-            .map_err(|e| match e {
-                EngineError::Domain(DomainError::Conflict(_)) => refusal("AgentDisabled"),
-                e => refused(e),
-            })?;
+        engine.execute(&auth.tenant.id, op).await.map_err(refused)?;
         Ok((msg_id(body.msg_id, &uri), String::new()))
     }
     .await;

@@ -67,6 +67,17 @@ impl State {
             .any(|i| is_direct(i) && i.agent_id.as_deref() == Some(agent_id))
     }
 
+    /// Nothing but the call itself changes the state of an agent on a direct call: logged out or
+    /// not ready while its phone rings, the agent could neither answer nor be freed afterwards.
+    pub(super) fn check_not_on_direct_call(&self, agent_id: &str) -> Result<()> {
+        if self.on_direct_call(agent_id) {
+            return Err(
+                DomainError::Conflict(format!("agent {agent_id} is on its own call")).into(),
+            );
+        }
+        Ok(())
+    }
+
     /// A direct call whose customer has not picked up yet cannot be held or transferred.
     pub(super) fn check_customer_on_line(&self, interaction_id: &str) -> Result<()> {
         let Some(i) = self.active.get(interaction_id).filter(|i| is_direct(i)) else {
@@ -112,10 +123,10 @@ impl State {
             .get(agent_id)
             .ok_or_else(|| not_found("agent", agent_id))?;
         if !agent.enabled {
-            return Err(DomainError::Conflict(format!(
-                "agent {agent_id} is disabled and cannot log in"
-            ))
-            .into());
+            return Err(unmet(
+                "enabled",
+                format!("agent {agent_id} is disabled and cannot log in"),
+            ));
         }
         if !matches!(
             state,
@@ -354,7 +365,14 @@ impl State {
             .active
             .get_mut(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
-        if i.state != InteractionState::Ringing || i.agent_id.as_deref() != Some(agent_id) {
+        let agent_ready = self
+            .agents
+            .get(agent_id)
+            .is_some_and(|a| a.state.can_change_to(&AgentState::OnContact));
+        if i.state != InteractionState::Ringing
+            || i.agent_id.as_deref() != Some(agent_id)
+            || !agent_ready
+        {
             return Err(DomainError::Conflict(format!(
                 "interaction {interaction_id} is not ringing for agent {agent_id}"
             ))
@@ -495,7 +513,17 @@ impl State {
             },
         });
         if let Some(agent_id) = agent {
-            let decisions = self.release_agent(&agent_id, now, fx)?;
+            // An agent who never answered has nothing to wrap up.
+            let ringing = self
+                .agents
+                .get(&agent_id)
+                .is_some_and(|a| a.state == AgentState::Ringing);
+            let decisions = if ringing {
+                self.set_agent_state(&agent_id, AgentState::Available, now, fx)?;
+                Vec::new()
+            } else {
+                self.release_agent(&agent_id, now, fx)?
+            };
             self.apply_decisions(decisions, now, fx)?;
         }
         Ok(i)
