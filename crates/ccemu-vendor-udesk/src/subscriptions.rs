@@ -42,6 +42,10 @@ const ID_PREFIX: &str = "udesk-";
 /// Longest callback URL accepted (the control plane's limit).
 const MAX_URL_LEN: usize = 2048;
 
+/// Most subscriptions one `POST subscriptions` may create: each is its own engine write, made
+/// under [`EDITS`], so an unbounded list would hold every other edit up \[inferred\].
+const MAX_PER_REQUEST: usize = 100;
+
 /// Serializes the read-modify-write of Udesk subscription records within this process: the
 /// engine replaces a record by id, so two creates computing the same next id, or two edits of
 /// the app record, would otherwise lose one. A tokio mutex because it is held across the engine
@@ -81,13 +85,16 @@ fn path_id(raw: &str) -> Result<u64, UdeskError> {
         .ok_or_else(invalid)
 }
 
-/// An absolute http(s) URL with a host.
+/// An absolute http(s) URL with a host and no fragment (the signed query is appended to it, and
+/// after a `#` it would never reach the receiver).
 fn callback_url(value: &Value) -> Option<String> {
     let url = value.as_str()?.trim();
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))?;
-    let host_ok = !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace);
+    let host_ok = !rest.is_empty()
+        && !rest.starts_with('/')
+        && !rest.contains(|c: char| c.is_whitespace() || c == '#');
     (host_ok && url.len() <= MAX_URL_LEN).then(|| url.to_owned())
 }
 
@@ -290,7 +297,7 @@ pub async fn create_subscriptions(
         let items = body
             .get("subscriptions")
             .and_then(Value::as_array)
-            .filter(|items| !items.is_empty())
+            .filter(|items| !items.is_empty() && items.len() <= MAX_PER_REQUEST)
             .ok_or_else(invalid)?;
         // Every item must at least say who it is, else it cannot be reported in sub_fail.
         let mut named_items = Vec::with_capacity(items.len());
@@ -576,6 +583,7 @@ mod tests {
         let body = json!({"subscriptions": [
             {"callback": "http://127.0.0.1:9/a", "name": "good", "events": ["begin"]},
             {"callback": "ftp://127.0.0.1/a", "name": "bad-url", "events": ["begin"]},
+            {"callback": "http://127.0.0.1:9/a#top", "name": "fragment", "events": ["begin"]},
             {"callback": "http://127.0.0.1:9/a", "name": "bad-event", "events": ["agent.ringing"]},
             {"callback": "http://127.0.0.1:9/a", "name": "no-events", "events": []},
             {"callback": "http://127.0.0.1:9/a", "name": "events-text", "events": "begin"},
@@ -591,7 +599,7 @@ mod tests {
             got,
             ok_with(json!({
                 "sub_succ": [{"id": 1, "name": "good"}, {"id": 2, "name": "off"}],
-                "sub_fail": ["bad-url", "bad-event", "no-events", "events-text", "no-callback",
+                "sub_fail": ["bad-url", "fragment", "bad-event", "no-events", "events-text", "no-callback",
                              "good", ""]
             }))
         );
@@ -681,7 +689,23 @@ mod tests {
             let (status, got) = cx.send(method.clone(), uri, body).await;
             assert_eq!((status.as_u16(), got), want, "{method} {uri} {body}");
         }
+        // More than 100 in one request is refused whole, 100 are created.
+        let many = |n: usize| {
+            let items: Vec<Value> = (0..n)
+                .map(|i| json!({"callback": "http://127.0.0.1:9/a", "name": format!("s{i}"), "events": ["end"]}))
+                .collect();
+            json!({ "subscriptions": items }).to_string()
+        };
+        let (status, got) = cx.send(POST, "/ccapi/v2/subscriptions", many(101)).await;
+        assert_eq!((status.as_u16(), got), (400, params()));
         assert!(cx.engine.subscriptions(&demo()).await.unwrap().is_empty());
+        let (status, got) = cx.send(POST, "/ccapi/v2/subscriptions", many(100)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(got["Result"]["sub_succ"].as_array().unwrap().len(), 100);
+        assert_eq!(
+            got["Result"]["sub_succ"][99],
+            json!({"id": 100, "name": "s99"})
+        );
     }
 
     #[tokio::test]
