@@ -1129,9 +1129,16 @@ impl State {
             ))
             .into());
         }
-        let cid = self.contact_id(interaction_id)?;
         let waiting = i.state.is_waiting();
         let agent_id = i.agent_id.clone();
+        // A call handed to an outside number has no queue place and no agent leg left for the
+        // ACD, which forgot it at the transfer (and after a restart has no id for it): 0 is never
+        // used then.
+        let cid = match self.contact_id(interaction_id) {
+            Ok(cid) => cid,
+            Err(_) if !waiting && agent_id.is_none() => acd::ContactId(0),
+            Err(e) => return Err(e),
+        };
         let mut decisions = Vec::new();
         if waiting {
             decisions.extend(self.acd.abandon(cid, now).map_err(acd_error)?);

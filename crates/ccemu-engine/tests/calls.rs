@@ -733,3 +733,71 @@ async fn refusing_ones_own_ringing_call_ends_it_and_nothing_else_moves_the_agent
     let again = interaction(exec(&engine, originate("1001", CUSTOMER)).await.unwrap());
     assert_eq!(again.state, InteractionState::Ringing);
 }
+
+#[tokio::test]
+async fn an_inbound_call_transferred_to_a_number_ends_after_talk_time_even_across_a_restart() {
+    let db = TestDb::new().await;
+    let first = engine(&db).await;
+    setup(&first, SimSettings::default()).await;
+    exec(
+        &first,
+        Op::SetAgentState {
+            agent_id: "1003".into(),
+            state: AgentState::Available,
+        },
+    )
+    .await
+    .unwrap();
+    let call = interaction(
+        exec(
+            &first,
+            Op::StartInbound {
+                channel: Channel::Voice,
+                queue_id: "9002".into(),
+                from: "+15550003333".into(),
+                to: "+14155550100".into(),
+                priority: 0,
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(call.agent_id.as_deref(), Some("1003"));
+    // The simulated agent answers after 2 s; 3 s later it hands the caller to a number.
+    first.advance_clock(&demo(), 5_000).await.unwrap();
+    let moved = interaction(
+        exec(
+            &first,
+            Op::Transfer {
+                interaction_id: call.id.clone(),
+                target: TransferTarget::Number("+15559990000".into()),
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        (moved.state, moved.agent_id.as_deref()),
+        (InteractionState::Connected, None)
+    );
+    assert_eq!(
+        agent_state(&first, "1003").await,
+        AgentState::WrapUp {
+            until_ms: Some(T0 + 15_000)
+        }
+    );
+    drop(first);
+    let second = engine(&db).await;
+    // The agent's own talk timer (62 s) is stale; the number's talk time ends it at 65 s.
+    second.advance_clock(&demo(), 60_000).await.unwrap();
+    let ended = stored(&second, &call.id).await;
+    assert_eq!(
+        (ended.state, ended.ended_at_ms),
+        (InteractionState::Ended, Some(T0 + 65_000))
+    );
+    assert_eq!(
+        ended.transfers[0].to_number.as_deref(),
+        Some("+15559990000")
+    );
+    assert_eq!(agent_state(&second, "1003").await, AgentState::Available);
+}
