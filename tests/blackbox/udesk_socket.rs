@@ -21,7 +21,7 @@ const RESEND_MS: u64 = 300;
 
 /// A server whose un-ACKed EVTs come again after [`RESEND_MS`]; the config file lives as long
 /// as the server may restart.
-async fn server() -> (Server, tempfile::NamedTempFile) {
+pub(crate) async fn server() -> (Server, tempfile::NamedTempFile) {
     let config = tempfile::NamedTempFile::new().expect("config file");
     std::fs::write(
         config.path(),
@@ -33,7 +33,7 @@ async fn server() -> (Server, tempfile::NamedTempFile) {
 }
 
 /// The socket URL with a front-end signature: `Sign = SHA1(AgentId + AuthToken + Timestamp)`.
-fn ws_url(s: &Server, u: &Udesk, agent: &str, ts: &str) -> String {
+pub(crate) fn ws_url(s: &Server, u: &Udesk, agent: &str, ts: &str) -> String {
     let sign = ccemu_vendor_udesk::sign::sign(agent, &u.token, ts);
     format!(
         "{}/ccapi/v2/ws?AppId={}&AgentId={agent}&Timestamp={ts}&Sign={sign}",
@@ -42,7 +42,7 @@ fn ws_url(s: &Server, u: &Udesk, agent: &str, ts: &str) -> String {
     )
 }
 
-fn now_s() -> String {
+pub(crate) fn now_s() -> String {
     (ccemu_engine::wall_ms() / 1000).to_string()
 }
 
@@ -61,16 +61,16 @@ async fn refused(url: &str) -> (u16, Value) {
 }
 
 /// A connected agent client: requests by increasing `SeqId`, EVTs kept until asked for.
-struct Agent {
+pub(crate) struct Agent {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     agent: String,
     app: String,
-    seq: u64,
+    pub(crate) seq: u64,
     events: std::collections::VecDeque<Value>,
 }
 
 impl Agent {
-    async fn connect(s: &Server, u: &Udesk, agent: &str) -> Self {
+    pub(crate) async fn connect(s: &Server, u: &Udesk, agent: &str) -> Self {
         let (ws, response) = tokio_tungstenite::connect_async(ws_url(s, u, agent, &now_s()))
             .await
             .expect("upgrade");
@@ -119,7 +119,7 @@ impl Agent {
     }
 
     /// Sends a REQ with the standard header and `fields`, and returns its REP.
-    async fn req(&mut self, method: &str, fields: Value) -> Value {
+    pub(crate) async fn req(&mut self, method: &str, fields: Value) -> Value {
         self.seq += 1;
         let msg_id = format!("req-{}", self.seq);
         let mut frame = json!({
@@ -135,7 +135,7 @@ impl Agent {
     }
 
     /// The next EVT, not ACKed.
-    async fn evt_unacked(&mut self) -> Value {
+    pub(crate) async fn evt_unacked(&mut self) -> Value {
         if let Some(frame) = self.events.pop_front() {
             return frame;
         }
@@ -145,14 +145,14 @@ impl Agent {
     }
 
     /// The next EVT, which must be `method`; ACKed as the doc's event response.
-    async fn evt(&mut self, method: &str) -> Value {
+    pub(crate) async fn evt(&mut self, method: &str) -> Value {
         let frame = self.evt_unacked().await;
         assert_eq!(frame["Method"], method, "{frame}");
         self.ack(&frame).await;
         frame
     }
 
-    async fn ack(&mut self, frame: &Value) {
+    pub(crate) async fn ack(&mut self, frame: &Value) {
         let ack = json!({
             "Ver": "1.0", "SeqId": frame["SeqId"], "MsgId": frame["MsgId"], "MsgType": "ACK",
             "Timestamp": ccemu_engine::wall_ms(), "Method": frame["Method"],
@@ -161,7 +161,7 @@ impl Agent {
     }
 
     /// Nothing more arrives for a while (longer than two resend intervals).
-    async fn quiet(&mut self) {
+    pub(crate) async fn quiet(&mut self) {
         assert!(self.events.is_empty(), "{:?}", self.events);
         let extra = self
             .frame_within(Duration::from_millis(RESEND_MS * 2 + 400))
@@ -171,7 +171,7 @@ impl Agent {
 }
 
 /// A REP of success: the documented header, `SeqId`/`MsgId` echoed, tenant time.
-fn ok_rep(seq: u64, method: &str, now_ms: i64, fields: Value) -> Value {
+pub(crate) fn ok_rep(seq: u64, method: &str, now_ms: i64, fields: Value) -> Value {
     let mut rep = json!({
         "Ver": "1.0", "SeqId": seq, "MsgId": format!("req-{seq}"), "MsgType": "REP",
         "Timestamp": now_ms, "ErrCode": "000000", "ErrDesc": "OK", "Method": method,
@@ -190,7 +190,7 @@ fn err_rep(seq: u64, method: &str, now_ms: i64, code: &str, desc: &str) -> Value
 }
 
 /// The fields of an EVT besides its header, after checking the header.
-fn evt_fields(frame: &Value, at_ms: i64) -> Value {
+pub(crate) fn evt_fields(frame: &Value, at_ms: i64) -> Value {
     let mut rest = frame.as_object().expect("frame").clone();
     for key in ["Ver", "SeqId", "MsgId", "MsgType", "Timestamp", "Method"] {
         assert!(rest.remove(key).is_some(), "{key} missing: {frame}");
@@ -796,5 +796,45 @@ async fn set_call_mode_and_dialout_drive_the_seats_own_outbound_call() {
     a.evt("agnetHangup").await;
     a.evt("userHangup").await;
     a.evt("agentStateChange").await;
+    a.quiet().await;
+}
+
+#[tokio::test]
+async fn binding_and_releasing_the_seats_extension_are_extension_state_changes() {
+    let (s, _config) = server().await;
+    let u = Udesk::demo();
+    let t0 = ccemu_engine::wall_ms() + 1000;
+    s.manual_clock("demo", t0).await;
+    let mut a = Agent::connect(&s, &u, "1001").await;
+    let url = ws_url(&s, &u, "1001", &now_s());
+    let token = url.rsplit("Sign=").next().unwrap().to_owned();
+    assert_eq!(
+        a.req("login", json!({"Token": token})).await["ErrCode"],
+        "000000"
+    );
+    a.evt("agentStateChange").await;
+    let (status, body) = u
+        .call(&s, "POST", "extensions", r#"{"Extension":"4567"}"#)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ids = r#"{"AgentId":"1001","Extensions":["4567"]}"#;
+    assert_eq!(u.call(&s, "POST", "agents/extensions", ids).await.0, 200);
+    let bound = a.evt("extensionStateChange").await;
+    assert_eq!(
+        evt_fields(&bound, t0),
+        json!({"CurState": "offline", "OldState": "offline", "Reason": "bind"})
+    );
+    // Another seat's extension is not this socket's business.
+    let other = r#"{"AgentId":"1003","Extensions":["8002"]}"#;
+    assert_eq!(
+        u.call(&s, "DELETE", "agents/extensions", other).await.0,
+        200
+    );
+    assert_eq!(u.call(&s, "DELETE", "agents/extensions", ids).await.0, 200);
+    let released = a.evt("extensionStateChange").await;
+    assert_eq!(
+        evt_fields(&released, t0),
+        json!({"CurState": "offline", "OldState": "offline", "Reason": "unbind"})
+    );
     a.quiet().await;
 }

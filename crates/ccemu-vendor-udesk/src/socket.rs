@@ -27,6 +27,7 @@ use axum::response::Response;
 use ccemu_core::agent::{AgentState, CallMode};
 use ccemu_core::event::EventRecord;
 use ccemu_core::interaction::{Channel, Direction, EndedBy, Interaction, InteractionState};
+use ccemu_core::telephony::ExtensionState;
 use ccemu_core::TenantId;
 use ccemu_engine::{AgentView, Engine, EventFeed, Op};
 use serde::de::DeserializeOwned;
@@ -143,6 +144,8 @@ struct Session {
     /// The last state word announced, so calls' internal steps do not repeat a word.
     state_word: &'static str,
     call: Option<Call>,
+    /// The seat's extensions, to tell the release of one of them.
+    extensions: Vec<String>,
     next_seq: u64,
     unacked: BTreeMap<String, Unacked>,
     resend: Duration,
@@ -160,6 +163,7 @@ impl Session {
             own_logout: false,
             state_word: "offline",
             call: None,
+            extensions: Vec::new(),
             next_seq: 1,
             unacked: BTreeMap::new(),
             resend: resend_interval(),
@@ -405,6 +409,7 @@ impl Session {
         let current = &seat.agent.state;
         if !self.logged_in {
             self.state_word = frames::state_word(current);
+            self.extensions = seat.extensions.iter().map(|e| e.id.clone()).collect();
         }
         if *current != to && !on_call(current) {
             self.execute(Op::SetAgentState {
@@ -470,7 +475,7 @@ impl Session {
         let ext = seat
             .extensions
             .first()
-            .map_or(ccemu_core::telephony::ExtensionState::Offline, |e| e.state);
+            .map_or(ExtensionState::Offline, |e| e.state);
         let mut out = fields([
             ("CurState", json!(frames::state_word(&agent.state))),
             ("StartTime", json!(agent.state_since_ms)),
@@ -600,7 +605,8 @@ impl Session {
         record: &EventRecord,
     ) -> Result<Vec<(String, Value)>, (Vec<(String, Value)>, Disconnect)> {
         let call = self.call.as_ref().map(|c| c.id.as_str());
-        let Some(step) = frames::classify(&record.event, &self.agent_id, call) else {
+        let Some(step) = frames::classify(&record.event, &self.agent_id, call, &self.extensions)
+        else {
             return Ok(Vec::new());
         };
         let at = record.at_ms;
@@ -634,6 +640,38 @@ impl Session {
                 Ok(out)
             }
             _ if !self.logged_in => Ok(Vec::new()),
+            Step::Extension {
+                extension_id,
+                bound,
+            } => {
+                if bound {
+                    if !self.extensions.contains(&extension_id) {
+                        self.extensions.push(extension_id.clone());
+                    }
+                } else {
+                    self.extensions.retain(|e| *e != extension_id);
+                }
+                let state = match self.engine.extensions(&self.tenant).await {
+                    Ok(all) => all
+                        .into_iter()
+                        .find(|e| e.id == extension_id)
+                        .map_or(ExtensionState::Offline, |e| e.state),
+                    Err(_) => ExtensionState::Offline,
+                };
+                // A binding leaves the device's state as it was: both sides carry it, and the
+                // `Reason` says what happened [invented], as the ext_state callback does.
+                let word = frames::ext_state_word(state);
+                let reason = if bound { "bind" } else { "unbind" };
+                Ok(vec![self.evt(
+                    at,
+                    "extensionStateChange",
+                    fields([
+                        ("CurState", json!(word)),
+                        ("OldState", json!(word)),
+                        ("Reason", json!(reason)),
+                    ]),
+                )])
+            }
             Step::CallMode(mode) => Ok(vec![self.evt(
                 at,
                 "agentCallModeChange",

@@ -339,12 +339,25 @@ pub enum Step {
     },
     /// The agent's call mode changed.
     CallMode(CallMode),
+    /// An extension was bound to the agent (`true`) or one of its extensions released.
+    Extension {
+        /// The extension number.
+        extension_id: String,
+        /// Bound now.
+        bound: bool,
+    },
     /// The seat was deleted: the socket closes.
     SeatDeleted,
 }
 
-/// The step `event` means for `agent`, whose announced call (if any) is `call`.
-pub fn classify(event: &DomainEvent, agent: &str, call: Option<&str>) -> Option<Step> {
+/// The step `event` means for `agent`, whose announced call (if any) is `call` and whose
+/// extensions are `extensions`.
+pub fn classify(
+    event: &DomainEvent,
+    agent: &str,
+    call: Option<&str>,
+    extensions: &[String],
+) -> Option<Step> {
     let mine = |id: &str| call == Some(id);
     let hangup = |id: &str, legs: Vec<Leg>, reason: String| Step::Hangup {
         interaction_id: id.to_owned(),
@@ -427,6 +440,22 @@ pub fn classify(event: &DomainEvent, agent: &str, call: Option<&str>) -> Option<
             Some(Step::CallMode(*to))
         }
         DomainEvent::AgentDeleted { agent_id } if agent_id == agent => Some(Step::SeatDeleted),
+        // The engine simulates no device registration: a binding is the one change an
+        // extension goes through.
+        DomainEvent::ExtensionUpdated {
+            extension_id,
+            agent_id,
+        } => match agent_id {
+            Some(holder) if holder == agent => Some(Step::Extension {
+                extension_id: extension_id.clone(),
+                bound: true,
+            }),
+            _ if extensions.contains(extension_id) => Some(Step::Extension {
+                extension_id: extension_id.clone(),
+                bound: false,
+            }),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -671,13 +700,13 @@ mod tests {
             agent_id: "1001".into(),
         };
         assert_eq!(
-            classify(&ringing, "1001", None),
+            classify(&ringing, "1001", None, &[]),
             Some(Step::Call(CallEvent::AgentRinging, "c1".into()))
         );
         // Another agent's ring is not this agent's business, unless it took this agent's call.
-        assert_eq!(classify(&ringing, "1002", None), None);
+        assert_eq!(classify(&ringing, "1002", None, &[]), None);
         assert_eq!(
-            classify(&ringing, "1002", Some("c1")),
+            classify(&ringing, "1002", Some("c1"), &[]),
             Some(Step::Hangup {
                 interaction_id: "c1".into(),
                 legs: vec![Leg::Agent],
@@ -689,7 +718,7 @@ mod tests {
             agent_id: Some("1001".into()),
         };
         assert_eq!(
-            classify(&answered, "1001", Some("c1")),
+            classify(&answered, "1001", Some("c1"), &[]),
             Some(Step::Call(CallEvent::AgentAnswered, "c1".into()))
         );
         let customer = DomainEvent::CustomerAnswered {
@@ -697,10 +726,10 @@ mod tests {
             number: "138".into(),
         };
         assert_eq!(
-            classify(&customer, "1001", Some("c1")),
+            classify(&customer, "1001", Some("c1"), &[]),
             Some(Step::Call(CallEvent::UserAnswered, "c1".into()))
         );
-        assert_eq!(classify(&customer, "1001", Some("c2")), None);
+        assert_eq!(classify(&customer, "1001", Some("c2"), &[]), None);
         for (by, legs) in [
             (EndedBy::Customer, vec![Leg::User, Leg::Agent]),
             (EndedBy::Agent, vec![Leg::Agent, Leg::User]),
@@ -711,21 +740,21 @@ mod tests {
                 reason: EndReason::Normal,
             };
             assert_eq!(
-                classify(&ended, "1001", Some("c1")),
+                classify(&ended, "1001", Some("c1"), &[]),
                 Some(Step::Hangup {
                     interaction_id: "c1".into(),
                     legs,
                     reason: "normal".into()
                 })
             );
-            assert_eq!(classify(&ended, "1001", None), None);
+            assert_eq!(classify(&ended, "1001", None, &[]), None);
         }
         let requeued = DomainEvent::InteractionQueued {
             interaction_id: "c1".into(),
             queue_id: "9001".into(),
         };
         assert_eq!(
-            classify(&requeued, "1001", Some("c1")),
+            classify(&requeued, "1001", Some("c1"), &[]),
             Some(Step::Hangup {
                 interaction_id: "c1".into(),
                 legs: vec![Leg::Agent],
@@ -738,13 +767,13 @@ mod tests {
             to: AgentState::Available,
         };
         assert_eq!(
-            classify(&state, "1001", None),
+            classify(&state, "1001", None, &[]),
             Some(Step::State {
                 from: AgentState::LoggedOut,
                 to: AgentState::Available
             })
         );
-        assert_eq!(classify(&state, "10011", None), None);
+        assert_eq!(classify(&state, "10011", None, &[]), None);
         let mode = DomainEvent::AgentCallModeChanged {
             agent_id: "1001".into(),
             from: CallMode::Voip,
@@ -752,12 +781,49 @@ mod tests {
             number: Some("13800000000".into()),
         };
         assert_eq!(
-            classify(&mode, "1001", None),
+            classify(&mode, "1001", None, &[]),
             Some(Step::CallMode(CallMode::Cellphone))
         );
         let deleted = DomainEvent::AgentDeleted {
             agent_id: "1001".into(),
         };
-        assert_eq!(classify(&deleted, "1001", None), Some(Step::SeatDeleted));
+        assert_eq!(
+            classify(&deleted, "1001", None, &[]),
+            Some(Step::SeatDeleted)
+        );
+        let bound = DomainEvent::ExtensionUpdated {
+            extension_id: "8001".into(),
+            agent_id: Some("1001".into()),
+        };
+        let released = DomainEvent::ExtensionUpdated {
+            extension_id: "8001".into(),
+            agent_id: None,
+        };
+        let own = ["8001".to_owned()];
+        assert_eq!(
+            classify(&bound, "1001", None, &[]),
+            Some(Step::Extension {
+                extension_id: "8001".into(),
+                bound: true
+            })
+        );
+        assert_eq!(classify(&bound, "1002", None, &[]), None);
+        // Bound to another seat, an extension this agent held is released from it.
+        assert_eq!(
+            classify(&bound, "1002", None, &own),
+            Some(Step::Extension {
+                extension_id: "8001".into(),
+                bound: false
+            })
+        );
+        assert_eq!(
+            classify(&released, "1001", None, &own),
+            Some(Step::Extension {
+                extension_id: "8001".into(),
+                bound: false
+            })
+        );
+        // Another seat's extension released is none of this agent's business.
+        assert_eq!(classify(&released, "1001", None, &[]), None);
     }
 }
