@@ -76,7 +76,7 @@ async fn relay_numbers_and_the_ivr_configuration_replay_the_docs_examples() {
     let (_, got) = u.call(&s, "GET", "spnumbers", "").await;
     assert_eq!(
         got,
-        ok(json!({"SpNumbers": ["+14155550100"], "DefSpNumber": "+14155550100"}))
+        ok(json!({"SpNumbers": ["+14155550100", "057126200670"], "DefSpNumber": "+14155550100"}))
     );
     let set = r#"{"DefSpNumber":"+14155550100"}"#;
     assert_eq!(u.call(&s, "PUT", "spnumbers/default/7763", set).await, null);
@@ -88,9 +88,20 @@ async fn relay_numbers_and_the_ivr_configuration_replay_the_docs_examples() {
         .call(&s, "GET", "agents/1001", r#"{"AgentId":"1001"}"#)
         .await;
     assert_eq!(seat["Result"]["DefSpNumber"], "+14155550100");
-    let doc_number = r#"{"DefSpNumber":"057126200670"}"#;
+    // The doc's examples: set the default to its number, then delete the default.
+    let doc = r#"{"DefSpNumber" : "057126200670"}"#;
+    assert_eq!(u.call(&s, "PUT", "spnumbers/default/7763", doc).await, null);
+    let (_, got) = u.call(&s, "GET", "spnumbers", "").await;
+    assert_eq!(got["Result"]["DefSpNumber"], "057126200670");
     assert_eq!(
-        u.call(&s, "PUT", "spnumbers/default", doc_number).await,
+        u.call(&s, "DELETE", "spnumbers/default/7763", "").await,
+        null
+    );
+    let (_, got) = u.call(&s, "GET", "spnumbers", "").await;
+    assert_eq!(got["Result"]["DefSpNumber"], "");
+    let unknown = r#"{"DefSpNumber":"057100000000"}"#;
+    assert_eq!(
+        u.call(&s, "PUT", "spnumbers/default", unknown).await,
         (404, err("100018", "RecordNotFound"))
     );
     // Voice files, then default voices naming one.

@@ -8,7 +8,7 @@
 //! | skills | `21` sales, `22` support |
 //! | queues | `9001` Sales (1001, 1002), `9002` Support (1003, 1004, then 1001 as tier-1 backup) |
 //! | extensions | `8001` → 1001, `8002` → 1003 |
-//! | relay number | `+14155550100` (default, enters menu `31`) |
+//! | relay numbers | `+14155550100` (default) and `057126200670` (the Udesk doc's example number), both entering menu `31` |
 //! | IVR menu | `31` Main: 1 → queue 9001, 2 → queue 9002 |
 
 use serde::Serialize;
@@ -165,11 +165,18 @@ pub fn demo_seed() -> DemoSeed {
             extension("8001", "demo-8001-pass", "1001"),
             extension("8002", "demo-8002-pass", "1003"),
         ],
-        relay_numbers: vec![RelayNumber {
-            id: "+14155550100".to_owned(),
-            is_default: true,
-            ivr_menu_id: Some("31".to_owned()),
-        }],
+        relay_numbers: vec![
+            RelayNumber {
+                id: "+14155550100".to_owned(),
+                is_default: true,
+                ivr_menu_id: Some("31".to_owned()),
+            },
+            RelayNumber {
+                id: "057126200670".to_owned(),
+                is_default: false,
+                ivr_menu_id: Some("31".to_owned()),
+            },
+        ],
         ivr_menus: vec![IvrMenu {
             id: "31".to_owned(),
             name: "Main".to_owned(),
@@ -204,7 +211,8 @@ mod tests {
             ["9001", "9002"]
         );
         assert_eq!(s.extensions.len(), 2);
-        assert_eq!(s.relay_numbers.len(), 1);
+        assert_eq!(s.relay_numbers.len(), 2);
+        assert_eq!(s.relay_numbers.iter().filter(|n| n.is_default).count(), 1);
         let menu = &s.ivr_menus[0];
         assert_eq!(
             menu.route('1'),
@@ -293,7 +301,7 @@ mod tests {
         let records = s.records();
         assert_eq!(records, demo_seed().records());
         assert!(records.iter().all(|(_, _, json)| json.is_object()));
-        assert_eq!(records.len(), 2 + 2 + 4 + 2 + 2 + 1 + 1);
+        assert_eq!(records.len(), 2 + 2 + 4 + 2 + 2 + 2 + 1);
         let keys: BTreeSet<(&str, &str)> =
             records.iter().map(|(k, id, _)| (*k, id.as_str())).collect();
         assert_eq!(keys.len(), records.len());

@@ -116,7 +116,7 @@ pub enum Op {
         /// What to do.
         action: CampaignAction,
     },
-    /// Changes the calls per available agent of a ratio campaign.
+    /// Changes the calls per available agent of a ratio campaign (a predictive one only keeps it).
     SetCampaignRatio {
         /// The campaign.
         campaign_id: String,

@@ -194,8 +194,11 @@ async fn pull_numbers(
             updated_at_ms: 0,
         }));
         if page.exhausted || empty {
-            return Ok(contacts);
+            break;
         }
+    }
+    if contacts.is_empty() {
+        return Err(unavailable("the CRM has no numbers for the task".into()));
     }
     Ok(contacts)
 }
@@ -432,20 +435,25 @@ mod tests {
     /// What the fake CRM was asked, with the query of each request.
     type Asked = Arc<Mutex<Vec<(std::collections::HashMap<String, String>, Value)>>>;
 
-    /// A CRM that hands out `numbers` in pages of `count`, and records every request.
+    /// How many numbers the fake CRM handed out, per task.
+    type Served = Arc<Mutex<std::collections::HashMap<String, usize>>>;
+
+    /// A CRM that hands out `numbers` to each task in pages of two, and records every request.
     async fn crm(numbers: Vec<&'static str>) -> (String, Asked) {
         let asked: Asked = Arc::default();
-        let served = Arc::new(Mutex::new(0usize));
+        let served = Arc::new(Mutex::new(std::collections::HashMap::<String, usize>::new()));
         let app = Router::new()
             .route(
                 "/cb/cc_ad_task/numbers",
                 post(
-                    |State((asked, served)): State<(Asked, Arc<Mutex<usize>>)>,
+                    |State((asked, served)): State<(Asked, Served)>,
                      Query(q): Query<std::collections::HashMap<String, String>>,
                      Json(body): Json<Value>| async move {
                         let count = body["count"].as_u64().unwrap_or(0) as usize;
-                        asked.lock().unwrap().push((q, body));
-                        let mut next = served.lock().unwrap();
+                        asked.lock().unwrap().push((q, body.clone()));
+                        let task = body["ad_task_id"].as_str().unwrap_or_default().to_owned();
+                        let mut served = served.lock().unwrap();
+                        let next = served.entry(task).or_default();
                         let page: Vec<Value> = numbers
                             .iter()
                             .enumerate()
@@ -647,6 +655,44 @@ mod tests {
         assert_eq!(
             got,
             (StatusCode::NOT_FOUND, err_code("100018", "RecordNotFound"))
+        );
+        // A predictive task keeps its intensity; a precision task has none.
+        for (id, kind, status) in [
+            ("78", "3", StatusCode::OK),
+            ("79", "1", StatusCode::BAD_REQUEST),
+        ] {
+            let body = START
+                .replace(r#""77""#, &format!("\"{id}\""))
+                .replace(r#""AdTaskType":"2""#, &format!("\"AdTaskType\":\"{kind}\""));
+            assert_eq!(
+                cx.send(Method::POST, "/ccapi/v2/ads/task/start", &body)
+                    .await
+                    .0,
+                StatusCode::OK
+            );
+            let body = format!(r#"{{"AdTaskId":"{id}","AdTaskRatio":2.5}}"#);
+            let got = cx
+                .send(Method::POST, "/ccapi/v2/ads/task/update_ratio", &body)
+                .await;
+            assert_eq!(got.0, status, "{id}: {got:?}");
+        }
+        assert_eq!(
+            cx.engine
+                .campaign(&demo(), "78")
+                .await
+                .unwrap()
+                .campaign
+                .ratio,
+            2.5
+        );
+        assert_eq!(
+            cx.engine
+                .campaign(&demo(), "79")
+                .await
+                .unwrap()
+                .campaign
+                .ratio,
+            1.5
         );
         // A force stop hangs up the two dials ringing and drops the rest; stopping again is fine.
         let stop = r#"{"AdTaskId":"77"}"#;

@@ -116,13 +116,16 @@ mod tests {
 
     use crate::routes::tests::{ctx, err_code, ok_with};
 
-    /// The demo seed's one relay number, its default.
+    /// The demo seed's default relay number, and its other one (the doc's example number).
     const DEMO_NUMBER: &str = "+14155550100";
+    const DOC_NUMBER: &str = "057126200670";
 
     #[tokio::test]
     async fn the_default_number_is_set_cleared_and_must_be_one_of_the_apps() {
         let cx = ctx().await;
-        let list = |def: &str| ok_with(json!({"SpNumbers": [DEMO_NUMBER], "DefSpNumber": def}));
+        let list = |def: &str| {
+            ok_with(json!({"SpNumbers": [DEMO_NUMBER, DOC_NUMBER], "DefSpNumber": def}))
+        };
         let got = cx.send(Method::GET, "/ccapi/v2/spnumbers", "").await;
         assert_eq!(got, (StatusCode::OK, list(DEMO_NUMBER)));
         let null = (StatusCode::OK, ok_with(Value::Null));
@@ -158,7 +161,7 @@ mod tests {
         );
         for (body, status, want) in [
             (
-                r#"{"DefSpNumber":"057126200670"}"#,
+                r#"{"DefSpNumber":"057100000000"}"#,
                 StatusCode::NOT_FOUND,
                 err_code("100018", "RecordNotFound"),
             ),

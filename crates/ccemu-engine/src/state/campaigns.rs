@@ -426,7 +426,9 @@ impl State {
             .runs
             .get_mut(id)
             .ok_or_else(|| not_found("campaign", id))?;
-        if run.campaign.mode != DialerMode::Ratio {
+        // A predictive campaign keeps the value (Udesk calls it the intensity) without pacing by
+        // it: the predictive dialer paces by its abandon target.
+        if !matches!(run.campaign.mode, DialerMode::Ratio | DialerMode::Predictive) {
             return Err(DomainError::Invalid {
                 field: "ratio",
                 reason: format!("campaign {id} is not paced by ratio"),
