@@ -412,7 +412,7 @@ impl State {
     }
 
     /// Changes the calls per available agent of a ratio campaign (Udesk `ads/task/update_ratio`);
-    /// the dialer paces with it from its next decision on.
+    /// the dialer paces with it from its next decision on. A predictive campaign stores it only.
     pub(super) fn set_campaign_ratio(
         &mut self,
         id: &str,
@@ -431,14 +431,15 @@ impl State {
         if !matches!(run.campaign.mode, DialerMode::Ratio | DialerMode::Predictive) {
             return Err(DomainError::Invalid {
                 field: "ratio",
-                reason: format!("campaign {id} is not paced by ratio"),
+                reason: format!("campaign {id} is paced neither by ratio nor predictively"),
             }
             .into());
         }
         let mode = dialer::DialerMode::Ratio(ratio)
             .validate()
             .map_err(dialer_error)?;
-        if let Some(cid) = known.filter(|c| self.campaigns.dialer.campaigns().any(|k| k == *c)) {
+        let live = known.filter(|c| self.campaigns.dialer.campaigns().any(|k| k == *c));
+        if let (Some(cid), DialerMode::Ratio) = (live, run.campaign.mode) {
             self.campaigns
                 .dialer
                 .set_mode(cid, mode)
