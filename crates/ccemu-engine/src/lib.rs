@@ -95,6 +95,8 @@ struct Inner {
     centers: RwLock<HashMap<TenantId, CenterHandle>>,
     notifiers: Arc<notify::Notifiers>,
     delivery: delivery::Worker,
+    /// Set once [`Engine::shutdown`] begins, so listeners whose feed ends can tell why.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Engine {
@@ -109,6 +111,7 @@ impl Engine {
                 centers: RwLock::new(HashMap::new()),
                 notifiers,
                 delivery,
+                stopping: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         for record in engine.inner.store.list_tenants().await? {
@@ -379,9 +382,18 @@ impl Engine {
         stats
     }
 
+    /// Whether the engine is shutting down: a feed that ends now ends for that, not because its
+    /// tenant was deleted.
+    pub fn is_stopping(&self) -> bool {
+        self.inner.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Stops every tenant task, letting in-flight commands finish.
     /// Then stops the delivery worker once its requests in flight are done.
     pub async fn shutdown(&self) {
+        self.inner
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         let handles: Vec<CenterHandle> = self.write_centers().drain().map(|(_, h)| h).collect();
         for handle in handles {
             let _ = handle.call(|reply| Command::Shutdown { reply }).await;

@@ -289,8 +289,9 @@ impl Session {
         let reason = match reason {
             Disconnect::SeatDeleted => "seat deleted",
             Disconnect::LoggedOutElsewhere => "logged out elsewhere",
+            Disconnect::Stopped if self.engine.is_stopping() => "server shutting down",
             Disconnect::Stopped if self.engine.tenant(&self.tenant).is_err() => "app deleted",
-            Disconnect::Stopped => "server shutting down",
+            Disconnect::Stopped => "internal error",
         };
         let now_ms = self.now_ms().await;
         let (_, frame) = self.evt(now_ms, "disconnect", fields([("Reason", json!(reason))]));
