@@ -26,6 +26,11 @@ const EVENTS: [&str; 8] = [
 /// Checks a callback's query is `Timestamp`, `AppId`, `Sign` of the demo app, signed with its
 /// secret over wall-clock seconds, and returns the JSON body.
 fn verified(r: &Received, app: &str) -> Value {
+    verified_with(r, app, DEMO_SECRET)
+}
+
+/// [`verified`] for any app: `Sign = SHA1(app + secret + Timestamp)`.
+pub(crate) fn verified_with(r: &Received, app: &str, secret: &str) -> Value {
     let params: Vec<(&str, &str)> = r
         .query
         .split('&')
@@ -37,7 +42,7 @@ fn verified(r: &Received, app: &str) -> Value {
     assert_eq!(got_app, app);
     assert_eq!(
         sign,
-        ccemu_vendor_udesk::sign::sign(app, DEMO_SECRET, ts),
+        ccemu_vendor_udesk::sign::sign(app, secret, ts),
         "bad Sign for {}",
         r.body
     );
@@ -119,6 +124,11 @@ async fn a_subscribed_crm_gets_each_call_callback_once_in_order_even_after_being
     let pending = deliveries(&s, "demo").await;
     assert!(
         pending.iter().all(|x| x["source"] == "udesk"),
+        "{pending:?}"
+    );
+    // Stored under the bare callback URL: one line per subscription, signed at each attempt.
+    assert!(
+        pending.iter().all(|x| x["url"] == receiver.url()),
         "{pending:?}"
     );
     assert!(
@@ -317,4 +327,110 @@ async fn webhook_events_go_to_the_apps_callback_url() {
     );
     let (_, app) = u.call(&s, "GET", "apps", "").await;
     assert_eq!(app["Result"]["CallbackUrl"], receiver.url(), "{app}");
+}
+
+#[tokio::test]
+async fn an_originatev2_call_reports_both_legs_with_each_steps_user_data() {
+    let (s, _config) = start_fast().await;
+    let u = Udesk::demo();
+    let mut receiver = Receiver::reserve();
+    receiver.listen();
+    let t0 = ccemu_engine::wall_ms() + 5_000;
+    s.sim_on_manual_clock("demo", t0, json!({ "auto": false, "wrap_up_ms": 0 }))
+        .await;
+    let events = [
+        "begin",
+        "agent_ringing",
+        "agent_answer",
+        "start_dialout",
+        "user_ringing",
+        "user_answer",
+        "agent_hangup",
+        "end",
+    ];
+    let create = json!({"subscriptions": [
+        {"callback": receiver.url(), "name": "crm", "events": events},
+    ]})
+    .to_string();
+    assert_eq!(u.call(&s, "POST", "subscriptions", &create).await.0, 200);
+    // Demo seat 1001 holds extension 8001: it logs in and calls the doc's number.
+    let (status, body) = u
+        .call(&s, "POST", "agent/login", r#"{"agent_Id":"1001"}"#)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let originate = r#"{\"caller\": \"057128091649\", \"called\": \"15652692674\",\"called_display\":\"057128091649\",\"agent_id\": \"1001\", \"user_data\":[{\"evt\": \"user_answer\", \"data\":\"1111111\"}, {\"evt\": \"agent_answer\",\"data\": \"22222\"}]}"#;
+    let (status, body) = u.call(&s, "POST", "originatev2", originate).await;
+    assert_eq!(status, 200, "{body}");
+    let call_id = body["results"].as_str().expect("CallId").to_owned();
+    let (status, body) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1001/answer", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The callee's phone rings for the sim's dial ring time, then it picks up.
+    s.advance("demo", 60_000).await;
+    let (status, body) = s
+        .post(
+            &format!("/_ccemu/tenants/demo/sim/interactions/{call_id}/hangup"),
+            json!({"by": "agent"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let call = s.interaction("demo", &call_id).await;
+    assert_eq!(call["to"], "15652692674", "{call}");
+    assert!(
+        call["from"].as_str().is_some_and(|n| !n.is_empty()),
+        "the call has a caller number: {call}"
+    );
+
+    eventually(10, "every callback", || async {
+        receiver.received().len() >= events.len()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got: Vec<Value> = receiver
+        .received()
+        .iter()
+        .map(|r| verified(r, &u.app))
+        .collect();
+    let seen: Vec<(&str, &str)> = got
+        .iter()
+        .map(|b| {
+            (
+                b["Event"].as_str().unwrap(),
+                b["UserData"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("begin", ""),
+            ("agent_ringing", ""),
+            ("agent_answer", "22222"),
+            ("start_dialout", ""),
+            ("user_ringing", ""),
+            ("user_answer", "1111111"),
+            ("agent_hangup", ""),
+            ("end", ""),
+        ]
+    );
+    for b in &got {
+        assert_eq!(
+            (
+                &b["CallId"],
+                &b["AgentId"],
+                &b["DestNumber"],
+                &b["SpNumber"],
+                &b["CallDirection"]
+            ),
+            (
+                &json!(call_id),
+                &json!("1001"),
+                &json!("15652692674"),
+                &call["from"],
+                &json!("out")
+            ),
+            "{b}"
+        );
+    }
 }

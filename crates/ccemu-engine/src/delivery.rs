@@ -11,7 +11,10 @@
 //! it again), and in commit order per tenant and URL (the store hands out only the oldest pending
 //! row of each such queue, so a later notification waits until the earlier one is delivered or
 //! given up). Retry times are wall-clock time, not tenant time: a frozen tenant clock does not stop
-//! deliveries.
+//! deliveries. Before each attempt the notifiers may finish the request ([`Notifier::prepare`]),
+//! e.g. sign it over the current time; the stored row, and so its place in line, stays as it is.
+//!
+//! [`Notifier::prepare`]: crate::Notifier::prepare
 
 use crate::notify::Notifiers;
 use ccemu_store::outbox::{Attempt, DueDelivery, NextStep, Notification};
@@ -78,7 +81,12 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// Starts the worker; it begins with whatever is pending in the store (after a restart too).
-    pub fn start(store: Store, config: DeliveryConfig, notifiers: Arc<Notifiers>) -> Self {
+    pub fn start(
+        store: Store,
+        config: DeliveryConfig,
+        notifiers: Arc<Notifiers>,
+        centers: crate::Centers,
+    ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let client = reqwest::Client::builder()
             .user_agent(concat!("ccemu/", env!("CARGO_PKG_VERSION")))
@@ -95,6 +103,7 @@ impl Worker {
             config: Arc::new(config),
             client,
             notifiers,
+            centers,
         };
         Self {
             stop,
@@ -121,9 +130,21 @@ struct Run {
     config: Arc<DeliveryConfig>,
     client: reqwest::Client,
     notifiers: Arc<Notifiers>,
+    centers: crate::Centers,
 }
 
 impl Run {
+    /// The tenant a row belongs to, `None` once it is gone (its rows are deleted with it).
+    fn tenant(&self, id: &str) -> Option<Arc<ccemu_core::Tenant>> {
+        let id = ccemu_core::TenantId::parse(id).ok()?;
+        // std RwLock, held only to clone one Arc out.
+        let centers = self
+            .centers
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
+        centers.get(&id).map(|c| c.tenant.clone())
+    }
+
     async fn run(self, mut stopped: watch::Receiver<bool>) {
         let limit = self.config.concurrency.max(1);
         let mut tasks = JoinSet::new();
@@ -148,11 +169,16 @@ impl Run {
                                 continue;
                             }
                             let id = row.id;
+                            let mut request = row.notification.clone();
+                            if let Some(tenant) = self.tenant(&row.tenant_id) {
+                                self.notifiers.prepare(&tenant, &mut request);
+                            }
                             let task = tasks.spawn(attempt(
                                 self.client.clone(),
                                 self.store.clone(),
                                 self.config.clone(),
                                 row,
+                                request,
                             ));
                             in_flight.insert(task.id(), id);
                         }
@@ -205,17 +231,19 @@ fn finished(
     in_flight.remove(&id);
 }
 
-/// Makes one attempt and records it with what follows.
+/// Makes one attempt with `request` (the row's notification as its notifier prepared it) and
+/// records it with what follows.
 async fn attempt(
     client: reqwest::Client,
     store: Store,
     config: Arc<DeliveryConfig>,
     row: DueDelivery,
+    request: Notification,
 ) {
     let number = row.attempts + 1;
     let at_ms = crate::wall_ms();
     let started = Instant::now();
-    let outcome = send(&client, &row.notification, &config).await;
+    let outcome = send(&client, &request, &config).await;
     let duration_ms = started.elapsed().as_millis() as i64;
     let next = match &outcome {
         Outcome::Delivered { .. } => NextStep::Delivered,

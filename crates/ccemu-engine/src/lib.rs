@@ -92,7 +92,8 @@ pub struct Engine {
 struct Inner {
     store: Store,
     // std RwLock: held only to clone a handle out or to insert/remove one, never across an await.
-    centers: RwLock<HashMap<TenantId, CenterHandle>>,
+    // Shared with the delivery worker, which reads a tenant's credentials to sign its requests.
+    centers: Centers,
     notifiers: Arc<notify::Notifiers>,
     delivery: delivery::Worker,
     /// Set once [`Engine::shutdown`] begins, so listeners whose feed ends can tell why.
@@ -104,11 +105,17 @@ impl Engine {
     /// Starts the delivery worker, which picks up every delivery still pending.
     pub async fn start(store: Store, config: EngineConfig) -> Result<Self> {
         let notifiers = Arc::new(notify::Notifiers::new(config.notifiers));
-        let delivery = delivery::Worker::start(store.clone(), config.delivery, notifiers.clone());
+        let centers: Centers = Arc::default();
+        let delivery = delivery::Worker::start(
+            store.clone(),
+            config.delivery,
+            notifiers.clone(),
+            centers.clone(),
+        );
         let engine = Self {
             inner: Arc::new(Inner {
                 store,
-                centers: RwLock::new(HashMap::new()),
+                centers,
                 notifiers,
                 delivery,
                 stopping: std::sync::atomic::AtomicBool::new(false),
@@ -459,6 +466,9 @@ impl Engine {
 }
 
 pub use center::{Op, OpOutput};
+
+/// Every open tenant's owner task, by tenant id.
+pub(crate) type Centers = Arc<RwLock<HashMap<TenantId, CenterHandle>>>;
 
 /// Reply channel type used by commands.
 type Reply<T> = oneshot::Sender<T>;

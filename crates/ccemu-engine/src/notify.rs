@@ -36,6 +36,14 @@ pub trait Notifier: Send + Sync + 'static {
         event: &EventRecord,
         out: &mut Vec<Notification>,
     );
+
+    /// Finishes one of its notifications just before each delivery attempt (the worker calls
+    /// every notifier; each leaves other sources' alone): a surface whose receivers check a
+    /// signature over the current time signs here, so a retry is signed afresh and the stored
+    /// URL, which orders deliveries, stays the same. The default sends it as stored.
+    fn prepare(&self, tenant: &Tenant, notification: &mut Notification) {
+        let _ = (tenant, notification);
+    }
 }
 
 /// A read-only look at a tenant at commit time: its state after the command, and the records the
@@ -116,6 +124,13 @@ impl Notifiers {
             }
         }
         changes.notifications.append(&mut out);
+    }
+
+    /// Lets every notifier finish a notification before an attempt ([`Notifier::prepare`]).
+    pub fn prepare(&self, tenant: &Tenant, notification: &mut Notification) {
+        for notifier in &self.notifiers {
+            notifier.prepare(tenant, notification);
+        }
     }
 
     /// Tells the worker that new notifications were committed.

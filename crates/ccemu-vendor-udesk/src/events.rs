@@ -3,8 +3,10 @@
 //!
 //! Every callback is `POST {callback}?Timestamp=..&AppId=..&Sign=..` with
 //! `Sign = hex(SHA1(AppId + Secret + Timestamp))`, `Timestamp` in UTC seconds of the wall clock
-//! when the callback is made (the receiver checks it against its own clock, whatever the tenant's
-//! clock says) and `Secret` the app's (`credentials.udesk.app_secret`). Udesk publishes no
+//! when the request is sent (the receiver checks it against its own clock, whatever the tenant's
+//! clock says) and `Secret` the app's (`credentials.udesk.app_secret`). The outbox stores the bare
+//! callback URL, which keeps one subscription's callbacks in one ordered line, and the query is
+//! signed afresh before every attempt ([`Notifier::prepare`]), so a retry is never stale. Udesk publishes no
 //! callback bodies: every body here is **invented** (the shapes the note marks \[inferred\]),
 //! `Content-Type: application/json`. The outbox sends each subscription's callbacks once, in
 //! commit order, retrying a receiver that is down (Udesk documents no retries; losing callbacks
@@ -162,11 +164,6 @@ impl Notifier for UdeskCallbacks {
         if callbacks.is_empty() {
             return;
         }
-        let udesk = &tenant.credentials.udesk;
-        // Signed once per event: every callback of it carries the same query.
-        let query = sign::callback_query(&udesk.app_id, &udesk.app_secret, ccemu_engine::wall_ms())
-            .map(|(k, v)| format!("{k}={v}"))
-            .join("&");
         for callback in &callbacks {
             let body = callback.body.to_string();
             // Udesk's `events` is an explicit list: unlike ccemu's own subscriptions, an empty
@@ -176,21 +173,37 @@ impl Notifier for UdeskCallbacks {
                 .filter(live)
                 .filter(|s| s.events.iter().any(|e| e == callback.name))
             {
-                let sep = if sub.callback_url.contains('?') {
-                    '&'
-                } else {
-                    '?'
-                };
                 out.push(Notification {
                     source: SURFACE.to_owned(),
                     event_seq: Some(event.seq),
-                    url: format!("{}{sep}{query}", sub.callback_url),
+                    url: sub.callback_url.clone(),
                     method: "POST".to_owned(),
                     headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
                     body: body.clone(),
                 });
             }
         }
+    }
+
+    fn prepare(&self, tenant: &Tenant, notification: &mut Notification) {
+        // Requests that carry their own signature (the dialer's CRM calls) are left as made.
+        let signed = notification
+            .url
+            .split_once('?')
+            .is_some_and(|(_, q)| q.split('&').any(|p| p.starts_with("Sign=")));
+        if notification.source != SURFACE || signed {
+            return;
+        }
+        let udesk = &tenant.credentials.udesk;
+        let query = sign::callback_query(&udesk.app_id, &udesk.app_secret, ccemu_engine::wall_ms())
+            .map(|(k, v)| format!("{k}={v}"))
+            .join("&");
+        let sep = if notification.url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        notification.url = format!("{}{sep}{query}", notification.url);
     }
 }
 
@@ -602,7 +615,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn every_callback_is_signed_with_the_app_secret_over_wall_clock_seconds() {
+    async fn every_callback_is_stored_bare_and_signed_before_each_attempt() {
         let f = fixture().await;
         f.subscribe(udesk_sub(
             "udesk-1",
@@ -610,13 +623,23 @@ mod tests {
             &["begin"],
         ))
         .await;
-        let before = ccemu_engine::wall_ms() / 1000;
         f.inbound_call().await;
+        let mut stored = f
+            .engine
+            .deliveries(&f.demo, None, 10)
+            .await
+            .unwrap()
+            .pop()
+            .expect("one delivery")
+            .notification;
+        // The outbox keeps the subscription's URL, so its callbacks queue in one line.
+        assert_eq!(stored.url, "http://127.0.0.1:9/cb?k=v");
+        let tenant = f.engine.tenant(&f.demo).unwrap();
+        let before = ccemu_engine::wall_ms() / 1000;
+        UdeskCallbacks.prepare(&tenant, &mut stored);
         let after = ccemu_engine::wall_ms() / 1000;
-        let sent = f.sent().await;
-        assert_eq!(sent.len(), 1, "{sent:?}");
-        let (url, _) = &sent[0];
-        let (base, query) = url
+        let (base, query) = stored
+            .url
             .split_once("?k=v&")
             .expect("query appended to the URL's");
         assert_eq!(base, "http://127.0.0.1:9/cb");
@@ -629,11 +652,19 @@ mod tests {
         let udesk = f.udesk();
         let (ts, app, given) = (params[0].1, params[1].1, params[2].1);
         assert_eq!(app, udesk.app_id);
-        // Seconds of the wall clock, not the tenant's manual clock at T0.
+        // Seconds of the wall clock at the attempt, not the tenant's manual clock at T0.
         let secs: i64 = ts.parse().unwrap();
         assert!((before..=after).contains(&secs), "{secs}");
         assert_eq!(given, sign::sign(&udesk.app_id, &udesk.app_secret, ts));
         assert_ne!(given, sign::sign(&udesk.app_id, "another-secret", ts));
+        // A signed request is not signed twice, and other surfaces' requests are left alone.
+        let signed = stored.url.clone();
+        UdeskCallbacks.prepare(&tenant, &mut stored);
+        assert_eq!(stored.url, signed);
+        stored.url = "http://127.0.0.1:9/cb".into();
+        stored.source = "ccemu".into();
+        UdeskCallbacks.prepare(&tenant, &mut stored);
+        assert_eq!(stored.url, "http://127.0.0.1:9/cb");
     }
 
     #[tokio::test]
