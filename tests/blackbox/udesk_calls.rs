@@ -8,18 +8,24 @@ use crate::udesk::{err, ok, Udesk};
 use serde_json::{json, Value};
 
 /// Envelope B of a success.
-fn ok_b(msg_id: &str, results: &str) -> Value {
+pub(crate) fn ok_b(msg_id: &str, results: &str) -> Value {
     json!({"ErrCode": "000000", "ErrDesc": "OK", "msg_id": msg_id, "results": results, "data": null})
 }
 
 /// Envelope C of a success.
-fn ok_c() -> Value {
+pub(crate) fn ok_c() -> Value {
     json!({"code": "000000", "message": "OK", "results": ""})
 }
 
 /// `api` signed with the account's `Sid` alone, as the doc's `agent/hold` and `transfer/agent`
 /// examples are (no `AppId`: the tenant is the account's).
-async fn sid_only(u: &Udesk, s: &Server, method: &str, api: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn sid_only(
+    u: &Udesk,
+    s: &Server,
+    method: &str,
+    api: &str,
+    body: &Value,
+) -> (u16, Value) {
     let ts = (ccemu_engine::wall_ms() / 1000).to_string();
     let sign = ccemu_vendor_udesk::sign::sign(&u.sid, &u.token, &ts);
     let url = s.url(&format!(
@@ -133,6 +139,8 @@ async fn a_seat_logs_in_calls_out_holds_resumes_and_transfers_to_a_number() {
         (200, ok_c())
     );
     assert_eq!(s.agent_state("demo", "10032").await, "available");
+    // The number rings 5 s and takes the call; the customer hangs up a second later.
+    s.advance("demo", 5_000).await;
     s.advance("demo", 1_000).await;
     let (status, body) = s
         .post(
@@ -156,9 +164,9 @@ async fn a_seat_logs_in_calls_out_holds_resumes_and_transfers_to_a_number() {
             ("interaction.held", 5_000),
             ("interaction.resumed", 7_000),
             ("interaction.transferred:transferring", 7_000),
-            ("interaction.transferred:completed", 7_000),
             ("agent.state_changed:10032:available", 7_000),
-            ("interaction.ended", 8_000),
+            ("interaction.transferred:completed", 12_000),
+            ("interaction.ended", 13_000),
         ])
     );
     // The record shows each step.

@@ -300,7 +300,8 @@ pub enum Op {
 pub enum TransferTarget {
     /// Blind transfer: the contact waits in this queue and is routed like any other contact.
     Queue(String),
-    /// Transfer out of the center: the agent's leg ends and the customer talks to this number.
+    /// Transfer out of the center: the agent's leg ends, this number rings like a dialled callee
+    /// and, if it picks up, the customer talks to it.
     Number(String),
 }
 
@@ -913,7 +914,8 @@ impl State {
                 Ok(())
             }
             TimerAction::SimDialResult { interaction_id }
-                if self.is_direct_call(interaction_id) =>
+                if self.is_direct_call(interaction_id)
+                    || self.is_transferred_out(interaction_id) =>
             {
                 self.direct_dial_result(interaction_id, now, fx)
             }
@@ -1120,7 +1122,7 @@ impl State {
             .active
             .get(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
-        if calls::is_direct(i) {
+        if calls::is_direct(i) || self.is_transferred_out(interaction_id) {
             return self.hangup_direct(interaction_id, by, now, fx);
         }
         if self.attempt_pending(interaction_id) {
@@ -1129,16 +1131,9 @@ impl State {
             ))
             .into());
         }
+        let cid = self.contact_id(interaction_id)?;
         let waiting = i.state.is_waiting();
         let agent_id = i.agent_id.clone();
-        // A call handed to an outside number has no queue place and no agent leg left for the
-        // ACD, which forgot it at the transfer (and after a restart has no id for it): 0 is never
-        // used then.
-        let cid = match self.contact_id(interaction_id) {
-            Ok(cid) => cid,
-            Err(_) if !waiting && agent_id.is_none() => acd::ContactId(0),
-            Err(e) => return Err(e),
-        };
         let mut decisions = Vec::new();
         if waiting {
             decisions.extend(self.acd.abandon(cid, now).map_err(acd_error)?);

@@ -505,7 +505,7 @@ async fn hold_resume_and_transfer_to_a_number_then_the_outside_party_hangs_up() 
     assert_eq!(
         (t.status, t.to_number.as_deref(), t.from_agent_id.as_deref()),
         (
-            TransferStatus::Completed,
+            TransferStatus::Transferring,
             Some("+15559990000"),
             Some("1001")
         )
@@ -515,8 +515,9 @@ async fn hold_resume_and_transfer_to_a_number_then_the_outside_party_hangs_up() 
         (agent.state, agent.left_reason),
         (ParticipantState::Left, Some(EndReason::TransferredOut))
     );
-    // The agent's own talk timer (due at 67 s) is stale; the outside party talks 60 s from 10 s.
-    engine.advance_clock(&demo(), 60_000).await.unwrap();
+    // The number rings 5 s and picks up; the agent's own talk timer (due at 67 s) is stale; the
+    // outside party talks 60 s from 15 s.
+    engine.advance_clock(&demo(), 65_000).await.unwrap();
     let steps = steps(&engine, before).await;
     assert_eq!(
         steps,
@@ -524,18 +525,61 @@ async fn hold_resume_and_transfer_to_a_number_then_the_outside_party_hangs_up() 
             step(7_000, "interaction.held", ""),
             step(10_000, "interaction.resumed", ""),
             step(10_000, "interaction.transferred", "Transferring"),
-            step(10_000, "interaction.transferred", "Completed"),
             step(10_000, "agent.state_changed", "1001 wrap_up"),
+            step(15_000, "timer.fired", "sim_dial_result"),
+            step(15_000, "interaction.transferred", "Completed"),
             step(20_000, "timer.fired", "agent_state_ends"),
             step(20_000, "agent.state_changed", "1001 available"),
             step(67_000, "timer.fired", "sim_hangup"),
-            step(70_000, "timer.fired", "sim_hangup"),
-            step(70_000, "interaction.ended", "Agent Normal"),
+            step(75_000, "timer.fired", "sim_hangup"),
+            step(75_000, "interaction.ended", "Agent Normal"),
         ]
     );
     let ended = stored(&engine, &call.id).await;
     assert_eq!(ended.state, InteractionState::Ended);
     assert_eq!(ended.hold_ms, 3_000);
+    assert_eq!(ended.transfers[0].status, TransferStatus::Completed);
+}
+
+#[tokio::test]
+async fn a_number_that_does_not_take_the_transfer_fails_it_and_ends_the_call() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    let mut sim = SimSettings::default();
+    sim.dial_outcomes
+        .insert("+15559990000".to_owned(), DialOutcome::Busy);
+    setup(&engine, sim).await;
+    exec(&engine, login("1001")).await.unwrap();
+    let call = interaction(exec(&engine, originate("1001", CUSTOMER)).await.unwrap());
+    engine.advance_clock(&demo(), 7_000).await.unwrap();
+    exec(
+        &engine,
+        Op::Transfer {
+            interaction_id: call.id.clone(),
+            target: TransferTarget::Number("+15559990000".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let before = last_seq(&engine).await;
+    engine.advance_clock(&demo(), 5_000).await.unwrap();
+    assert_eq!(
+        steps(&engine, before).await,
+        vec![
+            step(12_000, "timer.fired", "sim_dial_result"),
+            step(12_000, "interaction.transferred", "Failed"),
+            step(12_000, "interaction.ended", "System Busy"),
+        ]
+    );
+    let ended = stored(&engine, &call.id).await;
+    assert_eq!(
+        (ended.state, ended.end_reason, ended.transfers[0].status),
+        (
+            InteractionState::Ended,
+            Some(EndReason::Busy),
+            TransferStatus::Failed
+        )
+    );
 }
 
 #[tokio::test]
@@ -763,7 +807,8 @@ async fn an_inbound_call_transferred_to_a_number_ends_after_talk_time_even_acros
         .unwrap(),
     );
     assert_eq!(call.agent_id.as_deref(), Some("1003"));
-    // The simulated agent answers after 2 s; 3 s later it hands the caller to a number.
+    // The simulated agent answers after 2 s; 3 s later it hands the caller to a number, which
+    // rings 5 s; the engine restarts meanwhile.
     first.advance_clock(&demo(), 5_000).await.unwrap();
     let moved = interaction(
         exec(
@@ -788,13 +833,15 @@ async fn an_inbound_call_transferred_to_a_number_ends_after_talk_time_even_acros
     );
     drop(first);
     let second = engine(&db).await;
-    // The agent's own talk timer (62 s) is stale; the number's talk time ends it at 65 s.
-    second.advance_clock(&demo(), 60_000).await.unwrap();
+    // The number picks up at 10 s; the agent's own talk timer (62 s) is stale; the number's
+    // talk time ends the call at 70 s.
+    second.advance_clock(&demo(), 65_000).await.unwrap();
     let ended = stored(&second, &call.id).await;
     assert_eq!(
         (ended.state, ended.ended_at_ms),
-        (InteractionState::Ended, Some(T0 + 65_000))
+        (InteractionState::Ended, Some(T0 + 70_000))
     );
+    assert_eq!(ended.transfers[0].status, TransferStatus::Completed);
     assert_eq!(
         ended.transfers[0].to_number.as_deref(),
         Some("+15559990000")

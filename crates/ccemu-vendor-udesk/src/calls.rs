@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ccemu_core::agent::{AgentState, CallMode};
 use ccemu_core::interaction::Interaction;
-use ccemu_core::DomainError;
+use ccemu_core::{DomainError, Tenant};
 use ccemu_engine::{Engine, EngineError, Op, OpOutput, TransferTarget, USER_DATA_KEY};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -313,36 +313,52 @@ pub async fn originate_call(
     reply_b(&auth, result)
 }
 
-/// The call named by `call_id` and `agent_id`, checked: this tenant's, with that seat on it.
-/// Every `on_*` field the doc requires must be a non-empty string.
+/// The call named by `call_id` and `agent_id`, checked: this account's, with that seat on it;
+/// with the tenant (app) it belongs to. Every `on_*` field the doc requires must be a non-empty
+/// string.
 async fn seat_call(
     engine: &Engine,
     auth: &Authed,
     body: &CallControl,
     callbacks: &[&Option<Text>],
-) -> Result<Interaction, UdeskError> {
+) -> Result<(Tenant, Interaction), UdeskError> {
     let call_id = dto::required(body.call_id.clone())?;
     let agent_id = dto::required(body.agent_id.clone())?;
     for callback in callbacks {
         dto::required((*callback).clone())?;
     }
-    let call = engine
-        .record::<Interaction>(&auth.tenant.id, &call_id)
-        .await?
-        .ok_or(UdeskError::RecordNotFound)?;
+    // These calls carry only the `Sid`, which names the account, not the app: the app is the
+    // one that has the call (§1). Only apps of the signing account (same Sid and AuthToken) are
+    // searched, the authenticated one first.
+    let own = &auth.tenant.credentials.udesk;
+    let siblings = engine.tenants().into_iter().filter(|t| {
+        let udesk = &t.credentials.udesk;
+        t.id != auth.tenant.id && udesk.sid == own.sid && udesk.auth_token == own.auth_token
+    });
+    let mut found = None;
+    for tenant in std::iter::once(auth.tenant.clone()).chain(siblings) {
+        if let Some(call) = engine.record::<Interaction>(&tenant.id, &call_id).await? {
+            found = Some((tenant, call));
+            break;
+        }
+    }
+    let (tenant, call) = found.ok_or(UdeskError::RecordNotFound)?;
     if call.state.is_terminal() {
         return Err(refusal("CallStateInvalid"));
     }
     if call.agent_id.as_deref() != Some(agent_id.as_str()) {
         return Err(refusal("AgentNotInCall"));
     }
-    Ok(call)
+    Ok((tenant, call))
 }
 
 async fn hold_or_resume(auth: &Authed, engine: &Engine, raw: &Bytes, hold: bool) -> Response {
+    let mut owner = auth.clone();
     let result = async {
         let body: CallControl = dto::body(raw)?;
-        let call = seat_call(engine, auth, &body, &[&body.on_succ, &body.on_failed]).await?;
+        let (tenant, call) =
+            seat_call(engine, auth, &body, &[&body.on_succ, &body.on_failed]).await?;
+        owner.tenant = tenant;
         let interaction_id = call.id;
         let op = if hold {
             Op::Hold { interaction_id }
@@ -350,7 +366,7 @@ async fn hold_or_resume(auth: &Authed, engine: &Engine, raw: &Bytes, hold: bool)
             Op::Resume { interaction_id }
         };
         engine
-            .execute(&auth.tenant.id, op)
+            .execute(&owner.tenant.id, op)
             .await
             .map_err(|e| match e {
                 EngineError::Domain(DomainError::Conflict(_)) => refusal("CallStateInvalid"),
@@ -359,7 +375,7 @@ async fn hold_or_resume(auth: &Authed, engine: &Engine, raw: &Bytes, hold: bool)
         Ok(())
     }
     .await;
-    reply_c(auth, result)
+    reply_c(&owner, result)
 }
 
 /// `POST agent/hold` (§3.4, `Sid` only): holds the seat's connected call.
@@ -373,9 +389,10 @@ pub async fn resume_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
 }
 
 /// `POST transfer/agent` (§3.4, `Sid` only): hands the seat's call to `agent_phone`, an outside
-/// number (`agent_type` must be `"anonymous"`). The seat's leg ends and it wraps up; the customer
-/// talks to that number, which takes the call at once \[inferred\].
+/// number (`agent_type` must be `"anonymous"`). The seat's leg ends and it wraps up; the number
+/// rings like a dialled callee and takes the call or not (the transfer fails and the call ends).
 pub async fn transfer_to_agent(auth: Authed, State(engine): State<Engine>, raw: Bytes) -> Response {
+    let mut owner = auth.clone();
     let result = async {
         let body: CallControl = dto::body(&raw)?;
         let callbacks = [
@@ -388,13 +405,14 @@ pub async fn transfer_to_agent(auth: Authed, State(engine): State<Engine>, raw: 
             return Err(UdeskError::InvalidParameter(dto::PARAMS_INVALID.into()));
         }
         let phone = dto::required(body.agent_phone.clone())?;
-        let call = seat_call(&engine, &auth, &body, &callbacks).await?;
+        let (tenant, call) = seat_call(&engine, &auth, &body, &callbacks).await?;
+        owner.tenant = tenant;
         let op = Op::Transfer {
             interaction_id: call.id,
             target: TransferTarget::Number(phone),
         };
         engine
-            .execute(&auth.tenant.id, op)
+            .execute(&owner.tenant.id, op)
             .await
             .map_err(|e| match e {
                 EngineError::Domain(DomainError::Conflict(_)) => refusal("CallStateInvalid"),
@@ -403,7 +421,7 @@ pub async fn transfer_to_agent(auth: Authed, State(engine): State<Engine>, raw: 
         Ok(())
     }
     .await;
-    reply_c(&auth, result)
+    reply_c(&owner, result)
 }
 
 #[cfg(test)]
@@ -805,13 +823,55 @@ mod tests {
         let t = &c.transfers[0];
         assert_eq!(
             (t.status, t.to_number.as_deref()),
-            (TransferStatus::Completed, Some("10010001000"))
+            (TransferStatus::Transferring, Some("10010001000"))
+        );
+        // The number rings like a dialled callee, then takes the call.
+        cx.engine.advance_clock(&demo(), 5_000).await.unwrap();
+        assert_eq!(
+            call(&cx, &id).await.transfers[0].status,
+            TransferStatus::Completed
         );
         // The seat has left the call: it can neither hold nor transfer it again.
         let got = cx.send_raw(Method::POST, &uri, transfer("anonymous")).await;
         assert_eq!(
             got,
             (StatusCode::BAD_REQUEST, err_c("000001", "AgentNotInCall"))
+        );
+    }
+
+    #[tokio::test]
+    async fn call_control_finds_the_call_in_whichever_app_of_the_account_has_it() {
+        let cx = ctx().await;
+        let id = talking(&cx).await;
+        // A second app of the demo account: the request is its, the call the demo app's.
+        let sibling = cx
+            .engine
+            .create_tenant_from("Second app".into(), |c| {
+                c.udesk.sid = cx.udesk.sid.clone();
+                c.udesk.auth_token = cx.udesk.auth_token.clone();
+            })
+            .await
+            .unwrap();
+        let extra = format!("AppId={}&", sibling.credentials.udesk.app_id);
+        let hold = sid_only(&cx.udesk, "agent/hold", &extra);
+        let body = json!({"call_id": id, "agent_id": "1001", "on_succ": "a", "on_failed": "b"})
+            .to_string();
+        let got = cx.send_raw(Method::POST, &hold, &body).await;
+        assert_eq!(got, (StatusCode::OK, ok_c()));
+        assert_eq!(call(&cx, &id).await.state, InteractionState::Held);
+        let got = cx.send_raw(Method::DELETE, &hold, &body).await;
+        assert_eq!(got, (StatusCode::OK, ok_c()));
+        let transfer = json!({"call_id": id, "agent_id": "1001", "agent_type": "anonymous",
+            "agent_phone": "10010001000", "on_succ": "a", "on_failed": "b",
+            "on_record_over": "c", "on_transferee_hangup": "d"})
+        .to_string();
+        let uri = sid_only(&cx.udesk, "transfer/agent", &extra);
+        let got = cx.send_raw(Method::POST, &uri, &transfer).await;
+        assert_eq!(got, (StatusCode::OK, ok_c()));
+        let c = call(&cx, &id).await;
+        assert_eq!(
+            (c.state, c.agent_id.as_deref(), c.hold_ms),
+            (InteractionState::Connected, None, 0)
         );
     }
 

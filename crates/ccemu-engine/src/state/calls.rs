@@ -47,6 +47,15 @@ fn unmet(field: &'static str, reason: String) -> crate::EngineError {
     DomainError::Invalid { field, reason }.into()
 }
 
+/// Why a call ends whose callee did not pick up.
+fn dial_end(outcome: DialOutcome) -> EndReason {
+    match outcome {
+        DialOutcome::Busy => EndReason::Busy,
+        DialOutcome::Failed => EndReason::InvalidNumber,
+        _ => EndReason::NoAnswer,
+    }
+}
+
 /// The customer participant of a call.
 fn customer(i: &mut Interaction) -> Option<&mut ccemu_core::interaction::Participant> {
     i.participants
@@ -420,6 +429,9 @@ impl State {
         now: i64,
         fx: &mut Effects<'_>,
     ) -> Result<()> {
+        if let Some((transfer_id, number)) = self.number_ringing(interaction_id) {
+            return self.transfer_result(interaction_id, &transfer_id, &number, now, fx);
+        }
         let Some(i) = self.active.get_mut(interaction_id) else {
             return Ok(());
         };
@@ -453,12 +465,7 @@ impl State {
             }
             return Ok(());
         }
-        let reason = match outcome {
-            DialOutcome::Busy => EndReason::Busy,
-            DialOutcome::Failed => EndReason::InvalidNumber,
-            _ => EndReason::NoAnswer,
-        };
-        self.end_direct(interaction_id, EndedBy::System, reason, now, fx)?;
+        self.end_direct(interaction_id, EndedBy::System, dial_end(outcome), now, fx)?;
         Ok(())
     }
 
@@ -492,6 +499,8 @@ impl State {
             self.active.insert(interaction_id.to_owned(), i);
             return Err(e.into());
         }
+        // A number still ringing for a transfer never took the call.
+        super::settle_transfer(&mut i, false, now, fx)?;
         if let Some(start) = leg {
             record(&mut i, fx.tenant, start, now);
         }
@@ -512,6 +521,13 @@ impl State {
                 reason,
             },
         });
+        // An answered campaign call handed to a number ends here too.
+        self.campaign_call_ended(
+            interaction_id,
+            ccemu_core::CampaignContactStatus::Finished,
+            now,
+            fx,
+        )?;
         if let Some(agent_id) = agent {
             // An agent who never answered has nothing to wrap up.
             let ringing = self
@@ -530,8 +546,9 @@ impl State {
     }
 
     /// Hands a connected (or held) call to an outside number: the agent's leg ends and the agent
-    /// wraps up, the customer talks to that number, which takes the call at once, until the
-    /// simulated talk time ends it.
+    /// wraps up; the number rings for `dial_ring_time` and picks up or not like a dialled callee
+    /// (`dial_outcomes`, `dial_answer_rate`): the transfer is completed and the customer talks to
+    /// it for the talk time, or it failed and the call ends.
     pub(super) fn transfer_to_number(
         &mut self,
         interaction_id: &str,
@@ -596,11 +613,6 @@ impl State {
             p.leave(now);
             p.left_reason = Some(EndReason::TransferredOut);
         }
-        // The outside party answers at once [the emulator's choice]: the transfer is done.
-        i.finish_transfer(&transfer_id, true, now)?;
-        if let Some(t) = i.transfers.last() {
-            fx.events.push(super::transferred(interaction_id, t));
-        }
         i.agent_id = None;
         fx.changes.put(&i)?;
         self.active.insert(interaction_id.to_owned(), i);
@@ -609,6 +621,60 @@ impl State {
             None => self.release_agent(&agent_id, now, fx)?,
         };
         self.apply_decisions(decisions, now, fx)?;
+        // The number rings like a dialled callee; the customer waits on the line meanwhile.
+        self.arm_dial_result(&transfer_id, 1, interaction_id, now, fx);
+        self.interaction_output(interaction_id)
+    }
+
+    /// The number a call is being handed to, while it rings: the transfer's id and number.
+    fn number_ringing(&self, interaction_id: &str) -> Option<(String, String)> {
+        let i = self.active.get(interaction_id)?;
+        let t = i.transfers.last()?;
+        match (&t.status, &t.to_number) {
+            (TransferStatus::Transferring, Some(number)) => Some((t.id.clone(), number.clone())),
+            _ => None,
+        }
+    }
+
+    /// Whether the call was handed to an outside number (ringing or talking): no agent of ours
+    /// is on it and the ACD has forgotten it.
+    pub(super) fn is_transferred_out(&self, interaction_id: &str) -> bool {
+        self.active.get(interaction_id).is_some_and(|i| {
+            i.agent_id.is_none()
+                && i.transfers
+                    .last()
+                    .is_some_and(|t| t.to_number.is_some() && t.status != TransferStatus::Failed)
+        })
+    }
+
+    /// The simulated outside party picks up (the transfer is completed and talks for the talk
+    /// time) or not (it failed and the call ends), as the dialer's callees do.
+    fn transfer_result(
+        &mut self,
+        interaction_id: &str,
+        transfer_id: &str,
+        number: &str,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        let outcome = self
+            .sim
+            .dial_outcome(number, &format!("dial:{transfer_id}:1"));
+        let answered = outcome == DialOutcome::Answered;
+        let i = self
+            .active
+            .get_mut(interaction_id)
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        i.finish_transfer(transfer_id, answered, now)?;
+        if let Some(t) = i.transfers.last() {
+            fx.events.push(super::transferred(interaction_id, t));
+        }
+        let i = i.clone();
+        fx.changes.put(&i)?;
+        if !answered {
+            self.end_direct(interaction_id, EndedBy::System, dial_end(outcome), now, fx)?;
+            return Ok(());
+        }
         if self.sim.auto {
             // The talk time of the one who took over; the agent's own timer is stale now.
             let talk = self.sim.talk_time.sample(
@@ -623,7 +689,7 @@ impl State {
                 },
             ));
         }
-        self.interaction_output(interaction_id)
+        Ok(())
     }
 
     /// The transfers [`State::transfer`] leaves to this module: any call to a number; a direct
