@@ -838,3 +838,47 @@ async fn binding_and_releasing_the_seats_extension_are_extension_state_changes()
     );
     a.quiet().await;
 }
+
+#[tokio::test]
+async fn a_socket_opened_while_the_seat_rings_sees_the_call_and_hangup_refuses_it() {
+    let (s, _config) = server().await;
+    let u = Udesk::demo();
+    let t0 = ccemu_engine::wall_ms() + 1000;
+    s.sim_on_manual_clock("demo", t0, json!({"auto": false}))
+        .await;
+    s.ready("demo", "1001").await;
+    let call = s.sim_contact("demo", "calls", "9001").await;
+    let call_id = call["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.agent_state("demo", "1001").await, "ringing");
+    // The browser reconnects mid-ring: login keeps the seat's state, getState names the call.
+    let mut a = Agent::connect(&s, &u, "1001").await;
+    let url = ws_url(&s, &u, "1001", &now_s());
+    let token = url.rsplit("Sign=").next().unwrap().to_owned();
+    assert_eq!(
+        a.req("login", json!({"Token": token})).await,
+        ok_rep(1, "login", t0, json!({}))
+    );
+    assert_eq!(s.agent_state("demo", "1001").await, "ringing");
+    let state = a.req("getState", json!({})).await;
+    assert_eq!(
+        (
+            &state["CurState"],
+            &state["DestNumber"],
+            &state["SpNumber"],
+            &state["CallDirection"]
+        ),
+        (&json!("ringing"), &call["from"], &call["to"], &json!("in")),
+        "{state}"
+    );
+    // Hanging up a ringing inbound call refuses it: back to the queue, not abandoned.
+    assert_eq!(
+        a.req("hangup", json!({})).await,
+        ok_rep(3, "hangup", t0, json!({}))
+    );
+    let after = s.interaction("demo", &call_id).await;
+    assert_eq!(
+        (&after["state"], &after["agent_id"], &after["ended_by"]),
+        (&json!("queued"), &Value::Null, &Value::Null),
+        "{after}"
+    );
+}
