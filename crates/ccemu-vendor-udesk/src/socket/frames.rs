@@ -155,18 +155,10 @@ pub fn evt(
 }
 
 /// The agent state as the socket names it: `idle`, `busy` and `onBreak` are Udesk's (§4);
-/// `offline`, `ringing`, `talking` and `wrapUp` are \[invented\], in the same camel case (the same
-/// words as the state logs and callbacks). A reservation not yet presented counts as ringing.
+/// `offline`, `ringing`, `talking` and `wrapUp` are \[invented\], in the same camel case. The
+/// words of the state logs, whose mapping this is, so the two never disagree.
 pub fn state_word(state: &AgentState) -> &'static str {
-    match state {
-        AgentState::LoggedOut => "offline",
-        AgentState::Available => "idle",
-        AgentState::NotReady { .. } => "busy",
-        AgentState::OnBreak { .. } => "onBreak",
-        AgentState::Reserved | AgentState::Ringing => "ringing",
-        AgentState::OnContact => "talking",
-        AgentState::WrapUp { .. } => "wrapUp",
-    }
+    crate::reports::state_word(state).0
 }
 
 /// The state a client asks for with `login` or `setState` (`State`, and `SubState` for a break).
