@@ -769,7 +769,8 @@ mod tests {
         let exhausted = record(ccemu_core::event::DomainEvent::CampaignExhausted {
             campaign_id: "77".into(),
         });
-        let n = super::stop_notice(&tenant, &[app.clone()], &exhausted).expect("notice");
+        let n =
+            super::stop_notice(&tenant, std::slice::from_ref(&app), &exhausted).expect("notice");
         let udesk = &tenant.credentials.udesk;
         let (path, query) = n.url.split_once('?').unwrap();
         assert_eq!(path, "http://crm.example/cb/cc_ad_task/stop");
@@ -790,7 +791,7 @@ mod tests {
             campaign_id: "77".into(),
             contacts: 1,
         });
-        assert!(super::stop_notice(&tenant, &[app.clone()], &other).is_none());
+        assert!(super::stop_notice(&tenant, std::slice::from_ref(&app), &other).is_none());
         let disabled = ccemu_core::Subscription {
             enabled: false,
             ..app

@@ -428,7 +428,10 @@ impl State {
             .ok_or_else(|| not_found("campaign", id))?;
         // A predictive campaign keeps the value (Udesk calls it the intensity) without pacing by
         // it: the predictive dialer paces by its abandon target.
-        if !matches!(run.campaign.mode, DialerMode::Ratio | DialerMode::Predictive) {
+        if !matches!(
+            run.campaign.mode,
+            DialerMode::Ratio | DialerMode::Predictive
+        ) {
             return Err(DomainError::Invalid {
                 field: "ratio",
                 reason: format!("campaign {id} is paced neither by ratio nor predictively"),
