@@ -15,7 +15,7 @@
 //! Only voice interactions make call events: Udesk CTI is a call center, and a chat routed by
 //! the same tenant means nothing to a ccapi client.
 
-use ccemu_core::agent::{AgentState, CallMode};
+use ccemu_core::agent::CallMode;
 use ccemu_core::event::{DomainEvent, EventRecord};
 use ccemu_core::interaction::{Channel, Direction, EndedBy, Interaction, TransferStatus};
 use ccemu_core::telephony::ExtensionState;
@@ -23,6 +23,8 @@ use ccemu_core::{Subscription, Tenant};
 use ccemu_engine::{Notification, Notifier, View};
 use serde_json::{json, Value};
 
+// One mapping of seat states to words for callbacks, state logs and the agent socket.
+use crate::reports::state_word;
 use crate::sign;
 
 /// The surface name of Udesk subscriptions (`subscriptions` and `webhooks/events`).
@@ -388,21 +390,6 @@ pub fn user_data(i: &Interaction, name: &str) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
-    }
-}
-
-/// An agent state as Udesk words it, with its sub-state: `idle`, `busy` and `onBreak` are the
-/// documented words (§4); `offline`, `ringing`, `talking` and `wrapUp` are invented for the
-/// states Udesk leaves unnamed.
-pub fn state_word(state: &AgentState) -> (&'static str, u32) {
-    match state {
-        AgentState::Available => ("idle", 0),
-        AgentState::NotReady { .. } => ("busy", 0),
-        AgentState::OnBreak { sub_state, .. } => ("onBreak", *sub_state),
-        AgentState::LoggedOut => ("offline", 0),
-        AgentState::Reserved | AgentState::Ringing => ("ringing", 0),
-        AgentState::OnContact => ("talking", 0),
-        AgentState::WrapUp { .. } => ("wrapUp", 0),
     }
 }
 
