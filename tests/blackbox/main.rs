@@ -13,5 +13,6 @@ mod udesk_config;
 mod udesk_calls;
 mod udesk_events;
 mod udesk_reports;
+mod udesk_scenario;
 mod udesk_socket;
 mod webhooks;

@@ -294,7 +294,15 @@ fn call_log(i: &Interaction, agents: &HashMap<String, Agent>) -> Value {
     } else {
         0
     };
-    let agent = i.agent_id.as_deref().and_then(|id| agents.get(id));
+    // A call handed to an outside number has no agent any more: its last seat still took it.
+    let agent_id = i.agent_id.as_deref().or_else(|| {
+        i.participants
+            .iter()
+            .rev()
+            .find(|p| p.kind == ParticipantKind::Agent)
+            .and_then(|p| p.agent_id.as_deref())
+    });
+    let agent = agent_id.and_then(|id| agents.get(id));
     let (dest, sp) = if outbound {
         (&i.to, &i.from)
     } else {
@@ -312,7 +320,7 @@ fn call_log(i: &Interaction, agents: &HashMap<String, Agent>) -> Value {
         "UNProvince": "",
         "UNCity": "",
         "SpNumber": sp,
-        "AgentId": i.agent_id.clone().unwrap_or_default(),
+        "AgentId": agent_id.unwrap_or_default(),
         "AgentName": agent.map_or("", |a| a.name.as_str()),
         "WorkId": agent.map_or("", |a| a.work_id.as_str()),
         "Email": agent.map_or("", |a| a.email.as_str()),
@@ -627,6 +635,66 @@ mod tests {
                 "AdCallId": "",
                 "AdTaskId": ""
             }]}))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_handed_to_an_outside_number_keeps_the_seat_that_took_it() {
+        let cx = ctx().await;
+        manual(&cx).await;
+        let _ = op(
+            &cx,
+            Op::SetAgentState {
+                agent_id: "1001".into(),
+                state: AgentState::Available,
+            },
+        )
+        .await;
+        let OpOutput::Interaction(i) = op(
+            &cx,
+            Op::StartInbound {
+                channel: Channel::Voice,
+                queue_id: "9001".into(),
+                from: "13800138000".into(),
+                to: "057126200670".into(),
+                priority: 0,
+            },
+        )
+        .await
+        else {
+            panic!("no interaction");
+        };
+        op(
+            &cx,
+            Op::Answer {
+                agent_id: "1001".into(),
+                interaction_id: None,
+            },
+        )
+        .await;
+        op(
+            &cx,
+            Op::Transfer {
+                interaction_id: i.id.clone(),
+                target: ccemu_engine::TransferTarget::Number("10010001000".into()),
+            },
+        )
+        .await;
+        advance(&cx, 10_000).await;
+        op(
+            &cx,
+            Op::Hangup {
+                interaction_id: i.id.clone(),
+                by: EndedBy::Customer,
+            },
+        )
+        .await;
+        let (_, body) = logs(&cx, &format!(r#"{{"CallId":"{}"}}"#, i.id)).await;
+        let row = &body["Result"]["CallLogs"][0];
+        assert_eq!(
+            (&row["AgentId"], &row["AgentName"], &row["WorkId"]),
+            (&json!("1001"), &json!("Alice Chen"), &json!("1001")),
+            "{body}"
         );
     }
 
