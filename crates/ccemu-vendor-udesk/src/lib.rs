@@ -1,14 +1,17 @@
 //! ccemu surface for the Udesk CTI Cloud ccapi v2 (`/ccapi/v2/...`).
 //!
 //! Owns the Udesk routes, auth, the Udesk error table and envelopes. Every operation of
-//! `vendor-notes/udesk.md` §3 (and the agent WebSocket of §5.2) is routed and checks the request's
-//! signature ([`Authed`]). Seats, extensions and queues (§3.2, §3.3) are emulated over the
-//! engine's directory ops; every other operation, until it is emulated, answers HTTP 501 in the Udesk envelope with
-//! `ErrCode` `000003`
-//! ("System internal error"): Udesk has no "not implemented" code and `000003` is its only
-//! server-side failure code. Endpoints that use envelopes C–E (`agent/hold`, `transfer/agent`,
-//! `cc_ad_task/*`) answer `{"code","message"}` instead of `{"ErrCode","ErrDesc","Result"}`.
-//! Unknown paths under `/ccapi/v2` and unrouted methods answer 404 with `ErrCode` `000004`.
+//! `vendor-notes/udesk.md` §3 and the agent WebSocket of §5.2 is routed, checks the request's
+//! signature ([`Authed`]) and is emulated over the engine: apps (each app is a tenant of its own),
+//! seats, extensions, queues, relay numbers and the IVR (§3.1–§3.3); seat sessions, `originatev2`,
+//! hold, `transfer/agent` and auto-dialing tasks (§3.4); event subscriptions and their signed
+//! HTTP callbacks (§3.5, §5.1); call logs, recordings and state logs (§3.6); and the agent
+//! WebSocket (§5.2). `docs/coverage.md` lists every endpoint and where each is partial. What is
+//! not emulated (auto-dialing types 4 and 5) answers HTTP 501 in the Udesk envelope with `ErrCode`
+//! `000003` ("System internal error"), Udesk's only server-side failure code; endpoints of
+//! envelopes C–E (`agent/hold`, `transfer/agent`, `cc_ad_task/*`) answer `{"code","message"}`
+//! instead of `{"ErrCode","ErrDesc","Result"}`, and unknown paths under `/ccapi/v2` and unrouted
+//! methods answer 404 with `ErrCode` `000004`.
 
 mod adtasks;
 mod agents;
