@@ -391,8 +391,8 @@ pub async fn notify_ad_task_stop(
 }
 
 /// The notice that a task used up its numbers: `POST {CallbackUrl}/cc_ad_task/stop` with
-/// `{"app_id","ad_task_id"}` (envelope E's request, [inferred]), signed like every callback;
-/// `None` when the app has no CallbackUrl.
+/// `{"app_id","ad_task_id"}` (envelope E's request, [inferred]), signed like every callback when
+/// it is sent; `None` when the app has no CallbackUrl.
 pub fn stop_notice(
     tenant: &ccemu_core::Tenant,
     subscriptions: &[Subscription],
@@ -408,7 +408,8 @@ pub fn stop_notice(
     Some(Notification {
         source: crate::VENDOR.to_owned(),
         event_seq: Some(record.seq),
-        url: signed_crm_url(tenant, &app.callback_url, "cc_ad_task/stop"),
+        // Signed at each delivery attempt, like every callback (`UdeskCallbacks::prepare`).
+        url: format!("{}/cc_ad_task/stop", app.callback_url.trim_end_matches('/')),
         method: "POST".to_owned(),
         headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
         body: json!({"app_id": app_id, "ad_task_id": campaign_id}).to_string(),
@@ -486,9 +487,14 @@ mod tests {
             cx.send(Method::PUT, "/ccapi/v2/apps", body).await.0,
             StatusCode::OK
         );
-        // Frozen at the wall clock's now, so requests signed now stay within the window.
+        // Frozen a little ahead of the wall clock (a clock never goes back), so requests signed
+        // now stay within the window.
         cx.engine
-            .set_clock(&demo(), ClockMode::Manual, Some(ccemu_engine::wall_ms()))
+            .set_clock(
+                &demo(),
+                ClockMode::Manual,
+                Some(ccemu_engine::wall_ms() + 1_000),
+            )
             .await
             .unwrap();
         let sim = SimSettings {
@@ -769,8 +775,12 @@ mod tests {
         let exhausted = record(ccemu_core::event::DomainEvent::CampaignExhausted {
             campaign_id: "77".into(),
         });
-        let n =
+        let mut n =
             super::stop_notice(&tenant, std::slice::from_ref(&app), &exhausted).expect("notice");
+        // Stored unsigned; signed at each delivery attempt.
+        assert_eq!(n.url, "http://crm.example/cb/cc_ad_task/stop");
+        use ccemu_engine::Notifier as _;
+        crate::events::UdeskCallbacks.prepare(&tenant, &mut n);
         let udesk = &tenant.credentials.udesk;
         let (path, query) = n.url.split_once('?').unwrap();
         assert_eq!(path, "http://crm.example/cb/cc_ad_task/stop");
