@@ -698,4 +698,25 @@ async fn a_crm_creates_an_app_and_runs_an_inbound_and_an_outbound_call_end_to_en
         log_out["CallDuration"],
         (s4 - log_out["UserAnswerTime"].as_i64().unwrap()) / 1000
     );
+
+    // The account's other app (the demo) sees none of it, not even by CallId.
+    for (api, key) in [("calls/logs", "CallLogs"), ("calls/recfiles", "RecFiles")] {
+        for id in [i, o] {
+            let by_call = json!({ "CallId": id }).to_string();
+            assert_eq!(
+                account.call(&s, "GET", api, &by_call).await,
+                (200, ok(json!({ key: [] }))),
+                "{api} {id}"
+            );
+        }
+    }
+    let (_, demo_seat) = account
+        .call(
+            &s,
+            "GET",
+            &format!("agents/{SEAT}"),
+            &json!({"AgentId": SEAT}).to_string(),
+        )
+        .await;
+    assert_eq!(demo_seat["ErrCode"], "100018", "{demo_seat}");
 }
