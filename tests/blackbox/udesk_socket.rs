@@ -17,7 +17,7 @@ use crate::udesk::{err, Udesk};
 const WAIT: Duration = Duration::from_secs(10);
 
 /// Resend interval the servers of these tests run with (`[udesk] ws_resend_ms`).
-const RESEND_MS: u64 = 300;
+const RESEND_MS: u64 = 1000;
 
 /// A server whose un-ACKed EVTs come again after [`RESEND_MS`]; the config file lives as long
 /// as the server may restart.
@@ -63,6 +63,8 @@ async fn refused(url: &str) -> (u16, Value) {
 /// A connected agent client: requests by increasing `SeqId`, EVTs kept until asked for.
 pub(crate) struct Agent {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The URL's Sign, which `login` carries as its `Token`.
+    token: String,
     agent: String,
     app: String,
     pub(crate) seq: u64,
@@ -71,12 +73,15 @@ pub(crate) struct Agent {
 
 impl Agent {
     pub(crate) async fn connect(s: &Server, u: &Udesk, agent: &str) -> Self {
-        let (ws, response) = tokio_tungstenite::connect_async(ws_url(s, u, agent, &now_s()))
+        let url = ws_url(s, u, agent, &now_s());
+        let token = url.rsplit("Sign=").next().expect("Sign").to_owned();
+        let (ws, response) = tokio_tungstenite::connect_async(url)
             .await
             .expect("upgrade");
         assert_eq!(response.status().as_u16(), 101);
         Self {
             ws,
+            token,
             agent: agent.into(),
             app: u.app.clone(),
             seq: 0,
@@ -251,7 +256,7 @@ async fn the_handshake_refuses_bad_expired_or_foreign_signatures_before_the_upgr
     // With the upgrade it connects.
     let mut agent = Agent::connect(&s, &u, "1001").await;
     let rep = agent.req("getState", json!({})).await;
-    assert_eq!(rep["ErrDesc"], "Agent not logged in", "{rep}");
+    assert_eq!(rep["ErrDesc"], "AgentNotLogin", "{rep}");
 }
 
 #[tokio::test]
@@ -263,14 +268,13 @@ async fn login_get_state_and_set_state_answer_reps_and_announce_each_state() {
     let mut a = Agent::connect(&s, &u, "1001").await;
     assert_eq!(
         a.req("getState", json!({})).await,
-        err_rep(1, "getState", t0, "000001", "Agent not logged in")
+        err_rep(1, "getState", t0, "000001", "AgentNotLogin")
     );
     assert_eq!(
         a.req("login", json!({"Token": "not-the-sign"})).await,
         err_rep(2, "login", t0, "000001", "Sign invalid")
     );
-    let token = ws_url(&s, &u, "1001", &now_s());
-    let token = token.rsplit("Sign=").next().unwrap().to_owned();
+    let token = a.token.clone();
     // The doc's check-in, with the URL's Sign as Token and the default state.
     assert_eq!(
         a.req(
@@ -354,7 +358,7 @@ async fn login_get_state_and_set_state_answer_reps_and_announce_each_state() {
     assert_eq!(s.agent_state("demo", "1001").await, "logged_out");
     assert_eq!(
         a.req("setState", json!({"State": "busy"})).await["ErrDesc"],
-        "Agent not logged in"
+        "AgentNotLogin"
     );
     assert_eq!(
         a.req("login", json!({"Token": token, "State": "busy"}))
@@ -377,8 +381,7 @@ async fn an_inbound_call_to_the_seats_queue_is_announced_step_by_step() {
     s.sim_on_manual_clock("demo", t0, json!({"auto": false}))
         .await;
     let mut a = Agent::connect(&s, &u, "1001").await;
-    let token = ws_url(&s, &u, "1001", &now_s());
-    let token = token.rsplit("Sign=").next().unwrap().to_owned();
+    let token = a.token.clone();
     assert_eq!(
         a.req("login", json!({"Token": token})).await["ErrCode"],
         "000000"
@@ -508,8 +511,7 @@ async fn an_evt_is_sent_again_until_it_is_acked() {
     let (s, _config) = server().await;
     let u = Udesk::demo();
     let mut a = Agent::connect(&s, &u, "1002").await;
-    let token = ws_url(&s, &u, "1002", &now_s());
-    let token = token.rsplit("Sign=").next().unwrap().to_owned();
+    let token = a.token.clone();
     assert_eq!(
         a.req("login", json!({"Token": token})).await["ErrCode"],
         "000000"
@@ -598,8 +600,7 @@ async fn frames_that_cannot_be_served_get_error_reps_and_the_socket_stays_open()
             "API does not exist"
         )
     );
-    let token = ws_url(&s, &u, "1001", &now_s());
-    let token = token.rsplit("Sign=").next().unwrap().to_owned();
+    let token = a.token.clone();
     assert_eq!(
         a.req("login", json!({"Token": token})).await["ErrCode"],
         "000000"
@@ -637,12 +638,9 @@ async fn frames_that_cannot_be_served_get_error_reps_and_the_socket_stays_open()
 async fn the_server_closes_with_disconnect_on_logout_elsewhere_seat_deletion_and_app_deletion() {
     let (s, _config) = server().await;
     let u = Udesk::demo();
-    let login = |agent: &str| {
-        let url = ws_url(&s, &u, agent, &now_s());
-        json!({"Token": url.rsplit("Sign=").next().unwrap()})
-    };
+    let login = |agent: &Agent| json!({"Token": agent.token});
     let mut a = Agent::connect(&s, &u, "1003").await;
-    assert_eq!(a.req("login", login("1003")).await["ErrCode"], "000000");
+    assert_eq!(a.req("login", login(&a)).await["ErrCode"], "000000");
     a.evt("agentStateChange").await;
     // Logged out through the control plane: the state change, then the server's goodbye.
     let (status, body) = s
@@ -665,7 +663,7 @@ async fn the_server_closes_with_disconnect_on_logout_elsewhere_seat_deletion_and
     let seat = r#"{"Agents":[{"AgentId":"7001","WorkId":"7001"}]}"#;
     assert_eq!(u.call(&s, "POST", "agents", seat).await.0, 200);
     let mut b = Agent::connect(&s, &u, "7001").await;
-    assert_eq!(b.req("login", login("7001")).await["ErrCode"], "000000");
+    assert_eq!(b.req("login", login(&b)).await["ErrCode"], "000000");
     b.evt("agentStateChange").await;
     let (status, body) = u
         .call(&s, "DELETE", "agents/7001", r#"{"AgentId":"7001"}"#)
@@ -703,8 +701,7 @@ async fn set_call_mode_and_dialout_drive_the_seats_own_outbound_call() {
     s.sim_on_manual_clock("demo", t0, json!({"auto": false, "dial_answer_rate": 1.0}))
         .await;
     let mut a = Agent::connect(&s, &u, "1001").await;
-    let url = ws_url(&s, &u, "1001", &now_s());
-    let token = url.rsplit("Sign=").next().unwrap().to_owned();
+    let token = a.token.clone();
     assert_eq!(
         a.req("login", json!({"Token": token})).await["ErrCode"],
         "000000"
@@ -713,7 +710,7 @@ async fn set_call_mode_and_dialout_drive_the_seats_own_outbound_call() {
     // Cellphone mode needs the seat's mobile number.
     assert_eq!(
         a.req("setCallMode", json!({"Contact": "cellphone"})).await,
-        err_rep(a.seq, "setCallMode", t0, "000001", "ParamsInvalid")
+        err_rep(a.seq, "setCallMode", t0, "000001", "CallModeInvalid")
     );
     let mobile = r#"{"AgentId":"1001","WorkId":"1001","Mobile":"13800000001"}"#;
     assert_eq!(u.call(&s, "PUT", "agents/1001", mobile).await.0, 200);
@@ -806,8 +803,7 @@ async fn binding_and_releasing_the_seats_extension_are_extension_state_changes()
     let t0 = ccemu_engine::wall_ms() + 1000;
     s.manual_clock("demo", t0).await;
     let mut a = Agent::connect(&s, &u, "1001").await;
-    let url = ws_url(&s, &u, "1001", &now_s());
-    let token = url.rsplit("Sign=").next().unwrap().to_owned();
+    let token = a.token.clone();
     assert_eq!(
         a.req("login", json!({"Token": token})).await["ErrCode"],
         "000000"
@@ -852,8 +848,7 @@ async fn a_socket_opened_while_the_seat_rings_sees_the_call_and_hangup_refuses_i
     assert_eq!(s.agent_state("demo", "1001").await, "ringing");
     // The browser reconnects mid-ring: login keeps the seat's state, getState names the call.
     let mut a = Agent::connect(&s, &u, "1001").await;
-    let url = ws_url(&s, &u, "1001", &now_s());
-    let token = url.rsplit("Sign=").next().unwrap().to_owned();
+    let token = a.token.clone();
     assert_eq!(
         a.req("login", json!({"Token": token})).await,
         ok_rep(1, "login", t0, json!({}))

@@ -101,7 +101,7 @@ fn refusal(desc: &'static str) -> UdeskError {
 
 /// The one refinement of the crate's domain-error mapping for these calls: each unmet
 /// precondition gets its own `ErrDesc` (see the module doc).
-fn refused(error: EngineError) -> UdeskError {
+pub(crate) fn refused(error: EngineError) -> UdeskError {
     match &error {
         EngineError::Domain(DomainError::Invalid { field, .. }) => match *field {
             "extension" => refusal("AgentNotBindVoip"),

@@ -302,6 +302,17 @@ impl Session {
                 reason: reason.into(),
             })))
             .await;
+        // The closing handshake: read on until the client's Close, so that frames it sent
+        // meanwhile (ACKs) are not left unread, which would reset the connection under the
+        // frames just sent. A client that never answers is let go after a while.
+        let drain = async {
+            while let Some(Ok(message)) = socket.recv().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), drain).await;
     }
 
     /// The tenant's time, for REP timestamps; the wall clock if the tenant is gone.
@@ -366,8 +377,8 @@ impl Session {
             return Err(UdeskError::UnknownApi);
         }
         if method != "login" && !self.logged_in {
-            // Udesk documents no code for it: 000001 with an \[invented\] text.
-            return Err(UdeskError::InvalidParameter("Agent not logged in".into()));
+            // Udesk documents no code for it: 000001 with the text `agent/login`'s refusals use.
+            return Err(UdeskError::InvalidParameter("AgentNotLogin".into()));
         }
         match method {
             "login" => self.login(body).await,
@@ -389,8 +400,13 @@ impl Session {
         views.pop().ok_or(UdeskError::RecordNotFound)
     }
 
+    /// Runs an op; refusals read as `agent/login`, `originatev2` and the other seat calls
+    /// answer them (`AgentBusy`, `CallModeInvalid`, ...).
     async fn execute(&self, op: Op) -> Result<(), UdeskError> {
-        self.engine.execute(&self.tenant, op).await?;
+        self.engine
+            .execute(&self.tenant, op)
+            .await
+            .map_err(crate::calls::refused)?;
         Ok(())
     }
 
@@ -456,7 +472,7 @@ impl Session {
         let to = frames::requested_state(Some(&state.0), req.sub_state.map(|s| s.0))?;
         let seat = self.seat().await?;
         if on_call(&seat.agent.state) {
-            return Err(UdeskError::InvalidParameter("Agent is in a call".into()));
+            return Err(UdeskError::InvalidParameter("AgentBusy".into()));
         }
         if seat.agent.state != to {
             self.execute(Op::SetAgentState {
