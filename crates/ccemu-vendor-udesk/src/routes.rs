@@ -770,6 +770,42 @@ pub(crate) mod tests {
             "/ccapi/v2/calls/logs",
             Some(&u.app_id),
             ("Sid", &u.sid),
+    #[tokio::test]
+    async fn every_endpoint_refuses_a_bad_sign_and_a_stale_timestamp_before_anything_else() {
+        let cx = ctx().await;
+        let u = &cx.udesk;
+        let stale = (wall_ms() / 1000 - 11 * 60).to_string();
+        for endpoint in ENDPOINTS {
+            let mut path = endpoint.path.to_owned();
+            while let (Some(open), Some(close)) = (path.find('{'), path.find('}')) {
+                path.replace_range(open..=close, "1001");
+            }
+            let want = match Envelope::for_path(endpoint.path) {
+                Envelope::ErrCode => err_code("000001", "Sign invalid"),
+                Envelope::Code => json!({"code": "000001", "message": "Sign invalid"}),
+            };
+            let signed =
+                |ts: &str| signed_as(&path, Some(&u.app_id), ("Sid", &u.sid), &u.auth_token, ts);
+            let tampered = signed(&now_s()).replace("&Sign=", "&Sign=0");
+            for uri in [tampered, signed(&stale)] {
+                // A body that would be accepted, so only the signature can be refused.
+                let (status, body) = cx
+                    .send_raw(endpoint.method.clone(), &uri, br#"{"AgentId":"1001"}"#)
+                    .await;
+                assert_eq!(
+                    (status, &body),
+                    (StatusCode::UNAUTHORIZED, &want),
+                    "{} {uri}",
+                    endpoint.method
+                );
+            }
+        }
+        // Nothing was changed by any of them.
+        let (_, list) = cx.send(GET, "/ccapi/v2/agents", "").await;
+        assert_eq!(list["Result"]["Total"], 4);
+        assert_eq!(cx.engine.tenants().len(), 1);
+    }
+
             &u.auth_token,
             &now_s(),
         );
