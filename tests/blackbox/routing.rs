@@ -198,6 +198,8 @@ async fn a_rejected_call_goes_to_the_next_agent_and_abandons_are_recorded() {
         .await;
     assert_eq!(i["agent_id"], "1002", "re-offered to the other agent: {i}");
     assert_eq!(i["state"], "ringing");
+    // The phone of the agent who refused stops ringing.
+    assert_eq!(s.agent_state("demo", "1001").await, "available");
     let (st, gone) = s
         .post(
             &format!("/_ccemu/tenants/demo/sim/interactions/{id}/hangup"),

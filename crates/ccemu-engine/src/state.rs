@@ -741,6 +741,9 @@ impl State {
                 let aid = self.agent_id(&agent_id)?;
                 let decisions = self.acd.reject(cid, aid, now).map_err(acd_error)?;
                 self.apply_decisions(decisions, now, fx)?;
+                // The ACD answers a refusal with no decision about the agent (only its reject
+                // delay): the agent's own state follows here.
+                self.ring_ended(&agent_id, now, fx)?;
                 self.interaction_output(&id)
             }
             Op::Hangup { interaction_id, by } => {
@@ -1436,15 +1439,7 @@ impl State {
                             i.agent_id = None;
                         }
                     }
-                    let ringing_elsewhere = self.active.values().any(|i| {
-                        i.agent_id.as_deref() == Some(&aid) && i.state == InteractionState::Ringing
-                    });
-                    let a = self.agent_mut(&aid)?;
-                    if a.state == AgentState::Ringing && !ringing_elsewhere {
-                        let log = a.set_state(AgentState::Available, now)?;
-                        let a = a.clone();
-                        record_state_change(&a, &log, fx)?;
-                    }
+                    self.ring_ended(&aid, now, fx)?;
                 }
                 acd::Decision::Requeued { contact } => {
                     let Some(iid) = self.contact_ids.name(contact.0).map(str::to_owned) else {
@@ -1522,6 +1517,21 @@ impl State {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// An offer stopped ringing for an agent (withdrawn, timed out or refused): an agent whose
+    /// phone rings for nothing else any more is available again (the ACD keeps any delay).
+    fn ring_ended(&mut self, agent_id: &str, now: i64, fx: &mut Effects<'_>) -> Result<()> {
+        let ringing_elsewhere = self.active.values().any(|i| {
+            i.agent_id.as_deref() == Some(agent_id) && i.state == InteractionState::Ringing
+        });
+        let a = self.agent_mut(agent_id)?;
+        if a.state == AgentState::Ringing && !ringing_elsewhere {
+            let log = a.set_state(AgentState::Available, now)?;
+            let a = a.clone();
+            record_state_change(&a, &log, fx)?;
         }
         Ok(())
     }
