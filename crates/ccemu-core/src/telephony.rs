@@ -204,7 +204,10 @@ pub fn entry_menu_id<'a>(
         }
         first = first.or(Some(menu));
     }
-    called.or(default).or(first.flatten()).unwrap_or(ENTRY_MENU_ID)
+    called
+        .or(default)
+        .or(first.flatten())
+        .unwrap_or(ENTRY_MENU_ID)
 }
 
 /// Picks the caller number for an outbound call: the one requested, else the agent's default,

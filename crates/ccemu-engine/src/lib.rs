@@ -32,12 +32,12 @@ pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use feed::EventFeed;
 pub use notify::{Notifier, View};
+pub use state::recording_path;
 pub use state::{
     acd_strategy, AgentPatch, AgentView, CampaignAction, CampaignView, NewExtension, NewMessage,
     QueueLimits, QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT,
     USER_DATA_KEY,
 };
-pub use state::recording_path;
 
 /// What an engine operation can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -227,7 +227,9 @@ impl Engine {
         self.read_centers()
             .values()
             .filter(|c| matches(&c.tenant.credentials))
-            .min_by(|a, b| (a.tenant.created_at_ms, &a.tenant.id).cmp(&(b.tenant.created_at_ms, &b.tenant.id)))
+            .min_by(|a, b| {
+                (a.tenant.created_at_ms, &a.tenant.id).cmp(&(b.tenant.created_at_ms, &b.tenant.id))
+            })
             .map(|c| (*c.tenant).clone())
     }
 
@@ -392,7 +394,9 @@ impl Engine {
     /// Whether the engine is shutting down: a feed that ends now ends for that, not because its
     /// tenant was deleted.
     pub fn is_stopping(&self) -> bool {
-        self.inner.stopping.load(std::sync::atomic::Ordering::SeqCst)
+        self.inner
+            .stopping
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Stops every tenant task, letting in-flight commands finish.

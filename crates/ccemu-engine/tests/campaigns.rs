@@ -152,7 +152,9 @@ async fn dials(engine: &Engine, campaign: &str) -> Vec<(String, String, Option<S
             Some(id) => {
                 let i: ccemu_core::Interaction =
                     engine.record(&demo(), id).await.unwrap().expect("dial");
-                let reason = i.end_reason.map(|r| serde_json::to_value(r).unwrap().to_string());
+                let reason = i
+                    .end_reason
+                    .map(|r| serde_json::to_value(r).unwrap().to_string());
                 (serde_json::to_value(i.state).unwrap().to_string(), reason)
             }
             None => ("none".to_owned(), None),
@@ -185,7 +187,10 @@ async fn a_force_stop_hangs_up_the_dials_still_ringing_and_cancels_the_rest() {
     for (was, now) in before.iter().zip(&after) {
         assert_eq!(now.0, "\"cancelled\"", "{now:?}");
         if was.1 == "\"created\"" {
-            assert_eq!((now.1.as_str(), now.2.as_deref()), ("\"failed\"", Some("\"cancelled\"")));
+            assert_eq!(
+                (now.1.as_str(), now.2.as_deref()),
+                ("\"failed\"", Some("\"cancelled\""))
+            );
         }
     }
     // Nothing rings later: the dial results that were due find nothing to report.
@@ -213,13 +218,22 @@ async fn a_ratio_campaign_changes_its_ratio_and_others_refuse() {
     engine.shutdown().await;
     engine.store().close().await;
     let engine = self::engine(&db).await;
-    assert_eq!(engine.campaign(&demo(), "a").await.unwrap().campaign.ratio, 3.5);
+    assert_eq!(
+        engine.campaign(&demo(), "a").await.unwrap().campaign.ratio,
+        3.5
+    );
     for (campaign, ratio) in [("b", 2.0), ("a", 0.5), ("a", 9.0), ("zz", 2.0)] {
         let op = Op::SetCampaignRatio {
             campaign_id: campaign.into(),
             ratio,
         };
-        assert!(engine.execute(&demo(), op).await.is_err(), "{campaign} {ratio}");
+        assert!(
+            engine.execute(&demo(), op).await.is_err(),
+            "{campaign} {ratio}"
+        );
     }
-    assert_eq!(engine.campaign(&demo(), "a").await.unwrap().campaign.ratio, 3.5);
+    assert_eq!(
+        engine.campaign(&demo(), "a").await.unwrap().campaign.ratio,
+        3.5
+    );
 }

@@ -637,8 +637,14 @@ pub(crate) mod tests {
         }
         // The summary table counts the rows as they are.
         let status_of = |e: &Endpoint| {
-            let row = format!("| {} | `{}` | `{}` | {} |", e.method, e.path, e.operation, e.section);
-            let rest = coverage.split_once(&row).map(|(_, r)| r.trim_start()).unwrap_or("");
+            let row = format!(
+                "| {} | `{}` | `{}` | {} |",
+                e.method, e.path, e.operation, e.section
+            );
+            let rest = coverage
+                .split_once(&row)
+                .map(|(_, r)| r.trim_start())
+                .unwrap_or("");
             rest.split_whitespace().next().unwrap_or("").to_owned()
         };
         let count = |word: &str| ENDPOINTS.iter().filter(|e| status_of(e) == word).count();
@@ -649,7 +655,10 @@ pub(crate) mod tests {
             count("partial:"),
             count("not")
         );
-        assert!(coverage.contains(&summary), "docs/coverage.md summary should read {summary}");
+        assert!(
+            coverage.contains(&summary),
+            "docs/coverage.md summary should read {summary}"
+        );
     }
 
     #[tokio::test]
@@ -762,15 +771,6 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn signatures_udesk_clients_send_are_accepted() {
-        let cx = ctx().await;
-        let u = &cx.udesk;
-        let ms = wall_ms().to_string();
-        let upper = signed_as(
-            "/ccapi/v2/calls/logs",
-            Some(&u.app_id),
-            ("Sid", &u.sid),
-    #[tokio::test]
     async fn every_endpoint_refuses_a_bad_sign_and_a_stale_timestamp_before_anything_else() {
         let cx = ctx().await;
         let u = &cx.udesk;
@@ -806,6 +806,15 @@ pub(crate) mod tests {
         assert_eq!(cx.engine.tenants().len(), 1);
     }
 
+    #[tokio::test]
+    async fn signatures_udesk_clients_send_are_accepted() {
+        let cx = ctx().await;
+        let u = &cx.udesk;
+        let ms = wall_ms().to_string();
+        let upper = signed_as(
+            "/ccapi/v2/calls/logs",
+            Some(&u.app_id),
+            ("Sid", &u.sid),
             &u.auth_token,
             &now_s(),
         );
