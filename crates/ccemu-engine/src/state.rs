@@ -1608,8 +1608,8 @@ impl State {
         let config = acd::QueueConfig {
             strategy: acd_strategy(q.strategy),
             max_length: q.max_length as usize,
-            timeout_ms: (q.timeout_secs > 0 && overflow.is_some())
-                .then(|| i64::from(q.timeout_secs) * 1000),
+            // Without an overflow target a timed-out contact is disconnected (`queue_timeout`).
+            timeout_ms: (q.timeout_secs > 0).then(|| i64::from(q.timeout_secs) * 1000),
             overflow,
             ..acd::QueueConfig::default()
         };

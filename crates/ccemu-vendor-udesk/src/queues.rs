@@ -223,6 +223,61 @@ mod tests {
         "\n{\n\"QueueId\":\"9009\",\n\"QueueName\":\"Test Create Queue 007\"\n}\n";
 
     #[tokio::test]
+    async fn a_call_waiting_past_the_queues_timeout_is_disconnected() {
+        use ccemu_core::clock::ClockMode;
+        use ccemu_core::{Channel, Interaction, TenantId};
+        use ccemu_engine::{Op, OpOutput};
+        let cx = ctx().await;
+        let demo = TenantId::parse("demo").unwrap();
+        let t0 = ccemu_engine::wall_ms() + 1_000;
+        cx.engine
+            .set_clock(&demo, ClockMode::Manual, Some(t0))
+            .await
+            .unwrap();
+        let body = r#"{"QueueId":"9010","QueueName":"Short","Timeout":30}"#;
+        assert_eq!(
+            cx.send(Method::POST, "/ccapi/v2/queues", body).await.0,
+            StatusCode::OK
+        );
+        let start = |queue: &str| Op::StartInbound {
+            channel: Channel::Voice,
+            queue_id: queue.into(),
+            from: "+15550001111".into(),
+            to: String::new(),
+            priority: 0,
+        };
+        // Nobody is in the queue: the call waits 30 s, then the queue lets it go.
+        let OpOutput::Interaction(call) = cx.engine.execute(&demo, start("9010")).await.unwrap()
+        else {
+            panic!("interaction")
+        };
+        cx.engine.advance_clock(&demo, 29_999).await.unwrap();
+        let waiting: Interaction = cx.engine.record(&demo, &call.id).await.unwrap().unwrap();
+        assert_eq!(serde_json::to_value(waiting.state).unwrap(), "queued");
+        cx.engine.advance_clock(&demo, 1).await.unwrap();
+        let gone: Interaction = cx.engine.record(&demo, &call.id).await.unwrap().unwrap();
+        assert_eq!(serde_json::to_value(gone.state).unwrap(), "failed");
+        assert_eq!(
+            serde_json::to_value(gone.end_reason).unwrap(),
+            "queue_timeout"
+        );
+        assert_eq!(gone.ended_at_ms, Some(t0 + 30_000));
+        // Timeout 0 waits for ever.
+        let body = r#"{"QueueId":"9010","QueueName":"Short","Timeout":0}"#;
+        assert_eq!(
+            cx.send(Method::PUT, "/ccapi/v2/queues", body).await.0,
+            StatusCode::OK
+        );
+        let OpOutput::Interaction(call) = cx.engine.execute(&demo, start("9010")).await.unwrap()
+        else {
+            panic!("interaction")
+        };
+        cx.engine.advance_clock(&demo, 3_600_000).await.unwrap();
+        let waiting: Interaction = cx.engine.record(&demo, &call.id).await.unwrap().unwrap();
+        assert_eq!(serde_json::to_value(waiting.state).unwrap(), "queued");
+    }
+
+    #[tokio::test]
     async fn create_queue_replays_the_docs_example_with_udesks_defaults() {
         let cx = ctx().await;
         let got = cx.send(Method::POST, "/ccapi/v2/queues", DOC_CREATE).await;
