@@ -303,3 +303,103 @@ async fn send(s: &Server, method: &str, uri: &str, body: &str) -> (u16, Value) {
         .body(body.to_owned());
     crate::harness::send(req).await
 }
+
+#[tokio::test]
+async fn a_task_changes_its_ratio_and_stops_through_every_stop_call() {
+    let s = Server::start().await;
+    let u = Udesk::demo();
+    let numbers: &[&str] = &["13676546374", "13676546375", "13676546376"];
+    let (url, _) = crm(numbers).await;
+    let body = json!({ "CallbackUrl": url }).to_string();
+    assert_eq!(u.call(&s, "PUT", "apps", &body).await.0, 200);
+    let now = ccemu_engine::wall_ms() + 1_000;
+    s.sim_on_manual_clock(
+        "demo",
+        now,
+        json!({"auto": true, "dial_ring_time": {"mean_ms": 5000}}),
+    )
+    .await;
+    s.ready("demo", "1003").await;
+    let null = (200, ok(Value::Null));
+    for id in ["601", "602", "603"] {
+        let start = format!(
+            r#"{{"AdTaskId":"{id}","AdTaskType":"2","AdTaskRatio":"1.0","AdQueueId":"9002","AdCallerNum":"+14155550100","AdDispNum":"+14155550100","AdConCallLimit":1}}"#
+        );
+        assert_eq!(
+            u.call(&s, "POST", "ads/task/start", &start).await,
+            null,
+            "{id}"
+        );
+    }
+    let ratio = r#"{"AdTaskId":"601","AdTaskRatio":2.5}"#;
+    assert_eq!(
+        u.call(&s, "POST", "ads/task/update_ratio", ratio).await,
+        null
+    );
+    let (_, task) = s.get("/_ccemu/tenants/demo/sim/campaigns/601").await;
+    assert_eq!(task["ratio"], 2.5, "{task}");
+    // A force stop hangs up the dial still ringing; a stop lets its dials finish; the CRM may
+    // stop a task too. Numbers not dialled yet are cancelled either way. (A stop frees dialling
+    // capacity the next task takes, so each is looked at right before and after its own stop.)
+    let crm_stop = json!({"app_id": u.app, "ad_task_id": "603"}).to_string();
+    let stops = [
+        (
+            "601",
+            "ads/task/force_stop",
+            r#"{"AdTaskId":"601"}"#.to_owned(),
+            null.clone(),
+        ),
+        (
+            "602",
+            "ads/task/stop",
+            r#"{"AdTaskId":"602"}"#.to_owned(),
+            null.clone(),
+        ),
+        (
+            "603",
+            "cc_ad_task/stop",
+            crm_stop,
+            (200, json!({"code": "000000", "message": "OK"})),
+        ),
+    ];
+    for (id, api, body, answer) in stops {
+        let path = format!("/_ccemu/tenants/demo/sim/campaigns/{id}");
+        let before = s.get(&path).await.1["in_flight"].as_u64().unwrap();
+        assert_eq!(u.call(&s, "POST", api, &body).await, answer, "{api}");
+        let (_, task) = s.get(&path).await;
+        let kept = if api.ends_with("force_stop") {
+            0
+        } else {
+            before
+        };
+        assert_eq!(
+            (&task["status"], task["in_flight"].as_u64().unwrap()),
+            (&json!("stopped"), kept),
+            "{id}: {task}"
+        );
+        // Every number is cancelled but those whose dial goes on.
+        let cancelled = task["counts"]["cancelled"].as_u64().unwrap_or(0);
+        assert_eq!(cancelled + kept, 3, "{id}: {task}");
+        if id == "601" {
+            assert_eq!(
+                before, 1,
+                "the force-stopped task had a dial ringing: {task}"
+            );
+        }
+    }
+    // Another tenant's app cannot stop this one's tasks, nor see them.
+    let other = Udesk::of(&s.create_tenant("other").await);
+    let got = other
+        .call(&s, "POST", "ads/task/stop", r#"{"AdTaskId":"601"}"#)
+        .await;
+    assert_eq!(got, (404, err("100018", "RecordNotFound")));
+    let foreign = json!({"app_id": u.app, "ad_task_id": "601", "count": 1}).to_string();
+    let got = other.call(&s, "POST", "cc_ad_task/numbers", &foreign).await;
+    assert_eq!(
+        got,
+        (
+            403,
+            json!({"code": "100002", "message": "AppId AppNotFound or forbidden"})
+        )
+    );
+}
