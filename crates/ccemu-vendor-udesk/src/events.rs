@@ -15,7 +15,6 @@
 //! Only voice interactions make call events: Udesk CTI is a call center, and a chat routed by
 //! the same tenant means nothing to a ccapi client.
 
-use ccemu_core::agent::CallMode;
 use ccemu_core::event::{DomainEvent, EventRecord};
 use ccemu_core::interaction::{Channel, Direction, EndedBy, Interaction, TransferStatus};
 use ccemu_core::telephony::ExtensionState;
@@ -322,7 +321,7 @@ fn translate(app_id: &str, record: &EventRecord, view: &View<'_>) -> Vec<Callbac
                 "AppId": app_id,
                 "Event": "agent_call_mode_change",
                 "AgentId": agent_id,
-                "CurContact": contact_word(*to),
+                "CurContact": crate::reports::mode_word(*to),
                 "Timestamp": at,
             }),
         }],
@@ -390,14 +389,6 @@ pub fn user_data(i: &Interaction, name: &str) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
-    }
-}
-
-/// A call mode as Udesk's `Contact` words it.
-fn contact_word(mode: CallMode) -> &'static str {
-    match mode {
-        CallMode::Voip => "voip",
-        CallMode::Cellphone => "cellphone",
     }
 }
 

@@ -185,6 +185,14 @@ pub fn state_word(state: &AgentState) -> (&'static str, u32) {
     }
 }
 
+/// A call mode as Udesk words it (`Contact`, `CurMode`, `CurContact`): `voip` or `cellphone`.
+pub fn mode_word(mode: ccemu_core::agent::CallMode) -> &'static str {
+    match mode {
+        ccemu_core::agent::CallMode::Voip => "voip",
+        ccemu_core::agent::CallMode::Cellphone => "cellphone",
+    }
+}
+
 /// The request's filters: the body (required or not) over the query.
 fn filters(raw: &Bytes, uri: &Uri, body_required: bool) -> Result<Filter, UdeskError> {
     let body: Filter = if body_required {

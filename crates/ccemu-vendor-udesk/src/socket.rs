@@ -496,7 +496,7 @@ impl Session {
         let mut out = fields([
             ("CurState", json!(frames::state_word(&agent.state))),
             ("StartTime", json!(agent.state_since_ms)),
-            ("CurMode", json!(frames::mode_word(agent.call_mode))),
+            ("CurMode", json!(crate::reports::mode_word(agent.call_mode))),
             ("CurExtState", json!(frames::ext_state_word(ext))),
         ]);
         if let Some(call) = self.current_call().await? {
@@ -692,7 +692,7 @@ impl Session {
             Step::CallMode(mode) => Ok(vec![self.evt(
                 at,
                 "agentCallModeChange",
-                fields([("CurContact", json!(frames::mode_word(mode)))]),
+                fields([("CurContact", json!(crate::reports::mode_word(mode)))]),
             )]),
             Step::Call(event, interaction_id) => {
                 // Chats and errands offered to the seat are not the toolbar's calls.

@@ -177,14 +177,6 @@ pub fn requested_state(
     }
 }
 
-/// `CurMode`: how the agent's calls reach it.
-pub fn mode_word(mode: CallMode) -> &'static str {
-    match mode {
-        CallMode::Voip => "voip",
-        CallMode::Cellphone => "cellphone",
-    }
-}
-
 /// `CurExtState`: the words of Udesk's `ExtState` enumeration (§4: 0 idle … 4 invalid).
 pub fn ext_state_word(state: ExtensionState) -> &'static str {
     match state {
