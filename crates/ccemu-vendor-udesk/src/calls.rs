@@ -466,11 +466,11 @@ mod tests {
         )
     }
 
-    /// The demo tenant frozen at the wall clock (so signatures made now stay valid), with
-    /// simulated agents that do nothing by themselves.
+    /// The demo tenant frozen a second ahead of the wall clock (a clock never goes back, and
+    /// signatures made now stay valid), with simulated agents that do nothing by themselves.
     async fn manual(cx: &Ctx) {
         cx.engine
-            .set_clock(&demo(), ClockMode::Manual, Some(wall_ms()))
+            .set_clock(&demo(), ClockMode::Manual, Some(wall_ms() + 1_000))
             .await
             .unwrap();
         let sim = SimSettings {
