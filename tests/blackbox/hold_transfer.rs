@@ -238,3 +238,49 @@ async fn hold_resume_and_transfer_refuse_bad_input_with_control_plane_errors() {
         .await;
     assert_error(st, &body, 404, "tenant_not_found");
 }
+
+#[tokio::test]
+async fn a_transfer_to_a_number_rings_it_while_the_agent_is_free_again() {
+    let s = Server::start().await;
+    let sim = json!({
+        "auto": false, "wrap_up_ms": 0, "dial_answer_rate": 1.0,
+        "dial_ring_time": { "mean_ms": 3000 }, "talk_time": { "mean_ms": 10000 },
+    });
+    s.sim_on_manual_clock("demo", T0, sim).await;
+    s.ready("demo", "1003").await;
+    let id = s.sim_contact("demo", "calls", "9002").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (st, body) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1003/answer", json!({}))
+        .await;
+    assert_eq!(st, 200, "{body}");
+    for body in [
+        json!({}),
+        json!({ "queue_id": "9002", "number": "+15550009999" }),
+    ] {
+        let (st, got) = act(&s, &id, "transfer", body).await;
+        assert_error(st, &got, 400, "invalid_body");
+    }
+    let (st, moved) = act(&s, &id, "transfer", json!({ "number": "+15550009999" })).await;
+    assert_eq!(st, 200, "{moved}");
+    assert_eq!(moved["transfers"][0]["to_number"], "+15550009999");
+    assert_eq!(moved["transfers"][0]["status"], "transferring");
+    assert_eq!(s.agent_state("demo", "1003").await, "available");
+    // The number answers after its 3 s of ringing; the customer hangs up (the sim drives
+    // nothing else by itself here).
+    s.advance("demo", 2_999).await;
+    let i = s.interaction("demo", &id).await;
+    assert_eq!(i["transfers"][0]["status"], "transferring", "{i}");
+    s.advance("demo", 1).await;
+    let i = s.interaction("demo", &id).await;
+    assert_eq!(i["transfers"][0]["status"], "completed", "{i}");
+    s.advance("demo", 7_000).await;
+    let (st, ended) = act(&s, &id, "hangup", json!({ "by": "customer" })).await;
+    assert_eq!(st, 200, "{ended}");
+    assert_eq!(
+        (&ended["state"], &ended["ended_at_ms"]),
+        (&json!("ended"), &json!(T0 + 10_000))
+    );
+}

@@ -262,22 +262,37 @@ async fn resume(
     interaction_op(&state, &id, Op::Resume { interaction_id }).await
 }
 
-/// Body of `POST .../sim/interactions/{iid}/transfer`.
+/// Body of `POST .../sim/interactions/{iid}/transfer`: a queue, or a number outside the center.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Transfer {
-    queue_id: String,
+    #[serde(default)]
+    queue_id: Option<String>,
+    #[serde(default)]
+    number: Option<String>,
 }
 
-/// `POST /_ccemu/tenants/{id}/sim/interactions/{interaction_id}/transfer`: blind transfer to a queue.
+/// `POST /_ccemu/tenants/{id}/sim/interactions/{interaction_id}/transfer`: blind transfer to a
+/// queue, or out of the center to a number.
 async fn transfer(
     State(state): State<AppState>,
     Path((id, interaction_id)): Path<(String, String)>,
     Body(body): Body<Transfer>,
 ) -> Result<Json<Interaction>, ApiError> {
+    let target = match (body.queue_id, body.number) {
+        (Some(queue_id), None) => TransferTarget::Queue(queue_id),
+        (None, Some(number)) => TransferTarget::Number(number),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "give exactly one of queue_id and number",
+            ))
+        }
+    };
     let op = Op::Transfer {
         interaction_id,
-        target: TransferTarget::Queue(body.queue_id),
+        target,
     };
     interaction_op(&state, &id, op).await
 }
