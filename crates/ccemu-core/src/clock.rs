@@ -148,9 +148,122 @@ fn date_time(ms: i64) -> String {
     )
 }
 
+/// Parses an ISO-8601 / RFC 3339 date-time into epoch milliseconds, as clients write them:
+/// `2019-01-01T00:00:00Z`, fractions of any length (`.000000Z`), offsets `+00:00` / `-0500`,
+/// an offset whose `+` a form decoder turned into a space, a space instead of `T`, a trailing
+/// ` UTC`, and a bare date (midnight UTC). `None` for anything else.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (date, rest) = text.split_at_checked(10)?;
+    let mut fields = date.split('-');
+    let (year, month, day) = (
+        fields.next()?.parse::<i64>().ok()?,
+        fields.next()?.parse::<i64>().ok()?,
+        fields.next()?.parse::<i64>().ok()?,
+    );
+    if date.len() != 10 || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if rest.is_empty() {
+        return Some(days * 86_400_000);
+    }
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let (hms, zone) = rest.split_at_checked(8)?;
+    let mut parts = hms.split(':');
+    let (h, m, s) = (
+        parts.next()?.parse::<i64>().ok()?,
+        parts.next()?.parse::<i64>().ok()?,
+        parts.next()?.parse::<i64>().ok()?,
+    );
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let mut zone = zone;
+    let mut millis = 0;
+    if let Some(fraction) = zone.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let first3 = format!("{:0<3}", &fraction[..digits.min(3)]);
+        millis = first3.parse::<i64>().ok()?;
+        zone = &fraction[digits..];
+    }
+    let offset_min = match zone.trim() {
+        "" | "Z" | "z" | "UTC" => 0,
+        z => {
+            let (sign, hhmm) = match z.as_bytes()[0] {
+                b'+' => (1, &z[1..]),
+                b'-' => (-1, &z[1..]),
+                // `+` decoded as a space by a form decoder, then trimmed away.
+                b'0'..=b'9' if zone.starts_with(' ') => (1, z),
+                _ => return None,
+            };
+            let hhmm = hhmm.replace(':', "");
+            if hhmm.len() != 4 {
+                return None;
+            }
+            let (oh, om) = (
+                hhmm[..2].parse::<i64>().ok()?,
+                hhmm[2..].parse::<i64>().ok()?,
+            );
+            sign * (oh * 60 + om)
+        }
+    };
+    Some((days * 86_400 + h * 3600 + m * 60 + s - offset_min * 60) * 1000 + millis)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days-from-civil).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 #[cfg(test)]
 mod format_tests {
     use super::format_rfc3339_ms;
+    use super::parse_rfc3339;
+
+    #[test]
+    fn parses_what_clients_send() {
+        let t = 1_566_351_290_000;
+        for text in [
+            "2019-08-21T01:34:50Z",
+            "2019-08-21T01:34:50.000000Z",
+            "2019-08-21T01:34:50+00:00",
+            "2019-08-21T01:34:50 00:00",
+            "2019-08-21T03:34:50+02:00",
+            "2019-08-20T20:34:50-0500",
+            "2019-08-21 01:34:50 UTC",
+        ] {
+            assert_eq!(parse_rfc3339(text), Some(t), "{text}");
+        }
+        assert_eq!(parse_rfc3339("2019-08-21T01:34:50.766Z"), Some(t + 766));
+        assert_eq!(parse_rfc3339("2000-02-29"), Some(951_782_400_000));
+        for bad in [
+            "",
+            "yesterday",
+            "2019-13-01T00:00:00Z",
+            "2019-08-21T25:00:00Z",
+            "2019-08-21T01:34:50.Z",
+            "2019-08-21T01:34:50+1",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn parse_inverts_format() {
+        for ms in [0, 951_782_400_001, 1_566_351_290_766, 4_102_444_800_999] {
+            assert_eq!(parse_rfc3339(&super::format_rfc3339_ms(ms)), Some(ms));
+        }
+    }
 
     #[test]
     fn formats_known_instants() {

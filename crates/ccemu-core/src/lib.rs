@@ -13,6 +13,7 @@ pub mod entity;
 pub mod error;
 pub mod event;
 pub mod interaction;
+pub mod lenient;
 pub mod origin;
 pub mod queue;
 pub mod seed;

@@ -9,9 +9,18 @@
 //! Unknown paths and unrouted methods answer 404 `{"message":"Not Found"}` (Apps) or
 //! `{"error":"Not Found","message":"Resource not found","status":404}` (Manager).
 
+mod auth;
+// Helpers for the Apps API handlers that land next.
+#[allow(dead_code)]
+mod dto;
 mod error;
+mod manager;
+mod paging;
 mod routes;
+#[allow(dead_code)]
+mod statuses;
 
+pub use auth::{Authed, Credential};
 pub use error::{Api, UjetError};
 pub use routes::{Endpoint, ENDPOINTS};
 
@@ -23,6 +32,10 @@ pub const BASES: &[&str] = &["/apps/api/v1", "/manager/api/v1"];
 
 /// Router serving the full UJET paths (`/apps/api/v1/...`, `/manager/api/v1/...`), to be
 /// merged with the other vendors.
-pub fn router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+pub fn router<S>() -> axum::Router<S>
+where
+    ccemu_engine::Engine: axum::extract::FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     routes::router()
 }
