@@ -116,3 +116,96 @@ async fn wrong_credentials_get_401_with_a_basic_challenge_on_both_apis() {
         assert_eq!(bare.status().as_u16(), 401, "{path} with an empty Basic");
     }
 }
+
+fn wall_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_millis()).unwrap()
+}
+
+#[tokio::test]
+async fn a_tenant_that_switches_the_rate_limit_on_gets_429_until_its_clock_refills_it() {
+    let s = Server::start().await;
+    let url = s.url("/manager/api/v1/user_statuses");
+    // Off by default: a burst passes.
+    for _ in 0..5 {
+        assert_eq!(get(&s.http, &url, TOKEN).await.0, 200);
+    }
+    let (status, body) = s.get("/_ccemu/tenants/demo/rate-limits/ujet").await;
+    assert_eq!(
+        (status, body),
+        (200, serde_json::json!({"per_second": null}))
+    );
+    for (bad, message) in [
+        (serde_json::json!({"per_second": 0.5}), "at least"),
+        (
+            serde_json::json!({"per_second": "fast"}),
+            "a number or null",
+        ),
+    ] {
+        let (status, body) = s.put("/_ccemu/tenants/demo/rate-limits/ujet", bad).await;
+        assert_eq!(status, 422);
+        assert!(
+            body["message"].as_str().unwrap().contains(message),
+            "{body}"
+        );
+    }
+    let (status, _) = s
+        .put(
+            "/_ccemu/tenants/demo/rate-limits/genesys",
+            serde_json::json!({"per_second": 2}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    s.manual_clock("demo", wall_ms() + 1_000).await;
+    let (status, _) = s
+        .put(
+            "/_ccemu/tenants/demo/rate-limits/ujet",
+            serde_json::json!({"per_second": 2}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(get(&s.http, &url, TOKEN).await.0, 200);
+    // Both credential pairs and both APIs draw on the tenant's one bucket.
+    assert_ne!(
+        get(&s.http, &s.url("/apps/api/v1/users"), LEGACY).await.0,
+        429
+    );
+    let (status, headers, body) = get(&s.http, &url, TOKEN).await;
+    assert_eq!(status, 429);
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(
+        body,
+        serde_json::json!({"error": "Too Many Requests", "message": "Rate limit exceeded", "status": 429})
+    );
+    let (status, _, body) = get(&s.http, &s.url("/apps/api/v1/users"), TOKEN).await;
+    assert_eq!(
+        (status, body),
+        (429, serde_json::json!({"message": "Rate limit exceeded"}))
+    );
+    // Another tenant is not held back by this one's limit.
+    let other = s.create_tenant("other").await;
+    let o = &other["credentials"]["ujet"];
+    let pair = (
+        o["subdomain"].as_str().unwrap(),
+        o["api_token"].as_str().unwrap(),
+    );
+    assert_eq!(get(&s.http, &url, pair).await.0, 200);
+    // Half a second of the tenant's clock refills one request.
+    s.advance("demo", 500).await;
+    assert_eq!(get(&s.http, &url, TOKEN).await.0, 200);
+    assert_eq!(get(&s.http, &url, TOKEN).await.0, 429);
+    // Switched off again, nothing is held back.
+    let (status, _) = s
+        .put(
+            "/_ccemu/tenants/demo/rate-limits/ujet",
+            serde_json::json!({"per_second": null}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for _ in 0..5 {
+        assert_eq!(get(&s.http, &url, TOKEN).await.0, 200);
+    }
+}

@@ -41,6 +41,8 @@ pub enum UjetError {
     NotFound(Api),
     /// 422: well-formed but unacceptable request (Manager API).
     Unprocessable(Api, String),
+    /// 429: the tenant's rate limit is switched on and used up; retry after so many seconds.
+    TooManyRequests(Api, u64),
     /// 501: a known UJET operation that ccemu does not emulate yet.
     NotImplemented(Api, &'static str),
 }
@@ -54,6 +56,7 @@ impl UjetError {
             Self::Forbidden(..) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotImplemented(..) => StatusCode::NOT_IMPLEMENTED,
         }
     }
@@ -66,6 +69,7 @@ impl UjetError {
             | Self::Forbidden(api, _)
             | Self::NotFound(api)
             | Self::Unprocessable(api, _)
+            | Self::TooManyRequests(api, _)
             | Self::NotImplemented(api, _) => *api,
         }
     }
@@ -79,6 +83,7 @@ impl UjetError {
             Self::Unauthorized => "Invalid credentials".to_owned(),
             Self::NotFound(Api::Apps) => "Not Found".to_owned(),
             Self::NotFound(Api::Manager) => "Resource not found".to_owned(),
+            Self::TooManyRequests(..) => "Rate limit exceeded".to_owned(),
             Self::NotImplemented(_, operation) => {
                 format!("{operation} is not emulated by ccemu yet")
             }
@@ -98,6 +103,11 @@ impl IntoResponse for UjetError {
             }),
         };
         let mut response = (status, Json(body)).into_response();
+        if let Self::TooManyRequests(_, secs) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         if self == Self::Unauthorized {
             let challenge = header::HeaderValue::from_static(r#"Basic realm="ujet""#);
             response

@@ -14,6 +14,7 @@ mod auth;
 #[allow(dead_code)]
 mod dto;
 mod error;
+pub mod limits;
 mod manager;
 mod paging;
 mod routes;
