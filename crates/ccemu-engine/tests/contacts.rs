@@ -1,6 +1,6 @@
 //! End users and interaction annotations: upsert of a contact by identifier (ids from 1, an
 //! existing phone kept), annotating an open interaction (merge, removal, unknown contact), a
-//! scheduled interaction, and contacts surviving a restart.
+//! scheduled interaction, and contacts written to the store.
 
 mod common;
 use common::{demo, engine, T0};
