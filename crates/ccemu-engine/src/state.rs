@@ -24,11 +24,13 @@ use std::collections::{BTreeMap, HashMap};
 
 mod calls;
 mod campaigns;
+mod contacts;
 mod directory;
 mod messages;
 mod telephony;
 pub use calls::USER_DATA_KEY;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
+pub use contacts::Annotation;
 pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
 };
@@ -293,6 +295,41 @@ pub enum Op {
         /// Subscription id.
         id: String,
     },
+    // --- ujet-calls ---
+    /// Annotates an interaction that has not ended: language, parent, end user, and attached
+    /// data merged key by key (a `null` value removes the key).
+    AnnotateInteraction {
+        /// The interaction.
+        interaction_id: String,
+        /// What changes.
+        note: Annotation,
+    },
+    /// Records an interaction that starts later (a scheduled callback) in state `scheduled`.
+    ScheduleInteraction {
+        /// Voice, chat, ...
+        channel: Channel,
+        /// Queue it will wait in, if known.
+        queue_id: Option<String>,
+        /// Customer address.
+        customer: String,
+        /// Planned start, tenant epoch ms.
+        scheduled_at_ms: i64,
+        /// Language, parent, end user and attached data.
+        note: Annotation,
+    },
+    /// Creates or updates the end user (contact) with this identifier; blank fields keep theirs.
+    UpsertContact {
+        /// The caller-chosen key.
+        identifier: String,
+        /// Display name.
+        name: Option<String>,
+        /// Email.
+        email: Option<String>,
+        /// Phone; an existing phone is not overwritten.
+        phone: Option<String>,
+        /// Id in the client's CRM.
+        external_id: Option<String>,
+    },
 }
 
 /// Where a transfer sends an interaction.
@@ -335,6 +372,8 @@ pub enum OpOutput {
     Queues(Vec<Queue>),
     /// The IVR menu after the command.
     IvrMenu(Box<ccemu_core::IvrMenu>),
+    /// The contact after the command.
+    Contact(Box<ccemu_core::Contact>),
     /// The record is gone.
     Deleted,
 }
@@ -401,6 +440,7 @@ pub(crate) struct State {
     contact_ids: Ids,
     campaigns: campaigns::Campaigns,
     telephony: telephony::Telephony,
+    contacts: contacts::Contacts,
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
 }
@@ -419,6 +459,7 @@ impl Default for State {
             contact_ids: Ids::default(),
             campaigns: Default::default(),
             telephony: Default::default(),
+            contacts: Default::default(),
             subscriptions: Default::default(),
         }
     }
@@ -492,6 +533,7 @@ impl State {
                 }
                 k if k == ccemu_core::Subscription::KIND => state.subscriptions.load(doc.data)?,
                 k if telephony::Telephony::owns(k) => state.telephony.load(k, doc.data)?,
+                k if k == ccemu_core::Contact::KIND => state.contacts.load(doc.data)?,
                 k if k == ccemu_core::Campaign::KIND => {
                     campaigns.push(serde_json::from_value(doc.data).map_err(corrupt)?);
                 }
@@ -848,6 +890,9 @@ impl State {
             } => self.originate(&agent_id, to, from, custom_data, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
+            op @ (Op::AnnotateInteraction { .. }
+            | Op::ScheduleInteraction { .. }
+            | Op::UpsertContact { .. }) => self.apply_contacts(op, now, fx),
         }
     }
 

@@ -45,6 +45,8 @@ pub enum UjetError {
     TooManyRequests(Api, u64),
     /// 501: a known UJET operation that ccemu does not emulate yet.
     NotImplemented(Api, &'static str),
+    /// 500: a real fault of ccemu (storage); the detail is logged, never returned.
+    Internal(Api),
 }
 
 impl UjetError {
@@ -58,6 +60,7 @@ impl UjetError {
             Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotImplemented(..) => StatusCode::NOT_IMPLEMENTED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -70,7 +73,8 @@ impl UjetError {
             | Self::NotFound(api)
             | Self::Unprocessable(api, _)
             | Self::TooManyRequests(api, _)
-            | Self::NotImplemented(api, _) => *api,
+            | Self::NotImplemented(api, _)
+            | Self::Internal(api) => *api,
         }
     }
 
@@ -84,6 +88,7 @@ impl UjetError {
             Self::NotFound(Api::Apps) => "Not Found".to_owned(),
             Self::NotFound(Api::Manager) => "Resource not found".to_owned(),
             Self::TooManyRequests(..) => "Rate limit exceeded".to_owned(),
+            Self::Internal(_) => "Internal Server Error".to_owned(),
             Self::NotImplemented(_, operation) => {
                 format!("{operation} is not emulated by ccemu yet")
             }

@@ -10,12 +10,16 @@
 //! `{"error":"Not Found","message":"Resource not found","status":404}` (Manager).
 
 mod auth;
+mod calls;
+mod custom_data;
 // Helpers for the Apps API handlers that land next.
 #[allow(dead_code)]
 mod dto;
+mod end_users;
 mod error;
 pub mod limits;
 mod manager;
+mod objects;
 mod paging;
 mod routes;
 #[allow(dead_code)]

@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{dto, manager, BASES};
+use crate::{calls, dto, end_users, manager, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -178,6 +178,15 @@ where
     let route = match endpoint.operation {
         "get_organization_settings" => on(filter, manager::get_organization_settings),
         "list_user_statuses" => on(filter, manager::list_user_statuses),
+        "create_call" => on(filter, calls::create_call),
+        "update_call_end_user" => on(filter, calls::update_call_end_user),
+        "get_call_customer_flag" => on(filter, calls::get_call_customer_flag),
+        "update_call_customer_flag" => on(filter, calls::update_call_customer_flag),
+        "set_call_custom_data" => on(filter, calls::set_call_custom_data),
+        "upsert_end_user" => on(filter, end_users::upsert_end_user),
+        "get_end_user" => on(filter, end_users::get_end_user),
+        "list_calls" => on(filter, calls::list_calls),
+        "get_call" => on(filter, calls::get_call),
         _ => return None,
     };
     Some(route)
