@@ -26,6 +26,7 @@ mod calls;
 mod campaigns;
 mod directory;
 mod messages;
+mod sessions;
 mod telephony;
 pub use calls::USER_DATA_KEY;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
@@ -292,6 +293,41 @@ pub enum Op {
     DeleteSubscription {
         /// Subscription id.
         id: String,
+    },
+    // --- ujet-chats ---
+    /// Opens a session that no human handles yet (see `state/sessions.rs`): with `bot`, a virtual
+    /// agent is connected at once; without, it waits unrouted in `created` (a customer choosing a
+    /// menu). [`Op::HandToQueue`] routes it later.
+    StartSession {
+        /// Chat, messaging, ...
+        channel: Channel,
+        /// Who started it.
+        direction: Direction,
+        /// The queue it belongs to (the menu chosen), if known yet.
+        queue_id: Option<String>,
+        /// Customer address.
+        from: String,
+        /// Center address.
+        to: String,
+        /// Name of the virtual agent that takes it first, if any.
+        bot: Option<String>,
+        /// Surface data stored with it (`custom_data`).
+        data: BTreeMap<String, serde_json::Value>,
+    },
+    /// Hands a session the bot holds (or nobody yet) to a queue, where the ACD routes it to a
+    /// human; the bot leaves.
+    HandToQueue {
+        /// The interaction.
+        interaction_id: String,
+        /// Target queue; `None`: the interaction's own queue.
+        queue_id: Option<String>,
+    },
+    /// Merges keys into an open interaction's `custom_data`; a `null` value removes its key.
+    SetInteractionData {
+        /// The interaction.
+        interaction_id: String,
+        /// Keys to set or remove.
+        data: BTreeMap<String, serde_json::Value>,
     },
 }
 
@@ -848,6 +884,9 @@ impl State {
             } => self.originate(&agent_id, to, from, custom_data, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
+            op @ (Op::StartSession { .. }
+            | Op::HandToQueue { .. }
+            | Op::SetInteractionData { .. }) => self.apply_session(op, now, fx),
         }
     }
 
