@@ -43,6 +43,8 @@ pub enum UjetError {
     Unprocessable(Api, String),
     /// 501: a known UJET operation that ccemu does not emulate yet.
     NotImplemented(Api, &'static str),
+    /// 500: a real fault inside ccemu (logged where it happened; clients retry 5xx).
+    Internal(Api),
 }
 
 impl UjetError {
@@ -55,6 +57,7 @@ impl UjetError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotImplemented(..) => StatusCode::NOT_IMPLEMENTED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -66,7 +69,8 @@ impl UjetError {
             | Self::Forbidden(api, _)
             | Self::NotFound(api)
             | Self::Unprocessable(api, _)
-            | Self::NotImplemented(api, _) => *api,
+            | Self::NotImplemented(api, _)
+            | Self::Internal(api) => *api,
         }
     }
 
@@ -79,6 +83,7 @@ impl UjetError {
             Self::Unauthorized => "Invalid credentials".to_owned(),
             Self::NotFound(Api::Apps) => "Not Found".to_owned(),
             Self::NotFound(Api::Manager) => "Resource not found".to_owned(),
+            Self::Internal(_) => "Internal Server Error".to_owned(),
             Self::NotImplemented(_, operation) => {
                 format!("{operation} is not emulated by ccemu yet")
             }

@@ -10,6 +10,8 @@
 //! `{"error":"Not Found","message":"Resource not found","status":404}` (Manager).
 
 mod auth;
+mod chat_objects;
+mod chats;
 // Helpers for the Apps API handlers that land next.
 #[allow(dead_code)]
 mod dto;

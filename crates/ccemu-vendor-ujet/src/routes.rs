@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{dto, manager, BASES};
+use crate::{chats, dto, manager, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -178,6 +178,16 @@ where
     let route = match endpoint.operation {
         "get_organization_settings" => on(filter, manager::get_organization_settings),
         "list_user_statuses" => on(filter, manager::list_user_statuses),
+        "create_chat" => on(filter, chats::create_chat),
+        "get_chat" if endpoint.path.starts_with("/apps") => on(filter, chats::get_chat),
+        "get_chat" => on(filter, chats::get_manager_chat),
+        "send_chat_message" => on(filter, chats::send_chat_message),
+        "update_chat" => on(filter, chats::update_chat),
+        "escalate_chat" => on(filter, chats::escalate_chat),
+        "update_chat_escalation" => on(filter, chats::update_chat_escalation),
+        "resume_chat" => on(filter, chats::resume_chat),
+        "create_sms" => on(filter, chats::create_sms),
+        "list_chats" => on(filter, chats::list_chats),
         _ => return None,
     };
     Some(route)
