@@ -640,6 +640,236 @@ pub async fn get_manager_chat(
     dto::reply(&auth, StatusCode::OK, result)
 }
 
+#[derive(Deserialize)]
+struct EndUser {
+    identifier: Option<Text>,
+    name: Option<Text>,
+    email: Option<Text>,
+    phone: Option<Text>,
+}
+
+/// `POST /chats/{id}/end_user` (§3.5, [doc] mid-session): records the end user on the chat;
+/// 202 `{"message":"accepted"}`.
+pub async fn update_chat_end_user(
+    engine: axum::extract::State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    let result = async {
+        let body: EndUser = dto::body(APPS, &raw)?;
+        let identifier = dto::required(APPS, "identifier", body.identifier)?;
+        let i = find_open(&engine, &auth, &id).await?;
+        let text = |t: Option<Text>| t.map(|t| t.0.trim().to_owned()).filter(|t| !t.is_empty());
+        let end_user = json!({
+            "identifier": identifier,
+            "name": text(body.name),
+            "email": text(body.email),
+            "phone": text(body.phone),
+        });
+        set_data(&engine, &auth, &i, vec![(key::END_USER, end_user)]).await?;
+        Ok(json!({"message": "accepted"}))
+    }
+    .await;
+    dto::reply(&auth, StatusCode::ACCEPTED, result)
+}
+
+#[derive(Deserialize)]
+struct AddPhotos {
+    photo: Vec<MediaFields>,
+}
+
+#[derive(Deserialize)]
+struct AddVideo {
+    video: MediaFields,
+}
+
+#[derive(Deserialize)]
+struct MediaFields {
+    s3_path: Option<Text>,
+    photo_type: Option<String>,
+}
+
+/// Appends media rows to a chat's photos or videos; answers the rows added.
+async fn add_media(
+    engine: &Engine,
+    auth: &Authed,
+    id: &str,
+    list_key: &str,
+    items: Vec<MediaFields>,
+    name: &str,
+) -> Result<Vec<Value>, UjetError> {
+    let i = find_open(engine, auth, id).await?;
+    let mut all = objects::list(&i, list_key);
+    let mut added = Vec::new();
+    for item in items {
+        let path = dto::required(APPS, &format!("{name}.s3_path"), item.s3_path)?;
+        let mut row = json!({"id": all.len() + 1, "url": path});
+        if list_key == key::PHOTOS {
+            row["photo_type"] = json!(item.photo_type);
+        }
+        all.push(row.clone());
+        added.push(row);
+    }
+    set_data(engine, auth, &i, vec![(list_key, Value::Array(all))]).await?;
+    Ok(added)
+}
+
+/// `POST /chats/{id}/photos` (§3.5): `{"photo":[{"s3_path","photo_type"}]}`; 201 the photos added.
+pub async fn add_chat_photos(
+    engine: axum::extract::State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    let result = async {
+        let body: AddPhotos = dto::body(APPS, &raw)?;
+        if body.photo.is_empty() {
+            return Err(bad(dto::missing("photo")));
+        }
+        add_media(&engine, &auth, &id, key::PHOTOS, body.photo, "photo")
+            .await
+            .map(Value::Array)
+    }
+    .await;
+    dto::reply(&auth, StatusCode::CREATED, result)
+}
+
+/// `POST /chats/{id}/videos` (§3.5): `{"video":{"s3_path"}}`; 201 the video.
+pub async fn add_chat_video(
+    engine: axum::extract::State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    let result = async {
+        let body: AddVideo = dto::body(APPS, &raw)?;
+        let mut added =
+            add_media(&engine, &auth, &id, key::VIDEOS, vec![body.video], "video").await?;
+        Ok(added.pop().unwrap_or(Value::Null))
+    }
+    .await;
+    dto::reply(&auth, StatusCode::CREATED, result)
+}
+
+async fn list_media(
+    engine: &Engine,
+    auth: &Authed,
+    id: &str,
+    list_key: &str,
+) -> Result<Value, UjetError> {
+    let i = find(engine, auth, id).await?;
+    Ok(Value::Array(objects::list(&i, list_key)))
+}
+
+/// `GET /chats/{id}/photos` (§3.5): the chat's photos `[{id,photo_type,url}]`.
+pub async fn list_chat_photos(
+    engine: axum::extract::State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = list_media(&engine, &auth, &id, key::PHOTOS).await;
+    dto::reply(&auth, StatusCode::OK, result)
+}
+
+/// `GET /chats/{id}/videos` (§3.5): the chat's videos `[{id,url}]`.
+pub async fn list_chat_videos(
+    engine: axum::extract::State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = list_media(&engine, &auth, &id, key::VIDEOS).await;
+    dto::reply(&auth, StatusCode::OK, result)
+}
+
+/// An upload URL under the request's own origin and the `s3_path` to register afterwards
+/// [inferred]: ccemu stores no uploaded bytes, so the URL only has to look like one.
+async fn upload_url(
+    engine: &Engine,
+    auth: &Authed,
+    id: &str,
+    kind: &str,
+) -> Result<Value, UjetError> {
+    let i = find_open(engine, auth, id).await?;
+    let object = uuid::Uuid::new_v4();
+    let s3_path = format!("chats/{}/{kind}/{object}", objects::wire_id(&i.id));
+    let url = auth.origin.url(&format!("/ccemu-uploads/{s3_path}"));
+    Ok(json!({"url": url, "s3_path": s3_path}))
+}
+
+/// `GET /chats/{id}/photos/upload_url` (§3.5).
+pub async fn get_chat_photo_upload_url(
+    engine: axum::extract::State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = upload_url(&engine, &auth, &id, "photos").await;
+    dto::reply(&auth, StatusCode::OK, result)
+}
+
+/// `GET /chats/{id}/videos/upload_url` (§3.5).
+pub async fn get_chat_video_upload_url(
+    engine: axum::extract::State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = upload_url(&engine, &auth, &id, "videos").await;
+    dto::reply(&auth, StatusCode::OK, result)
+}
+
+/// `GET /chats/{id}/media/{media_id}` (§3.5, [doc] agent attachments): the bytes of an
+/// attachment of the chat's transcript; one kept without bytes, or none, is 404.
+pub async fn get_chat_media(
+    engine: axum::extract::State<Engine>,
+    auth: Authed,
+    Path((id, media_id)): Path<(String, String)>,
+) -> Response {
+    use base64::Engine as _;
+    let result = async {
+        let i = find(&engine, &auth, &id).await?;
+        let wanted: i64 = media_id
+            .trim()
+            .parse()
+            .map_err(|_| UjetError::NotFound(APPS))?;
+        let attachment = i
+            .messages
+            .iter()
+            .flat_map(|m| &m.attachments)
+            .find(|a| objects::wire_id(&a.id) == wanted)
+            .ok_or(UjetError::NotFound(APPS))?;
+        let bytes = attachment
+            .content_base64
+            .as_deref()
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .ok_or(UjetError::NotFound(APPS))?;
+        let content_type = if attachment.content_type.is_empty() {
+            "application/octet-stream".to_owned()
+        } else {
+            attachment.content_type.clone()
+        };
+        Ok((content_type, attachment.name.clone(), bytes))
+    }
+    .await;
+    match result {
+        Ok((content_type, name, bytes)) => {
+            use axum::response::IntoResponse;
+            let disposition = format!("inline; filename=\"{}\"", name.replace('"', ""));
+            let mut response = (
+                StatusCode::OK,
+                [
+                    (axum::http::header::CONTENT_TYPE, content_type),
+                    (axum::http::header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
+                .into_response();
+            response.extensions_mut().insert(auth.tenant.id.clone());
+            response
+        }
+        Err(e) => dto::fail(&auth, e),
+    }
+}
+
 /// A number of digits with the usual separators (`+1 760-867-5309`).
 fn phone_like(number: &str) -> bool {
     let digits = number.chars().filter(char::is_ascii_digit).count();
@@ -1148,5 +1378,212 @@ mod tests {
             )
             .await;
         assert_eq!(r.headers["total"], "2");
+    }
+    #[tokio::test]
+    async fn end_user_is_accepted_on_an_open_chat_and_shows_in_the_chat() {
+        let c = setup().await;
+        let id = create(&c).await["id"].as_i64().unwrap();
+        let uri = format!("/apps/api/v1/chats/{id}/end_user");
+        let r = c.send(Method::POST, &uri, br#"{"name":"Joe"}"#).await;
+        assert_eq!(
+            (r.status, r.body),
+            (
+                StatusCode::BAD_REQUEST,
+                apps("param is missing or the value is empty: identifier")
+            )
+        );
+        let r = c
+            .send(Method::POST, &uri, br#"{"identifier":"abc123","name":"Joe Smith","email":"joe@mydomain.com","phone":"+16171231234"}"#)
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::ACCEPTED, json!({"message": "accepted"}))
+        );
+        let r = c
+            .send(Method::GET, &format!("/apps/api/v1/chats/{id}"), b"")
+            .await;
+        assert_eq!(r.body["end_user"], json!({"id": 7, "identifier": "abc123"}));
+        let r = c
+            .send(
+                Method::POST,
+                "/apps/api/v1/chats/1/end_user",
+                br#"{"identifier":"x"}"#,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::NOT_FOUND, apps("Not Found"))
+        );
+        c.send(
+            Method::PATCH,
+            &format!("/apps/api/v1/chats/{id}"),
+            br#"{"chat":{"status":"finished"}}"#,
+        )
+        .await;
+        let r = c.send(Method::POST, &uri, br#"{"identifier":"x"}"#).await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::BAD_REQUEST, apps("Chat is already ended"))
+        );
+    }
+
+    #[tokio::test]
+    async fn photos_and_videos_are_kept_listed_and_get_upload_urls_under_the_origin() {
+        let c = setup().await;
+        let id = create(&c).await["id"].as_i64().unwrap();
+        let base = format!("/apps/api/v1/chats/{id}");
+        let r = c
+            .send(Method::POST, &format!("{base}/photos"), br#"{"photo":[{"s3_path":"a/1.png","photo_type":"photo"},{"s3_path":"a/2.png","photo_type":"screenshot"}]}"#)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(
+            r.body,
+            json!([{"id":1,"url":"a/1.png","photo_type":"photo"},{"id":2,"url":"a/2.png","photo_type":"screenshot"}])
+        );
+        let r = c
+            .send(Method::POST, &format!("{base}/photos"), br#"{"photo":[]}"#)
+            .await;
+        assert_eq!(
+            r.body,
+            apps("param is missing or the value is empty: photo")
+        );
+        let r = c
+            .send(
+                Method::POST,
+                &format!("{base}/photos"),
+                br#"{"photo":[{}]}"#,
+            )
+            .await;
+        assert_eq!(
+            r.body,
+            apps("param is missing or the value is empty: photo.s3_path")
+        );
+        let r = c
+            .send(
+                Method::POST,
+                &format!("{base}/videos"),
+                br#"{"video":{"s3_path":"v/1.mp4"}}"#,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::CREATED, json!({"id":1,"url":"v/1.mp4"}))
+        );
+        let r = c.send(Method::POST, &format!("{base}/videos"), b"{}").await;
+        assert_eq!(
+            r.body,
+            apps("param is missing or the value is empty: video")
+        );
+        let r = c.send(Method::GET, &format!("{base}/photos"), b"").await;
+        assert_eq!(r.body.as_array().unwrap().len(), 2);
+        let r = c.send(Method::GET, &format!("{base}/videos"), b"").await;
+        assert_eq!(r.body, json!([{"id":1,"url":"v/1.mp4"}]));
+        let r = c.send(Method::GET, "/manager/api/v1/chats", b"").await;
+        assert_eq!(r.body[0]["photos"][1]["url"], "a/2.png");
+        for kind in ["photos", "videos"] {
+            let r = c
+                .send(Method::GET, &format!("{base}/{kind}/upload_url"), b"")
+                .await;
+            assert_eq!(r.status, StatusCode::OK);
+            let path = r.body["s3_path"].as_str().unwrap();
+            assert!(path.starts_with(&format!("chats/{id}/{kind}/")), "{path}");
+            assert_eq!(
+                r.body["url"],
+                format!("https://127.0.0.1:8443/ujet.acme.co/ccemu-uploads/{path}")
+            );
+        }
+        let r = c
+            .send(Method::GET, "/apps/api/v1/chats/5/photos", b"")
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::NOT_FOUND, apps("Not Found"))
+        );
+    }
+
+    #[tokio::test]
+    async fn media_answers_the_bytes_of_an_attachment() {
+        use axum::body::{to_bytes, Body};
+        use axum::http::{header, Request};
+        use tower::ServiceExt;
+        let c = setup().await;
+        let id = create(&c).await["id"].as_i64().unwrap();
+        let chat = chats_of(&c).await.into_iter().next().unwrap();
+        let mut message = NewMessage::text(ParticipantKind::Customer, "see file");
+        message
+            .attachments
+            .push(ccemu_core::interaction::Attachment {
+                id: "7a000000-0000-4000-8000-000000000000".into(),
+                name: "hello.txt".into(),
+                content_type: "text/plain".into(),
+                size: 5,
+                content_base64: Some("aGVsbG8=".into()),
+                url: None,
+            });
+        c.engine
+            .execute(
+                &demo(),
+                Op::AddMessage {
+                    interaction_id: chat.id.clone(),
+                    message,
+                },
+            )
+            .await
+            .unwrap();
+        let media = objects::wire_id("7a000000-0000-4000-8000-000000000000");
+        let get = |uri: String, auth: String| {
+            let engine = c.engine.clone();
+            async move {
+                let request = Request::get(uri)
+                    .header(header::AUTHORIZATION, auth)
+                    .body(Body::empty())
+                    .unwrap();
+                let response = crate::router::<Engine>()
+                    .with_state(engine)
+                    .oneshot(request)
+                    .await
+                    .unwrap();
+                let status = response.status();
+                let ct = response.headers()[header::CONTENT_TYPE]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                (
+                    status,
+                    ct,
+                    to_bytes(response.into_body(), usize::MAX).await.unwrap(),
+                )
+            }
+        };
+        let auth = basic(&c.ujet.subdomain, &c.ujet.api_token);
+        let (status, ct, bytes) = get(
+            format!("/apps/api/v1/chats/{id}/media/{media}"),
+            auth.clone(),
+        )
+        .await;
+        assert_eq!(
+            (status, ct.as_str(), &bytes[..]),
+            (StatusCode::OK, "text/plain", &b"hello"[..])
+        );
+        let (status, _, bytes) =
+            get(format!("/apps/api/v1/chats/{id}/media/99"), auth.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&bytes).unwrap(),
+            apps("Not Found")
+        );
+        let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
+        let o = &other.credentials.ujet;
+        let (status, _, _) = get(
+            format!("/apps/api/v1/chats/{id}/media/{media}"),
+            basic(&o.subdomain, &o.api_token),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    async fn chats_of(c: &Ctx) -> Vec<Interaction> {
+        let all: Vec<Interaction> = c.engine.records(&demo()).await.unwrap();
+        all.into_iter().filter(objects::is_chat).collect()
     }
 }

@@ -188,6 +188,14 @@ where
         "resume_chat" => on(filter, chats::resume_chat),
         "create_sms" => on(filter, chats::create_sms),
         "list_chats" => on(filter, chats::list_chats),
+        "update_chat_end_user" => on(filter, chats::update_chat_end_user),
+        "add_chat_photos" => on(filter, chats::add_chat_photos),
+        "list_chat_photos" => on(filter, chats::list_chat_photos),
+        "get_chat_photo_upload_url" => on(filter, chats::get_chat_photo_upload_url),
+        "add_chat_video" => on(filter, chats::add_chat_video),
+        "list_chat_videos" => on(filter, chats::list_chat_videos),
+        "get_chat_video_upload_url" => on(filter, chats::get_chat_video_upload_url),
+        "get_chat_media" => on(filter, chats::get_chat_media),
         _ => return None,
     };
     Some(route)
