@@ -135,7 +135,16 @@ fn participant_status(i: &Interaction, p: &Participant) -> &'static str {
     }
 }
 
-/// Where the facts about agents and menus come from.
+/// Where the facts about agents and menus come from: the tenant's records for requests, the
+/// engine's view at commit for webhooks.
+pub trait Lookup {
+    /// An agent by id.
+    fn agent(&self, id: &str) -> Option<&Agent>;
+    /// A queue's (UJET menu's) name by id.
+    fn queue_name(&self, id: &str) -> Option<&str>;
+}
+
+/// The tenant's agents and queues as read from its records.
 pub struct Directory<'a> {
     /// The tenant's agents.
     pub agents: &'a [Agent],
@@ -143,13 +152,16 @@ pub struct Directory<'a> {
     pub queues: &'a [Queue],
 }
 
-impl Directory<'_> {
+impl Lookup for Directory<'_> {
     fn agent(&self, id: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.id == id)
     }
 
-    fn queue(&self, id: &str) -> Option<&Queue> {
-        self.queues.iter().find(|q| q.id == id)
+    fn queue_name(&self, id: &str) -> Option<&str> {
+        self.queues
+            .iter()
+            .find(|q| q.id == id)
+            .map(|q| q.name.as_str())
     }
 }
 
@@ -159,7 +171,7 @@ fn agent_participants(i: &Interaction) -> impl DoubleEndedIterator<Item = &Parti
         .filter(|p| p.kind == ParticipantKind::Agent)
 }
 
-fn apps_agent(dir: &Directory<'_>, i: &Interaction, p: &Participant) -> Value {
+fn apps_agent(dir: &dyn Lookup, i: &Interaction, p: &Participant) -> Value {
     let id = p.agent_id.as_deref().unwrap_or_default();
     let first = dir.agent(id).map_or("", |a| a.first_name.as_str());
     json!({
@@ -188,7 +200,7 @@ fn end_user(i: &Interaction) -> Value {
 }
 
 /// The Apps chat object (§5 "Apps chat object").
-pub fn apps_chat(dir: &Directory<'_>, i: &Interaction) -> Value {
+pub fn apps_chat(dir: &dyn Lookup, i: &Interaction) -> Value {
     let status = status(i);
     let current_agent = agent_participants(i)
         .rev()
@@ -202,7 +214,7 @@ pub fn apps_chat(dir: &Directory<'_>, i: &Interaction) -> Value {
     let menus: Vec<Value> = i
         .queue_id
         .as_deref()
-        .map(|q| json!({"id": wire_id(q), "name": dir.queue(q).map_or("", |q| q.name.as_str())}))
+        .map(|q| json!({"id": wire_id(q), "name": dir.queue_name(q).unwrap_or("")}))
         .into_iter()
         .collect();
     json!({
@@ -277,7 +289,7 @@ fn response_times(i: &Interaction) -> (Option<i64>, Option<i64>) {
 }
 
 /// The Manager chat row (§5 "Manager chat"); durations in seconds on the tenant clock `now`.
-pub fn manager_chat(dir: &Directory<'_>, i: &Interaction, now: i64) -> Value {
+pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
     let chat_id = wire_id(&i.id);
     let assigned = assigned_at(i);
     let end = i.ended_at_ms.unwrap_or(now);
@@ -287,7 +299,7 @@ pub fn manager_chat(dir: &Directory<'_>, i: &Interaction, now: i64) -> Value {
     };
     let chat_duration = assigned.map_or(0, |a| secs(end - a));
     let menu = i.queue_id.as_deref().map(|q| {
-        let name = dir.queue(q).map_or("", |q| q.name.as_str());
+        let name = dir.queue_name(q).unwrap_or("");
         (
             json!({"id": wire_id(q), "name": name, "parent_id": null, "position": 0, "deleted": false,
                    "hidden": false, "menu_type": "web_menu", "output_msg": null}),

@@ -21,6 +21,7 @@ mod paging;
 mod routes;
 #[allow(dead_code)]
 mod statuses;
+pub mod webhooks;
 
 pub use auth::{Authed, Credential};
 pub use error::{Api, UjetError};
