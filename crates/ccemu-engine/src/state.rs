@@ -540,6 +540,7 @@ impl State {
         state.acd = acd::Acd::new(state.sim.seed);
         state.campaigns.load(campaigns, contacts);
         state.rebuild_routing(now, fx)?;
+        state.restore_sessions();
         state.restore_campaigns()?;
         state.pace(now, fx)?;
         Ok(state)

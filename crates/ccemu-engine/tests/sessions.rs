@@ -242,3 +242,46 @@ async fn interaction_data_merges_removes_and_needs_an_open_interaction() {
         Err(EngineError::Domain(DomainError::NotFound { .. }))
     ));
 }
+
+#[tokio::test]
+async fn bot_and_unrouted_sessions_survive_a_restart_and_still_end_or_escalate() {
+    let db = TestDb::new().await;
+    let first = engine(&db).await;
+    setup(&first).await;
+    let bot = interaction(
+        exec(&first, session(Some("Bot"), Some("9001")))
+            .await
+            .unwrap(),
+    );
+    let unrouted = interaction(exec(&first, session(None, Some("9002"))).await.unwrap());
+    drop(first);
+    let second = engine(&db).await;
+    let ended = interaction(
+        exec(
+            &second,
+            Op::Hangup {
+                interaction_id: bot.id.clone(),
+                by: EndedBy::Customer,
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(ended.state, InteractionState::Ended);
+    let queued = interaction(
+        exec(
+            &second,
+            Op::HandToQueue {
+                interaction_id: unrouted.id.clone(),
+                queue_id: None,
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(queued.state, InteractionState::Queued);
+    assert_eq!(
+        second.waiting(&demo(), "9002").await.unwrap(),
+        vec![unrouted.id]
+    );
+}

@@ -450,13 +450,7 @@ pub async fn escalate_chat(
             "created_at": dto::time(now),
         });
         escalations.push(escalation.clone());
-        set_data(
-            &engine,
-            &auth,
-            &i,
-            vec![(key::ESCALATIONS, Value::Array(escalations))],
-        )
-        .await?;
+        // Handed over first: a refused hand-over (queue full) records no escalation.
         exec(
             &engine,
             &auth,
@@ -464,6 +458,13 @@ pub async fn escalate_chat(
                 interaction_id: i.id.clone(),
                 queue_id: None,
             },
+        )
+        .await?;
+        set_data(
+            &engine,
+            &auth,
+            &i,
+            vec![(key::ESCALATIONS, Value::Array(escalations))],
         )
         .await?;
         Ok(escalation)

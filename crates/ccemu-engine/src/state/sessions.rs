@@ -50,6 +50,15 @@ impl State {
         }
     }
 
+    /// After a restart, sessions no ACD queue holds (bot-held or unrouted) get their contact id
+    /// back, so they can still end or be handed over.
+    pub(super) fn restore_sessions(&mut self) {
+        let ids: Vec<String> = self.active.keys().cloned().collect();
+        for id in ids {
+            self.contact_ids.get_or_insert(&id);
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn start_session(
         &mut self,
