@@ -27,6 +27,7 @@ mod campaigns;
 mod contacts;
 mod directory;
 mod messages;
+mod sessions;
 mod telephony;
 pub use calls::USER_DATA_KEY;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
@@ -330,6 +331,34 @@ pub enum Op {
         /// Id in the client's CRM.
         external_id: Option<String>,
     },
+    // --- ujet-chats ---
+    /// Opens a session that no human handles yet (see `state/sessions.rs`): with `bot`, a virtual
+    /// agent is connected at once; without, it waits unrouted in `created` (a customer choosing a
+    /// menu). [`Op::HandToQueue`] routes it later.
+    StartSession {
+        /// Chat, messaging, ...
+        channel: Channel,
+        /// Who started it.
+        direction: Direction,
+        /// The queue it belongs to (the menu chosen), if known yet.
+        queue_id: Option<String>,
+        /// Customer address.
+        from: String,
+        /// Center address.
+        to: String,
+        /// Name of the virtual agent that takes it first, if any.
+        bot: Option<String>,
+        /// Surface data stored with it (`custom_data`).
+        data: BTreeMap<String, serde_json::Value>,
+    },
+    /// Hands a session the bot holds (or nobody yet) to a queue, where the ACD routes it to a
+    /// human; the bot leaves.
+    HandToQueue {
+        /// The interaction.
+        interaction_id: String,
+        /// Target queue; `None`: the interaction's own queue.
+        queue_id: Option<String>,
+    },
 }
 
 /// Where a transfer sends an interaction.
@@ -546,6 +575,7 @@ impl State {
         state.acd = acd::Acd::new(state.sim.seed);
         state.campaigns.load(campaigns, contacts);
         state.rebuild_routing(now, fx)?;
+        state.restore_sessions();
         state.restore_campaigns()?;
         state.pace(now, fx)?;
         Ok(state)
@@ -893,6 +923,9 @@ impl State {
             op @ (Op::AnnotateInteraction { .. }
             | Op::ScheduleInteraction { .. }
             | Op::UpsertContact { .. }) => self.apply_contacts(op, now, fx),
+            op @ (Op::StartSession { .. } | Op::HandToQueue { .. }) => {
+                self.apply_session(op, now, fx)
+            }
         }
     }
 

@@ -11,6 +11,8 @@
 
 mod auth;
 mod calls;
+mod chat_objects;
+mod chats;
 mod custom_data;
 // Helpers for the Apps API handlers that land next.
 #[allow(dead_code)]
@@ -24,6 +26,7 @@ mod paging;
 mod routes;
 #[allow(dead_code)]
 mod statuses;
+pub mod webhooks;
 
 pub use auth::{Authed, Credential};
 pub use error::{Api, UjetError};

@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{calls, dto, end_users, manager, BASES};
+use crate::{calls, chats, dto, end_users, manager, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -187,6 +187,24 @@ where
         "get_end_user" => on(filter, end_users::get_end_user),
         "list_calls" => on(filter, calls::list_calls),
         "get_call" => on(filter, calls::get_call),
+        "create_chat" => on(filter, chats::create_chat),
+        "get_chat" if endpoint.path.starts_with("/apps") => on(filter, chats::get_chat),
+        "get_chat" => on(filter, chats::get_manager_chat),
+        "send_chat_message" => on(filter, chats::send_chat_message),
+        "update_chat" => on(filter, chats::update_chat),
+        "escalate_chat" => on(filter, chats::escalate_chat),
+        "update_chat_escalation" => on(filter, chats::update_chat_escalation),
+        "resume_chat" => on(filter, chats::resume_chat),
+        "create_sms" => on(filter, chats::create_sms),
+        "list_chats" => on(filter, chats::list_chats),
+        "update_chat_end_user" => on(filter, chats::update_chat_end_user),
+        "add_chat_photos" => on(filter, chats::add_chat_photos),
+        "list_chat_photos" => on(filter, chats::list_chat_photos),
+        "get_chat_photo_upload_url" => on(filter, chats::get_chat_photo_upload_url),
+        "add_chat_video" => on(filter, chats::add_chat_video),
+        "list_chat_videos" => on(filter, chats::list_chat_videos),
+        "get_chat_video_upload_url" => on(filter, chats::get_chat_video_upload_url),
+        "get_chat_media" => on(filter, chats::get_chat_media),
         _ => return None,
     };
     Some(route)
