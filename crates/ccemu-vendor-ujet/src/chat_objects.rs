@@ -14,6 +14,7 @@ use ccemu_core::queue::Queue;
 use serde_json::{json, Value};
 
 use crate::dto::{time, time_opt};
+use crate::objects::number;
 
 /// `custom_data` keys of UJET chat facts.
 pub mod key {
@@ -41,20 +42,6 @@ pub mod key {
 
 /// Name of the virtual agent every Apps chat starts with.
 pub const VIRTUAL_AGENT: &str = "Virtual Agent";
-
-/// The integer a UUID (or any id) shows as on the UJET wire: numeric ids as they are, others the
-/// first 52 bits of their hex digits.
-pub fn wire_id(id: &str) -> i64 {
-    if let Ok(n) = id.parse::<i64>() {
-        return n;
-    }
-    let hex: String = id
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .take(13)
-        .collect();
-    i64::from_str_radix(&hex, 16).unwrap_or(0)
-}
 
 /// Whether an interaction is a UJET chat (chat or messaging).
 pub fn is_chat(i: &Interaction) -> bool {
@@ -175,7 +162,7 @@ fn apps_agent(dir: &dyn Lookup, i: &Interaction, p: &Participant) -> Value {
     let id = p.agent_id.as_deref().unwrap_or_default();
     let first = dir.agent(id).map_or("", |a| a.first_name.as_str());
     json!({
-        "id": wire_id(id),
+        "id": number(id),
         "name": p.nickname,
         "first_name": first,
         "avatar_url": null,
@@ -185,7 +172,7 @@ fn apps_agent(dir: &dyn Lookup, i: &Interaction, p: &Participant) -> Value {
 
 fn apps_bot(i: &Interaction, p: &Participant) -> Value {
     json!({
-        "id": wire_id(&p.id),
+        "id": number(&p.id),
         "name": p.nickname,
         "avatar_url": null,
         "status": participant_status(i, p),
@@ -214,11 +201,11 @@ pub fn apps_chat(dir: &dyn Lookup, i: &Interaction) -> Value {
     let menus: Vec<Value> = i
         .queue_id
         .as_deref()
-        .map(|q| json!({"id": wire_id(q), "name": dir.queue_name(q).unwrap_or("")}))
+        .map(|q| json!({"id": number(q), "name": dir.queue_name(q).unwrap_or("")}))
         .into_iter()
         .collect();
     json!({
-        "id": wire_id(&i.id),
+        "id": number(&i.id),
         "status": status,
         "status_text": status_text(status),
         "features": [],
@@ -290,7 +277,7 @@ fn response_times(i: &Interaction) -> (Option<i64>, Option<i64>) {
 
 /// The Manager chat row (§5 "Manager chat"); durations in seconds on the tenant clock `now`.
 pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
-    let chat_id = wire_id(&i.id);
+    let chat_id = number(&i.id);
     let assigned = assigned_at(i);
     let end = i.ended_at_ms.unwrap_or(now);
     let wait = match i.queued_at_ms {
@@ -301,7 +288,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
     let menu = i.queue_id.as_deref().map(|q| {
         let name = dir.queue_name(q).unwrap_or("");
         (
-            json!({"id": wire_id(q), "name": name, "parent_id": null, "position": 0, "deleted": false,
+            json!({"id": number(q), "name": name, "parent_id": null, "position": 0, "deleted": false,
                    "hidden": false, "menu_type": "web_menu", "output_msg": null}),
             json!({"items_count": 1, "name": name, "materialized_path": name}),
         )
@@ -313,7 +300,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
         .map_or(Value::Null, |id| {
             let a = dir.agent(id);
             json!({
-                "id": wire_id(id),
+                "id": number(id),
                 "name": a.map_or("", |a| a.name.as_str()),
                 "last_name": a.map_or("", |a| a.last_name.as_str()),
                 "first_name": a.map_or("", |a| a.first_name.as_str()),
@@ -336,7 +323,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
             let connected = (p.kind != ParticipantKind::Customer)
                 .then_some(p.connected_at_ms.unwrap_or(p.joined_at_ms));
             json!({
-                "id": wire_id(&p.id),
+                "id": number(&p.id),
                 "type": match p.kind {
                     ParticipantKind::Customer => "end_user",
                     ParticipantKind::Agent => "agent",
@@ -344,7 +331,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
                 },
                 "status": participant_status(i, p),
                 "chat_id": chat_id,
-                "user_id": p.agent_id.as_deref().map(wire_id),
+                "user_id": p.agent_id.as_deref().map(number),
                 "end_user_id": if p.kind == ParticipantKind::Customer { end_user_id.clone() } else { Value::Null },
                 "chat_duration": connected.map_or(0, |c| secs(p.left_at_ms.unwrap_or(end) - c)),
                 "connected_at": time_opt(connected),
@@ -358,7 +345,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
         .iter()
         .map(|t| {
             json!({
-                "id": wire_id(&t.id),
+                "id": number(&t.id),
                 "status": match t.status {
                     ccemu_core::interaction::TransferStatus::Transferring => "transferring",
                     ccemu_core::interaction::TransferStatus::Completed => "completed",
@@ -366,10 +353,10 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
                 },
                 "fail_reason": null,
                 "created_at": time(t.created_at_ms),
-                "from_menu": t.from_queue_id.as_deref().map(wire_id),
-                "to_menu": t.to_queue_id.as_deref().map(wire_id),
-                "from_agent": t.from_agent_id.as_deref().map(|id| json!({"id": wire_id(id), "agent_number": id})),
-                "to_agent": t.to_agent_id.as_deref().map(|id| json!({"id": wire_id(id), "agent_number": id})),
+                "from_menu": t.from_queue_id.as_deref().map(number),
+                "to_menu": t.to_queue_id.as_deref().map(number),
+                "from_agent": t.from_agent_id.as_deref().map(|id| json!({"id": number(id), "agent_number": id})),
+                "to_agent": t.to_agent_id.as_deref().map(|id| json!({"id": number(id), "agent_number": id})),
             })
         })
         .collect();
@@ -421,9 +408,9 @@ mod tests {
 
     #[test]
     fn wire_ids_are_numeric_ids_or_52_bits_of_a_uuid() {
-        assert_eq!(wire_id("9001"), 9001);
-        assert_eq!(wire_id("0000000a-0000-4000-8000-000000000000"), 0xa0_0004);
-        let big = wire_id("ffffffff-ffff-ffff-8fff-ffffffffffff");
+        assert_eq!(number("9001"), 9001);
+        assert_eq!(number("0000000a-0000-4000-8000-000000000000"), 0xa0_0004);
+        let big = number("ffffffff-ffff-ffff-8fff-ffffffffffff");
         assert_eq!(big, (1_i64 << 52) - 1);
     }
 }

@@ -94,7 +94,7 @@ async fn find(engine: &Engine, auth: &Authed, id: &str) -> Result<Interaction, U
     chats(engine, auth)
         .await?
         .into_iter()
-        .find(|i| objects::wire_id(&i.id) == wanted)
+        .find(|i| crate::objects::number(&i.id) == wanted)
         .ok_or(UjetError::NotFound(auth.api))
 }
 
@@ -308,8 +308,8 @@ pub async fn send_chat_message(
         };
         Ok(json!({
             "id": m.index,
-            "chat_id": objects::wire_id(&i.id),
-            "from_user_id": body.from_user_id.map(|t| objects::wire_id(&t.0)),
+            "chat_id": crate::objects::number(&i.id),
+            "from_user_id": body.from_user_id.map(|t| crate::objects::number(&t.0)),
             "sender_type": match from { ParticipantKind::Agent => "agent", _ => "end_user" },
             "type": kind,
             "content": content,
@@ -445,7 +445,7 @@ pub async fn escalate_chat(
             .now_ms;
         let escalation = json!({
             "id": escalations.len() + 1,
-            "chat_id": objects::wire_id(&i.id),
+            "chat_id": crate::objects::number(&i.id),
             "reason": body.reason,
             "force_escalate": body.force_escalate.is_some_and(|f| f.0),
             "status": "escalated",
@@ -796,7 +796,7 @@ async fn upload_url(
 ) -> Result<Value, UjetError> {
     let i = find_open(engine, auth, id).await?;
     let object = uuid::Uuid::new_v4();
-    let s3_path = format!("chats/{}/{kind}/{object}", objects::wire_id(&i.id));
+    let s3_path = format!("chats/{}/{kind}/{object}", crate::objects::number(&i.id));
     let url = auth.origin.url(&format!("/ccemu-uploads/{s3_path}"));
     Ok(json!({"url": url, "s3_path": s3_path}))
 }
@@ -839,7 +839,7 @@ pub async fn get_chat_media(
             .messages
             .iter()
             .flat_map(|m| &m.attachments)
-            .find(|a| objects::wire_id(&a.id) == wanted)
+            .find(|a| crate::objects::number(&a.id) == wanted)
             .ok_or(UjetError::NotFound(APPS))?;
         let bytes = attachment
             .content_base64
@@ -1534,7 +1534,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let media = objects::wire_id("7a000000-0000-4000-8000-000000000000");
+        let media = crate::objects::number("7a000000-0000-4000-8000-000000000000");
         let get = |uri: String, auth: String| {
             let engine = c.engine.clone();
             async move {

@@ -354,7 +354,7 @@ mod tests {
             assert_eq!(headers["content-type"], "application/json");
         }
         let first: Value = serde_json::from_str(&got[0].1).unwrap();
-        assert_eq!(first["chat"]["id"], objects::wire_id(&chat.id));
+        assert_eq!(first["chat"]["id"], crate::objects::number(&chat.id));
         assert_eq!(first["chat"]["status"], "va_assigned");
         let second: Value = serde_json::from_str(&got[1].1).unwrap();
         assert_eq!(second["message"]["content"], "hello");
