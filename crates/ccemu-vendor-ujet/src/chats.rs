@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use ccemu_core::agent::Agent;
@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Authed;
 use crate::chat_objects::{self as objects, key, Directory, VIRTUAL_AGENT};
+use crate::custom_data;
 use crate::dto::{self, Params, Text};
 use crate::error::{Api, UjetError};
 use crate::paging;
@@ -118,9 +119,9 @@ async fn set_data(
     engine: &Engine,
     auth: &Authed,
     i: &Interaction,
-    data: Vec<(&str, Value)>,
+    data: impl IntoIterator<Item = (impl Into<String>, Value)>,
 ) -> Result<(), UjetError> {
-    let data = data.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let data = data.into_iter().map(|(k, v)| (k.into(), v)).collect();
     exec(
         engine,
         auth,
@@ -652,6 +653,66 @@ struct EndUser {
     phone: Option<Text>,
 }
 
+/// `GET /chats/{id}/customer_flag` (§3.5, by analogy with calls): false when never set.
+pub async fn get_chat_customer_flag(
+    auth: Authed,
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> Response {
+    let result = find(&engine, &auth, &id)
+        .await
+        .map(|i| custom_data::flags(&i));
+    dto::reply(&auth, StatusCode::OK, result)
+}
+
+/// `PATCH`/`PUT /chats/{id}/customer_flag` (§3.5): the flags after the change, on open chats.
+pub async fn update_chat_customer_flag(
+    auth: Authed,
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    let result = async {
+        let body: custom_data::FlagsBody = dto::body(APPS, &raw)?;
+        let i = find_open(&engine, &auth, &id).await?;
+        let flags = custom_data::merged_flags(&i, &body);
+        set_data(
+            &engine,
+            &auth,
+            &i,
+            [(custom_data::FLAGS_KEY, flags.clone())],
+        )
+        .await?;
+        Ok(flags)
+    }
+    .await;
+    dto::reply(&auth, StatusCode::OK, result)
+}
+
+/// `POST /chats/{id}/custom_data` (§3.5): the calls' unsigned or signed body; 200 `{}`.
+pub async fn set_chat_custom_data(
+    auth: Authed,
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Response {
+    let result = async {
+        let body: custom_data::CustomDataBody = dto::body(APPS, &raw)?;
+        let now = engine
+            .clock(&auth.tenant.id)
+            .await
+            .map_err(|e| engine_error(APPS, e))?
+            .now_ms;
+        let secret = &auth.tenant.credentials.ujet.company_secret;
+        let parsed = custom_data::parse(APPS, body, secret, now)?;
+        let i = find_open(&engine, &auth, &id).await?;
+        set_data(&engine, &auth, &i, custom_data::attach(&i, &parsed)).await?;
+        Ok(json!({}))
+    }
+    .await;
+    dto::reply(&auth, StatusCode::OK, result)
+}
+
 /// `POST /chats/{id}/end_user` (§3.5, [doc] mid-session): records the end user on the chat;
 /// 202 `{"message":"accepted"}`.
 pub async fn update_chat_end_user(
@@ -912,6 +973,120 @@ mod tests {
 
     fn demo() -> ccemu_core::TenantId {
         ccemu_core::TenantId::parse("demo").unwrap()
+    }
+
+    #[tokio::test]
+    async fn chat_flags_and_custom_data_work_like_the_calls_on_open_chats_only() {
+        let c = setup().await;
+        let id = create(&c).await["id"].as_i64().unwrap();
+        let base = format!("/apps/api/v1/chats/{id}");
+        let r = c
+            .send(Method::GET, &format!("{base}/customer_flag"), b"")
+            .await;
+        assert_eq!(
+            r.body,
+            json!({"verified_customer": false, "bad_actor": false, "repeat_customer": false})
+        );
+        for method in [Method::PATCH, Method::PUT] {
+            let r = c
+                .send(
+                    method.clone(),
+                    &format!("{base}/customer_flag"),
+                    br#"{"verified_customer":true,"repeat_customers":true}"#,
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{method}");
+            assert_eq!(
+                r.body,
+                json!({"verified_customer": true, "bad_actor": false, "repeat_customer": true})
+            );
+        }
+        let r = c
+            .send(
+                Method::PATCH,
+                &format!("{base}/customer_flag"),
+                br#"{"bad_actor":"maybe"}"#,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::BAD_REQUEST, apps("bad_actor is invalid"))
+        );
+
+        let unsigned = br#"{"signed":false,"data":{"reserved_bad_actor":{"label":"B","value":true},"field1":{"label":"LABEL 4","value":"dummy1"}}}"#;
+        let r = c
+            .send(Method::POST, &format!("{base}/custom_data"), unsigned)
+            .await;
+        assert_eq!((r.status, r.body), (StatusCode::OK, json!({})));
+        let r = c
+            .send(Method::GET, &format!("{base}/customer_flag"), b"")
+            .await;
+        assert_eq!(r.body["bad_actor"], json!(true));
+        let secret = &c.ujet.company_secret;
+        let exp = T0 / 1000 + 60;
+        let good = crate::custom_data::tests::jwt(
+            &json!({"custom_data": {"field2": {"label": "L", "value": 2}}, "iat": T0 / 1000, "exp": exp}),
+            secret,
+        );
+        let forged = crate::custom_data::tests::jwt(
+            &json!({"custom_data": {}, "exp": exp}),
+            "not-the-company-secret",
+        );
+        let body = |t: &str| format!(r#"{{"signed":true,"signed_data":"{t}"}}"#);
+        let r = c
+            .send(Method::POST, &format!("{base}/custom_data"), body(&good))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = c
+            .send(Method::POST, &format!("{base}/custom_data"), body(&forged))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let all: Vec<Interaction> = c.engine.records(&demo()).await.unwrap();
+        let stored = all
+            .into_iter()
+            .find(|i| crate::objects::number(&i.id) == id)
+            .unwrap();
+        let data = &stored.custom_data[crate::custom_data::DATA_KEY];
+        assert_eq!(data["field1"]["value"], json!("dummy1"));
+        assert_eq!(data["field2"]["value"], json!(2));
+
+        // Another tenant's credentials do not reach the chat; an ended chat refuses changes.
+        let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
+        let o = &other.credentials.ujet;
+        let r = c
+            .send_as(
+                Some(&basic(&o.subdomain, &o.api_token)),
+                Method::GET,
+                &format!("{base}/customer_flag"),
+                b"",
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::NOT_FOUND, apps("Not Found"))
+        );
+        let r = c
+            .send(Method::PATCH, &base, br#"{"chat":{"status":"finished"}}"#)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = c
+            .send(
+                Method::PUT,
+                &format!("{base}/customer_flag"),
+                br#"{"bad_actor":false}"#,
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::BAD_REQUEST, apps("Chat is already ended"))
+        );
+        let r = c
+            .send(Method::POST, &format!("{base}/custom_data"), unsigned)
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::BAD_REQUEST, apps("Chat is already ended"))
+        );
     }
 
     async fn create(c: &Ctx) -> Value {
