@@ -101,6 +101,7 @@
 pub mod dialer;
 mod engine;
 pub mod sim;
+mod table;
 mod types;
 mod vecmap;
 pub use engine::Acd;
