@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 use std::ops::Bound::{Excluded, Unbounded};
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 
+use crate::table::{AgentTable, ContactTable};
 use crate::types::{
     AcdError, AgentConfig, AgentId, Channel, ChannelStats, ContactId, ContactSpec, Decision,
     Membership, QueueConfig, QueueId, QueueStats, SkillId, Strategy, TierRule,
@@ -48,8 +49,9 @@ enum Timer {
     Tier { contact: ContactId },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Status {
+    #[default]
     LoggedOut,
     Ready,
     NotReady,
@@ -65,29 +67,53 @@ struct PoolEntry {
     key: AgentKey,
 }
 
-/// One agent. `repr(C)` keeps the declaration order: the fields an agent-freed decision reads
-/// come first, so that for a cold agent among 100k they share as few cache lines as possible,
-/// and the rarely read ones (wrap-up timers, counters of other strategies) come last.
-#[derive(Debug)]
-#[repr(C)]
+/// One agent, in three cache lines of what a routing event reads and one of what it rarely
+/// does. `repr(C)` keeps the declaration order and `align(64)` starts every record on a line,
+/// so that a cold agent among 100k costs three misses, not the five or six of a record that
+/// straddles lines (the `record_layout` test holds this). Line 1: availability and the
+/// strategy key; line 2: talk time, counters and the connected contact; line 3: memberships
+/// and offers; line 4: pool entries, wrap-up timers and the delays of a reject or no-answer.
+#[derive(Debug, Default)]
+#[repr(C, align(64))]
 struct AgentState {
     status: Status,
+    voice_blocks_others: bool,
+    /// Whether `attached` is non-empty, kept here so that detaching an agent that sits in no
+    /// pool (every busy agent) does not read the cold line.
+    pooled: bool,
     sig: Sig,
     /// Slots in use per channel: reservations + connected + wrap-up.
     load: [u32; 3],
+    capacity: [u32; 3],
+    no_answers: u32,
+    max_no_answer: u32,
     delay: Option<TKey>,
     idle_since: i64,
     talk_ms: i64,
+    answered: u64,
+    ring_timeout_ms: i64,
     /// Inline rather than behind a pointer, like `memberships`: one record, one block.
     connected: SmallVec<[Connection; 1]>,
-    config: Profile,
     /// Inline rather than behind a pointer: every routing decision for the agent reads these.
     memberships: SmallVec<[Membership; 3]>,
     offered: SmallVec<[ContactId; 1]>,
     attached: Vec<PoolEntry>,
-    answered: u64,
-    no_answers: u32,
     wraps: Vec<TKey>,
+    no_answer_delay_ms: i64,
+    reject_delay_ms: i64,
+}
+
+impl AgentState {
+    /// Takes the scalar part of a configuration: skills live on as the signature `sig` and
+    /// memberships inline in the record, so the record holds no pointer to chase.
+    fn configure(&mut self, config: &AgentConfig) {
+        self.capacity = config.capacity;
+        self.voice_blocks_others = config.voice_blocks_others;
+        self.ring_timeout_ms = config.ring_timeout_ms;
+        self.no_answer_delay_ms = config.no_answer_delay_ms;
+        self.reject_delay_ms = config.reject_delay_ms;
+        self.max_no_answer = config.max_no_answer;
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -184,12 +210,10 @@ pub struct Acd {
     rng: u64,
     seq: u64,
     queues: HashMap<QueueId, QueueState>,
-    agents: HashMap<AgentId, AgentState>,
-    /// Waiting and ringing contacts.
-    contacts: HashMap<ContactId, ContactState>,
-    /// Connected contacts (their state is in their agent's record); only for telling them
-    /// apart from unknown ids, so a set of bare ids keeps it small at 100k agents.
-    connected: HashSet<ContactId>,
+    agents: AgentTable<AgentState>,
+    /// Waiting and ringing contacts, and the ids of connected ones (their state is in their
+    /// agent's record; the id is kept only to tell them apart from unknown ids).
+    contacts: ContactTable<ContactState>,
     /// Queue → agents naming it in their memberships (whether or not the queue exists yet).
     members: HashMap<QueueId, BTreeSet<AgentId>>,
     timers: BTreeMap<TKey, Timer>,
@@ -232,44 +256,10 @@ fn next_widening(rules: &[TierRule], wait: i64, level: u32) -> Option<i64> {
         .min()
 }
 
-/// The scalar part of an [`AgentConfig`]: skills live on as the signature `sig` and
-/// memberships inline in the agent record, so the record holds no pointer to chase.
-#[derive(Debug, Clone, Copy)]
-struct Profile {
-    capacity: [u32; 3],
-    voice_blocks_others: bool,
-    ring_timeout_ms: i64,
-    no_answer_delay_ms: i64,
-    reject_delay_ms: i64,
-    max_no_answer: u32,
-}
-
-impl Profile {
-    fn of(config: &AgentConfig) -> Self {
-        Profile {
-            capacity: config.capacity,
-            voice_blocks_others: config.voice_blocks_others,
-            ring_timeout_ms: config.ring_timeout_ms,
-            no_answer_delay_ms: config.no_answer_delay_ms,
-            reject_delay_ms: config.reject_delay_ms,
-            max_no_answer: config.max_no_answer,
-        }
-    }
-}
-
-fn can_take(config: &Profile, load: &[u32; 3], ch: Channel) -> bool {
+fn can_take(agent: &AgentState, ch: Channel) -> bool {
     let i = ch.index();
-    load[i] < config.capacity[i]
-        && !(config.voice_blocks_others && ch != Channel::Voice && load[0] > 0)
-}
-
-/// Keeps a map of short-lived entries at most half full. Contacts come and go with fresh ids:
-/// in a fuller table removals leave tombstones, and the table then rebuilds itself in place,
-/// all at once, every few thousand events (a latency spike of milliseconds at 100k entries).
-fn keep_room<K: Eq + std::hash::Hash, V>(map: &mut HashMap<K, V>) {
-    if map.len() * 2 >= map.capacity() {
-        map.reserve(map.len().max(16));
-    }
+    agent.load[i] < agent.capacity[i]
+        && !(agent.voice_blocks_others && ch != Channel::Voice && agent.load[0] > 0)
 }
 
 /// Ready and not in a no-answer/reject delay: may take offers where it has capacity.
@@ -327,9 +317,8 @@ impl Acd {
             rng: seed,
             seq: 0,
             queues: HashMap::default(),
-            agents: HashMap::default(),
-            contacts: HashMap::default(),
-            connected: HashSet::default(),
+            agents: AgentTable::default(),
+            contacts: ContactTable::default(),
             members: HashMap::default(),
             timers: BTreeMap::new(),
             sigs: vec![Vec::new()],
@@ -433,30 +422,20 @@ impl Acd {
         }
         match self.agents.get_mut(&id) {
             Some(agent) => {
-                agent.config = Profile::of(&config);
+                agent.configure(&config);
                 agent.memberships = memberships;
                 agent.sig = sig;
             }
             None => {
-                self.agents.insert(
-                    id,
-                    AgentState {
-                        config: Profile::of(&config),
-                        memberships,
-                        sig,
-                        status: Status::LoggedOut,
-                        delay: None,
-                        load: [0; 3],
-                        offered: SmallVec::new(),
-                        connected: SmallVec::new(),
-                        wraps: Vec::new(),
-                        idle_since: now_ms,
-                        answered: 0,
-                        talk_ms: 0,
-                        no_answers: 0,
-                        attached: Vec::new(),
-                    },
-                );
+                // Logged out, no load, no contacts, no counters.
+                let mut agent = AgentState {
+                    sig,
+                    memberships,
+                    idle_since: now_ms,
+                    ..AgentState::default()
+                };
+                agent.configure(&config);
+                self.agents.insert(id, agent);
             }
         }
         self.refresh(id);
@@ -476,7 +455,7 @@ impl Acd {
             self.timers.remove(&k);
         }
         for c in agent.connected {
-            self.connected.remove(&c.contact);
+            self.contacts.disconnect(&c.contact);
         }
         for m in &agent.memberships {
             if let Some(set) = self.members.get_mut(&m.queue) {
@@ -571,7 +550,7 @@ impl Acd {
             .queues
             .get(&contact.queue)
             .ok_or(AcdError::UnknownQueue(contact.queue))?;
-        if self.contacts.contains_key(&contact.id) || self.connected.contains(&contact.id) {
+        if self.contacts.knows(&contact.id) {
             return Err(AcdError::DuplicateContact(contact.id));
         }
         if q.config.max_length > 0 && q.in_queue >= q.config.max_length {
@@ -579,7 +558,6 @@ impl Acd {
         }
         self.seq += 1;
         let id = contact.id;
-        keep_room(&mut self.contacts);
         self.contacts.insert(
             id,
             ContactState {
@@ -673,7 +651,7 @@ impl Acd {
     /// O(log n) plus the number of agents ringing for it.
     pub fn abandon(&mut self, contact: ContactId, now_ms: i64) -> Result<Vec<Decision>, AcdError> {
         let mut out = Vec::new();
-        if self.connected.contains(&contact) {
+        if self.contacts.is_connected(&contact) {
             return Err(AcdError::AlreadyConnected(contact));
         }
         let cs = self
@@ -708,15 +686,22 @@ impl Acd {
     ) -> Result<Vec<Decision>, AcdError> {
         let mut out = Vec::new();
         self.check_offered(contact, agent)?;
-        let Some(cs) = self.contacts.remove(&contact) else {
+        let Some(cs) = self.contacts.get_mut(&contact) else {
             return Err(AcdError::UnknownContact(contact));
         };
         let (qid, entered, ch) = (cs.queue, cs.entered_ms, cs.channel);
-        self.cancel(cs.queue_timer);
-        self.cancel(cs.tier_timer);
+        let timers = [cs.queue_timer, cs.tier_timer];
+        let state = std::mem::replace(&mut cs.state, CState::Waiting);
+        // The id stays known, as connected; what is left to know moves to the agent's record
+        // below. The state is dropped where it lies rather than moved out, which would copy
+        // all of it, lines that nothing else in this event reads included.
+        self.contacts.connect(&contact);
+        for t in timers {
+            self.cancel(t);
+        }
         if let CState::Ringing {
             mut offers, step, ..
-        } = cs.state
+        } = state
         {
             self.cancel(step);
             for o in &offers {
@@ -735,10 +720,6 @@ impl Acd {
                 q.answered_within_sl += 1;
             }
         }
-        if self.connected.len() * 2 >= self.connected.capacity() {
-            self.connected.reserve(self.connected.len().max(16));
-        }
-        self.connected.insert(contact);
         self.detach(agent);
         if let Some(a) = self.agents.get_mut(&agent) {
             if let Some(i) = a.offered.iter().position(|&c| c == contact) {
@@ -794,7 +775,7 @@ impl Acd {
             });
         };
         let cs = a.connected.swap_remove(i);
-        self.connected.remove(&contact);
+        self.contacts.disconnect(&contact);
         let talk = (now_ms - cs.since).max(0);
         if let Some(q) = self.queues.get_mut(&cs.queue) {
             q.handled += 1;
@@ -841,7 +822,7 @@ impl Acd {
 
     /// Whether the contact waits, rings or is connected.
     fn knows(&self, contact: ContactId) -> bool {
-        self.contacts.contains_key(&contact) || self.connected.contains(&contact)
+        self.contacts.knows(&contact)
     }
 
     // ----------------------------------------------------------------------------------------
@@ -1072,17 +1053,17 @@ impl Acd {
         a.load[i] = a.load[i].saturating_sub(1);
         let delay = match why {
             Release::Withdrawn => 0,
-            Release::Rejected => a.config.reject_delay_ms,
+            Release::Rejected => a.reject_delay_ms,
             Release::NoAnswer => {
                 a.no_answers += 1;
-                if a.config.max_no_answer > 0
-                    && a.no_answers >= a.config.max_no_answer
+                if a.max_no_answer > 0
+                    && a.no_answers >= a.max_no_answer
                     && a.status == Status::Ready
                 {
                     a.status = Status::NotReady;
                     out.push(Decision::AgentNotReady { agent });
                 }
-                a.config.no_answer_delay_ms
+                a.no_answer_delay_ms
             }
         };
         if delay > 0 && a.status != Status::LoggedOut {
@@ -1217,7 +1198,7 @@ impl Acd {
         let mut step = None;
         let mut interval = 0;
         for &a in &group {
-            let ring = self.agents.get(&a).map_or(0, |x| x.config.ring_timeout_ms);
+            let ring = self.agents.get(&a).map_or(0, |x| x.ring_timeout_ms);
             self.reserve(a, contact, now);
             let deadline = now + ring;
             if strategy == Strategy::RingProgressively {
@@ -1414,6 +1395,11 @@ impl Acd {
     /// (−priority, enqueue time, sequence) among the heads of the eligible classes.
     fn best_contact(&self, agent: AgentId) -> Option<WaitKey> {
         let a = self.agents.get(&agent)?;
+        // An agent in no pool (every busy agent after its offer) has nothing to look at; the
+        // flag is on the hot line, the pool entries on the cold one.
+        if !a.pooled {
+            return None;
+        }
         let slots = a.attached.iter().map(|e| (e.queue, e.ch, e.tier));
         self.best_head(a.sig, slots).map(|(head, _)| head)
     }
@@ -1428,7 +1414,7 @@ impl Acd {
         let slots = a.memberships.iter().flat_map(|m| {
             Channel::ALL
                 .into_iter()
-                .filter(|&ch| can_take(&a.config, &a.load, ch))
+                .filter(|&ch| can_take(a, ch))
                 .map(|ch| (m.queue, ch.index() as u8, m.tier))
         });
         let (head, tier) = self.best_head(a.sig, slots)?;
@@ -1502,10 +1488,8 @@ impl Acd {
             return;
         };
         if !routable(agent)
-            || !agent.attached.is_empty()
-            || !Channel::ALL
-                .into_iter()
-                .any(|ch| can_take(&agent.config, &agent.load, ch))
+            || agent.pooled
+            || !Channel::ALL.into_iter().any(|ch| can_take(agent, ch))
         {
             return;
         }
@@ -1522,7 +1506,7 @@ impl Acd {
             };
             let key = (strategy_value(strategy, agent, m, t), id);
             for ch in Channel::ALL {
-                if can_take(&agent.config, &agent.load, ch) {
+                if can_take(agent, ch) {
                     q.pools[ch.index()]
                         .get_or_default((m.tier, agent.sig))
                         .insert(key);
@@ -1536,6 +1520,7 @@ impl Acd {
                 }
             }
         }
+        agent.pooled = !agent.attached.is_empty();
     }
 
     /// Removes the agent from every pool it is in.
@@ -1543,6 +1528,10 @@ impl Acd {
         let Some(agent) = self.agents.get_mut(&id) else {
             return;
         };
+        if !agent.pooled {
+            return;
+        }
+        agent.pooled = false;
         for e in agent.attached.drain(..) {
             if let Some(set) = self
                 .queues
@@ -1678,5 +1667,20 @@ impl Acd {
         let mut keys: Vec<WaitKey> = q.classes.values().flat_map(|s| s.iter().copied()).collect();
         keys.sort_unstable();
         Ok(keys.into_iter().map(|k| k.3).collect())
+    }
+}
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    use std::mem::{align_of, offset_of, size_of};
+
+    #[test]
+    fn record_layout() {
+        // What a routing event reads of a cold agent fits in the first three cache lines.
+        assert_eq!(align_of::<AgentState>(), 64);
+        let hot_end = offset_of!(AgentState, offered) + size_of::<SmallVec<[ContactId; 1]>>();
+        assert!(hot_end <= 192, "hot fields end at byte {hot_end}");
+        assert!(offset_of!(AgentState, attached) >= 192);
+        assert_eq!(size_of::<AgentState>(), 256);
     }
 }

@@ -91,9 +91,12 @@
 //!   agent is eligible for any waiting contact, and the agent's best contact over its queues is
 //!   the stable pair. The engine offers it directly, without inserting the agent into its pools
 //!   and taking it out again: O(Σ classes of its queues × log n).
-//! - Agents and contacts live in hash maps with a fast non-cryptographic hash (ids are chosen by
-//!   the caller, not by an attacker); an agent's memberships and contact lists are stored inline
-//!   so that one agent record is one contiguous block.
+//! - Agents live in a slab indexed by their id (ids far beyond the number of agents fall back
+//!   to a map); an agent's memberships and contact lists are stored inline, and the record is
+//!   four cache-line-aligned lines, the first three holding everything a routing event reads.
+//!   Contacts are a map from id to a slot of a slab (a connected contact keeps only its map
+//!   entry; its state is in its agent's record). Maps use a fast non-cryptographic hash (ids are
+//!   chosen by the caller, not by an attacker).
 //! - `queue_stats` is O(member agents + waiting contacts); `waiting` is
 //!   O(n log n); both are off the routing path. Queue reconfiguration re-classifies that queue's
 //!   waiting contacts.
@@ -101,6 +104,7 @@
 pub mod dialer;
 mod engine;
 pub mod sim;
+mod table;
 mod types;
 mod vecmap;
 pub use engine::Acd;
