@@ -43,6 +43,8 @@ pub enum UjetError {
     Unprocessable(Api, String),
     /// 501: a known UJET operation that ccemu does not emulate yet.
     NotImplemented(Api, &'static str),
+    /// 500: a real fault inside ccemu (store or tenant task); the detail is logged, not returned.
+    Internal(Api),
 }
 
 impl UjetError {
@@ -55,6 +57,7 @@ impl UjetError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotImplemented(..) => StatusCode::NOT_IMPLEMENTED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -66,7 +69,8 @@ impl UjetError {
             | Self::Forbidden(api, _)
             | Self::NotFound(api)
             | Self::Unprocessable(api, _)
-            | Self::NotImplemented(api, _) => *api,
+            | Self::NotImplemented(api, _)
+            | Self::Internal(api) => *api,
         }
     }
 
@@ -82,6 +86,23 @@ impl UjetError {
             Self::NotImplemented(_, operation) => {
                 format!("{operation} is not emulated by ccemu yet")
             }
+            Self::Internal(_) => "Internal Server Error".to_owned(),
+        }
+    }
+}
+
+/// The one mapping of engine errors onto UJET's: a missing record is a 404, a broken domain
+/// rule a 400 with the rule's text, a fault a 500 (logged here, never detailed to the client).
+pub fn from_engine(api: Api, error: ccemu_engine::EngineError) -> UjetError {
+    use ccemu_core::DomainError;
+    use ccemu_engine::EngineError;
+    match error {
+        EngineError::Domain(DomainError::NotFound { .. }) => UjetError::NotFound(api),
+        EngineError::Domain(e) => UjetError::BadRequest(api, e.to_string()),
+        EngineError::TenantNotFound => UjetError::Unauthorized,
+        error @ (EngineError::Store(_) | EngineError::Unavailable | EngineError::TenantExists) => {
+            tracing::error!(%error, "ujet request failed inside the engine");
+            UjetError::Internal(api)
         }
     }
 }

@@ -9,6 +9,7 @@
 //! Unknown paths and unrouted methods answer 404 `{"message":"Not Found"}` (Apps) or
 //! `{"error":"Not Found","message":"Resource not found","status":404}` (Manager).
 
+mod agents;
 mod auth;
 // Helpers for the Apps API handlers that land next.
 #[allow(dead_code)]

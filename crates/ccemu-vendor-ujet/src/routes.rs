@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{dto, manager, BASES};
+use crate::{agents, dto, manager, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -178,6 +178,13 @@ where
     let route = match endpoint.operation {
         "get_organization_settings" => on(filter, manager::get_organization_settings),
         "list_user_statuses" => on(filter, manager::list_user_statuses),
+        // --- ujet-agents ---
+        "list_agents" => on(filter, agents::list_agents),
+        "get_agent" => on(filter, agents::get_agent),
+        "list_agent_activity_logs" => on(filter, agents::list_agent_activity_logs),
+        "list_teams" => on(filter, agents::list_teams),
+        "get_team" => on(filter, agents::get_team),
+        "get_team_tree" => on(filter, agents::get_team_tree),
         _ => return None,
     };
     Some(route)

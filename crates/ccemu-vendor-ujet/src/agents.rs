@@ -1,0 +1,695 @@
+//! Agents (`vendor-notes/ujet.md` §3.2 users, §3.3 agent status, §4 agents, activity logs and
+//! teams, §5 objects). A UJET agent is the tenant's agent, the same one every surface and the
+//! ACD see; its status is [`statuses::of`] its engine state, its teams the tenant's teams.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use ccemu_core::Team;
+use ccemu_core::{Agent, AgentState, AgentStateLog, Channel, Interaction, InteractionState, Role};
+use ccemu_engine::{AgentView, Engine};
+use serde_json::{json, Value};
+
+use crate::auth::Authed;
+use crate::dto::{self, Params};
+use crate::error::{from_engine, Api, UjetError};
+use crate::{paging, statuses};
+
+/// A UJET id on the wire: a number when the engine's id is digits, else the text itself.
+pub(crate) fn num(id: &str) -> Value {
+    id.parse::<i64>().map_or_else(|_| json!(id), |n| json!(n))
+}
+
+/// A vendor-specific agent field kept in `Agent::extra`, `null` when absent.
+fn extra(agent: &Agent, key: &str) -> Value {
+    agent.extra.get(key).cloned().unwrap_or(Value::Null)
+}
+
+/// What every agent read needs: agents, teams and the interactions that say what agents do.
+pub(crate) struct Directory {
+    /// Agents with their queues and extensions, by id.
+    pub agents: Vec<AgentView>,
+    /// Teams, by id.
+    pub teams: Vec<Team>,
+    /// Every interaction of the tenant, by id.
+    pub interactions: Vec<Interaction>,
+}
+
+impl Directory {
+    /// Reads the tenant's agents, teams and interactions.
+    pub async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
+        let tenant = &auth.tenant.id;
+        let err = |e| from_engine(auth.api, e);
+        Ok(Self {
+            agents: engine.agents(tenant, None).await.map_err(err)?,
+            teams: engine.records::<Team>(tenant).await.map_err(err)?,
+            interactions: engine.records::<Interaction>(tenant).await.map_err(err)?,
+        })
+    }
+
+    /// The agent's open interactions (offered, ringing, connected, held or in wrap-up).
+    fn open(&self, agent_id: &str) -> impl Iterator<Item = &Interaction> {
+        let agent_id = agent_id.to_owned();
+        self.interactions.iter().filter(move |i| {
+            i.agent_id.as_deref() == Some(agent_id.as_str())
+                && matches!(
+                    i.state,
+                    InteractionState::Offered
+                        | InteractionState::Ringing
+                        | InteractionState::Connected
+                        | InteractionState::Held
+                )
+        })
+    }
+
+    /// The UJET status an agent shows; a contact's channel tells In-call from In-chat.
+    pub fn status(&self, agent: &Agent) -> &'static statuses::UserStatus {
+        let channel = self.open(&agent.id).map(|i| i.channel).next();
+        statuses::of(agent, channel)
+    }
+
+    /// The agents of a team.
+    fn members<'a>(&'a self, team_id: &'a str) -> impl Iterator<Item = &'a Agent> + 'a {
+        self.agents
+            .iter()
+            .map(|v| &v.agent)
+            .filter(move |a| a.team_ids.iter().any(|t| t == team_id))
+    }
+
+    /// The agent with `id` (404 when it is not the tenant's).
+    pub fn agent(&self, api: Api, id: &str) -> Result<&AgentView, UjetError> {
+        self.agents
+            .iter()
+            .find(|v| v.agent.id == id)
+            .ok_or(UjetError::NotFound(api))
+    }
+
+    /// Team row (§5 Team): `assignees` is an array, as clients require.
+    pub fn team_json(&self, team: &Team) -> Value {
+        let assignees: Vec<Value> = self.members(&team.id).map(person).collect();
+        json!({
+            "id": num(&team.id),
+            "name": team.name,
+            "parent_id": team.parent_id.as_deref().map(num),
+            "position": team.position,
+            "deleted": false,
+            "agents_count": assignees.len(),
+            "assignees": assignees,
+        })
+    }
+
+    /// Manager agent object (§5 Agent).
+    pub fn agent_json(&self, view: &AgentView) -> Value {
+        let agent = &view.agent;
+        let open: Vec<&Interaction> = self.open(&agent.id).collect();
+        let count = |voice: bool| {
+            open.iter()
+                .filter(|i| (i.channel == Channel::Voice) == voice)
+                .count()
+        };
+        let teams: Vec<Value> = self
+            .teams
+            .iter()
+            .filter(|t| agent.team_ids.contains(&t.id))
+            .map(|t| {
+                json!({
+                    "id": num(&t.id),
+                    "name": t.name,
+                    "parent_id": t.parent_id.as_deref().map(num),
+                    "position": t.position,
+                    "deleted": false,
+                    "agents_count": self.members(&t.id).count(),
+                })
+            })
+            .collect();
+        // A chat channel per queue the agent serves, as the doc's sample shows [inferred].
+        let channels: Vec<Value> = view
+            .queues
+            .iter()
+            .map(
+                |(id, name)| json!({"channel_type": "chat", "menu": {"id": num(id), "name": name}}),
+            )
+            .collect();
+        json!({
+            "id": num(&agent.id),
+            "email": agent.email,
+            "created_at": dto::time(agent.created_at_ms),
+            "last_login_time": dto::time_opt(agent.last_login_ms),
+            "first_name": agent.first_name,
+            "middle_name": extra(agent, "middle_name"),
+            "last_name": agent.last_name,
+            "avatar_url": extra(agent, "avatar_url"),
+            "agent_number": agent.work_id,
+            "status": self.status(agent).to_json(),
+            "status_updated_at": dto::time(agent.state_since_ms),
+            "crm_authenticated": false,
+            "online": agent.state.is_logged_in(),
+            "wrap_up": matches!(agent.state, AgentState::WrapUp { .. }),
+            "call_count": count(true),
+            "chat_count": count(false),
+            "location": extra(agent, "location"),
+            "roles": roles(agent.role).iter().map(|r| r.to_ascii_lowercase()).collect::<Vec<_>>(),
+            "teams": teams,
+            "channels": channels,
+        })
+    }
+}
+
+/// UJET role names of an engine role (a supervisor is UJET's "Manager").
+pub(crate) fn roles(role: Role) -> &'static [&'static str] {
+    match role {
+        Role::Agent => &["Agent"],
+        Role::Supervisor => &["Agent", "Manager"],
+        Role::Admin => &["Admin"],
+    }
+}
+
+/// The short agent object of `whodunnit`, `assignee` and `agent_info`.
+pub(crate) fn person(agent: &Agent) -> Value {
+    json!({
+        "id": num(&agent.id),
+        "name": agent.name,
+        "last_name": agent.last_name,
+        "first_name": agent.first_name,
+        "agent_number": agent.work_id,
+        "avatar_url": extra(agent, "avatar_url"),
+    })
+}
+
+/// `GET /agents` (Manager, §4): every agent of the tenant, filtered, sorted and paged.
+pub async fn list_agents(
+    State(engine): State<Engine>,
+    auth: Authed,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let dir = match Directory::load(&engine, &auth).await {
+        Ok(dir) => dir,
+        Err(e) => return dto::fail(&auth, e),
+    };
+    let rows = dir.agents.iter().map(|v| dir.agent_json(v)).collect();
+    paging::list(&auth, &Params::parse(query.as_deref()), rows)
+}
+
+/// `GET /agents/{id}` (Manager, §4): one agent object.
+pub async fn get_agent(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let dir = Directory::load(&engine, &auth).await?;
+        Ok(dir.agent_json(dir.agent(auth.api, &id)?))
+    }
+    .await;
+    dto::reply(&auth, axum::http::StatusCode::OK, result)
+}
+
+/// A numeric activity-log id that stays fixed as logs are added: agent id × 10⁶ + sequence
+/// when the agent id is digits, else the engine's `{agent}-{sequence}` [inferred].
+fn log_id(log: &AgentStateLog) -> Value {
+    let seq = log
+        .id
+        .rsplit_once('-')
+        .and_then(|(_, s)| s.parse::<i64>().ok());
+    match (log.agent_id.parse::<i64>(), seq) {
+        (Ok(agent), Some(seq)) if seq < 1_000_000 => json!(agent * 1_000_000 + seq),
+        _ => json!(log.id),
+    }
+}
+
+/// The sequence number of a log within its agent's history.
+fn log_seq(log: &AgentStateLog) -> u64 {
+    log.id
+        .rsplit_once('-')
+        .and_then(|(_, s)| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What began a period, in UJET's activity words [inferred from the doc's examples].
+fn activity(
+    state: &AgentState,
+    before: Option<&AgentState>,
+    channel: Option<Channel>,
+) -> &'static str {
+    let chat = channel.is_some_and(|c| c != Channel::Voice);
+    match state {
+        AgentState::LoggedOut => "logout",
+        _ if before == Some(&AgentState::LoggedOut) => "login",
+        AgentState::Reserved | AgentState::Ringing if chat => "chat_notification_offered",
+        AgentState::Reserved | AgentState::Ringing => "call_notification_offered",
+        AgentState::OnContact if chat => "chat_picked_up",
+        AgentState::OnContact => "call_picked_up",
+        AgentState::WrapUp { .. } => "wrap_up",
+        _ => "status_change",
+    }
+}
+
+/// `GET /agent_activity_logs` (Manager, §4, §5): one row per finished period of an agent's
+/// state, from the engine's state logs.
+pub async fn list_agent_activity_logs(
+    State(engine): State<Engine>,
+    auth: Authed,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result = async {
+        let dir = Directory::load(&engine, &auth).await?;
+        let mut logs = engine
+            .records::<AgentStateLog>(&auth.tenant.id)
+            .await
+            .map_err(|e| from_engine(auth.api, e))?;
+        logs.sort_by_key(|l| (l.agent_id.clone(), log_seq(l)));
+        let mut before: BTreeMap<String, AgentState> = BTreeMap::new();
+        let mut rows = Vec::with_capacity(logs.len());
+        for log in &logs {
+            let agent = dir.agents.iter().find(|v| v.agent.id == log.agent_id);
+            // The contact the period was about: the agent's interaction offered or answered in it.
+            let contact = dir.interactions.iter().find(|i| {
+                i.agent_id.as_deref() == Some(log.agent_id.as_str())
+                    && matches!(
+                        log.from,
+                        AgentState::Reserved | AgentState::Ringing | AgentState::OnContact
+                    )
+                    && [i.offered_at_ms, i.answered_at_ms]
+                        .into_iter()
+                        .flatten()
+                        .any(|t| t >= log.start_ms && t <= log.end_ms)
+            });
+            let channel = contact.map(|i| i.channel);
+            let status = agent.map_or_else(
+                || statuses::USER_STATUSES[0],
+                |v| {
+                    let mut a = v.agent.clone();
+                    a.state = log.from.clone();
+                    *statuses::of(&a, channel)
+                },
+            );
+            let id_of = |voice: bool| {
+                contact
+                    .filter(|i| (i.channel == Channel::Voice) == voice)
+                    .map(|i| num(&i.id))
+            };
+            rows.push(json!({
+                "id": log_id(log),
+                "agent_id": num(&log.agent_id),
+                "whodunnit": agent.map(|v| person(&v.agent)),
+                "status": status.to_json(),
+                "started_at": dto::time(log.start_ms),
+                "ended_at": dto::time(log.end_ms),
+                "duration": log.duration_ms / 1000,
+                "activity": activity(&log.from, before.get(&log.agent_id), channel),
+                "call_id": id_of(true),
+                "chat_id": id_of(false),
+            }));
+            before.insert(log.agent_id.clone(), log.from.clone());
+        }
+        Ok(rows)
+    }
+    .await;
+    match result {
+        Ok(rows) => paging::list(&auth, &Params::parse(query.as_deref()), rows),
+        Err(e) => dto::fail(&auth, e),
+    }
+}
+
+/// `GET /teams` and `/team` (Manager, §4): every team, filtered, sorted and paged.
+pub async fn list_teams(
+    State(engine): State<Engine>,
+    auth: Authed,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match Directory::load(&engine, &auth).await {
+        Ok(dir) => {
+            let rows = dir.teams.iter().map(|t| dir.team_json(t)).collect();
+            paging::list(&auth, &Params::parse(query.as_deref()), rows)
+        }
+        Err(e) => dto::fail(&auth, e),
+    }
+}
+
+/// `GET /teams/{id}` (Manager, §4): one team.
+pub async fn get_team(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let dir = Directory::load(&engine, &auth).await?;
+        let team = dir
+            .teams
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or(UjetError::NotFound(auth.api))?;
+        Ok(dir.team_json(team))
+    }
+    .await;
+    dto::reply(&auth, axum::http::StatusCode::OK, result)
+}
+
+/// `GET /teams/tree` and `/team/tree` (Manager, §4): root teams with nested `children`; paging
+/// and filters apply to the roots.
+pub async fn get_team_tree(
+    State(engine): State<Engine>,
+    auth: Authed,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let dir = match Directory::load(&engine, &auth).await {
+        Ok(dir) => dir,
+        Err(e) => return dto::fail(&auth, e),
+    };
+    let node = |team: &Team| {
+        json!({
+            "id": num(&team.id),
+            "name": team.name,
+            "parent_id": team.parent_id.as_deref().map(num),
+            "position": team.position,
+            "deleted": false,
+            "agents_count": dir.members(&team.id).count(),
+        })
+    };
+    let rows = tree(
+        &dir.teams,
+        |t| t.id.as_str(),
+        |t| t.parent_id.as_deref(),
+        &node,
+    );
+    paging::list(&auth, &Params::parse(query.as_deref()), rows)
+}
+
+/// Nests records under their parents (by position, then id); a record whose parent is missing
+/// is a root. Trees are checked acyclic when written, and the depth is bounded anyway.
+pub(crate) fn tree<T>(
+    items: &[T],
+    id: impl Fn(&T) -> &str + Copy,
+    parent: impl Fn(&T) -> Option<&str> + Copy,
+    node: &dyn Fn(&T) -> Value,
+) -> Vec<Value> {
+    fn children<T>(
+        items: &[T],
+        of: Option<&str>,
+        id: impl Fn(&T) -> &str + Copy,
+        parent: impl Fn(&T) -> Option<&str> + Copy,
+        node: &dyn Fn(&T) -> Value,
+        depth: usize,
+    ) -> Vec<Value> {
+        if depth > items.len() {
+            return Vec::new();
+        }
+        let known = |p: Option<&str>| p.is_some_and(|p| items.iter().any(|i| id(i) == p));
+        items
+            .iter()
+            .filter(|i| match of {
+                None => !known(parent(i)),
+                Some(of) => parent(i) == Some(of),
+            })
+            .map(|i| {
+                let mut value = node(i);
+                value["children"] =
+                    Value::Array(children(items, Some(id(i)), id, parent, node, depth + 1));
+                value
+            })
+            .collect()
+    }
+    children(items, None, id, parent, node, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, StatusCode};
+    use ccemu_core::Team;
+    use ccemu_engine::Op;
+    use serde_json::json;
+
+    use super::*;
+    use crate::routes::tests::*;
+
+    fn demo() -> ccemu_core::TenantId {
+        ccemu_core::TenantId::parse("demo").unwrap()
+    }
+
+    async fn set(c: &Ctx, agent: &str, state: AgentState) {
+        c.engine
+            .execute(
+                &demo(),
+                Op::SetAgentState {
+                    agent_id: agent.into(),
+                    state,
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn agents_list_has_every_field_of_the_doc_with_its_type() {
+        let c = ctx().await;
+        set(&c, "1003", AgentState::Available).await;
+        let r = c
+            .send(Method::GET, "/manager/api/v1/agents?page=1&per=100", b"")
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["total"], "4");
+        let carol = &r.body[2];
+        assert_eq!(carol["id"], json!(1003));
+        assert_eq!(carol["email"], "carol@demo.ccemu.test");
+        assert_eq!(carol["first_name"], "Carol");
+        assert_eq!(carol["last_name"], "Diaz");
+        assert_eq!(carol["middle_name"], Value::Null);
+        assert_eq!(carol["avatar_url"], Value::Null);
+        assert_eq!(carol["agent_number"], "1003");
+        assert_eq!(
+            carol["status"],
+            json!({"id": 0, "wfm_id": 11, "name": "Available", "color": "green"})
+        );
+        assert!(carol["created_at"].as_str().unwrap().ends_with(".000Z"));
+        assert!(carol["last_login_time"].is_string());
+        assert!(carol["status_updated_at"].is_string());
+        assert_eq!(carol["crm_authenticated"], false);
+        assert_eq!(carol["online"], true);
+        assert_eq!(carol["wrap_up"], false);
+        assert_eq!(carol["call_count"], 0);
+        assert_eq!(carol["chat_count"], 0);
+        assert_eq!(carol["location"], Value::Null);
+        assert_eq!(carol["roles"], json!(["agent"]));
+        assert_eq!(
+            carol["teams"],
+            json!([{"id": 12, "name": "Support", "parent_id": null, "position": 1, "deleted": false, "agents_count": 2}])
+        );
+        assert_eq!(
+            carol["channels"],
+            json!([{"channel_type": "chat", "menu": {"id": 9002, "name": "Support"}}])
+        );
+        let alice = &r.body[0];
+        assert_eq!(alice["roles"], json!(["agent", "manager"]));
+        assert_eq!(alice["online"], false);
+        assert_eq!(alice["last_login_time"], Value::Null);
+        assert_eq!(alice["status"]["name"], "Offline");
+    }
+
+    #[tokio::test]
+    async fn agents_filter_by_status_and_tail_by_status_updated_at() {
+        let c = ctx().await;
+        set(&c, "1002", AgentState::Available).await;
+        let r = c
+            .send(Method::GET, "/manager/api/v1/agents?status_id[]=0", b"")
+            .await;
+        let ids: Vec<_> = r
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].clone())
+            .collect();
+        assert_eq!(ids, [json!(1002)]);
+        let r = c
+            .send(
+                Method::GET,
+                "/manager/api/v1/agents?per=2&sort_column=status_updated_at&sort_direction=DESC&online[]=false",
+                b"",
+            )
+            .await;
+        assert_eq!(r.headers["total"], "3");
+        assert!(r.headers["link"].to_str().unwrap().contains("page=2"));
+    }
+
+    #[tokio::test]
+    async fn one_agent_or_404_and_never_another_tenants() {
+        let c = ctx().await;
+        let r = c
+            .send(Method::GET, "/manager/api/v1/agents/1004", b"")
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body["first_name"], "Dan");
+        let r = c.send(Method::GET, "/manager/api/v1/agents/77", b"").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.body, manager("Not Found", "Resource not found", 404));
+        let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
+        let o = &other.credentials.ujet;
+        let auth = basic(&o.subdomain, &o.api_token);
+        let r = c
+            .send_as(Some(&auth), Method::GET, "/manager/api/v1/agents/1004", b"")
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = c
+            .send_as(Some(&auth), Method::GET, "/manager/api/v1/agents", b"")
+            .await;
+        assert_eq!(r.body, json!([]));
+        let r = c
+            .send_as(Some(&auth), Method::GET, "/manager/api/v1/teams", b"")
+            .await;
+        assert_eq!(r.body, json!([]));
+    }
+
+    #[tokio::test]
+    async fn activity_logs_come_from_state_changes() {
+        let c = ctx().await;
+        c.engine
+            .set_clock(&demo(), ccemu_core::clock::ClockMode::Manual, None)
+            .await
+            .unwrap();
+        set(&c, "1001", AgentState::Available).await;
+        c.engine.advance_clock(&demo(), 5_000).await.unwrap();
+        set(
+            &c,
+            "1001",
+            AgentState::OnBreak {
+                sub_state: 4,
+                until_ms: None,
+            },
+        )
+        .await;
+        c.engine.advance_clock(&demo(), 2_000).await.unwrap();
+        set(&c, "1001", AgentState::LoggedOut).await;
+        let r = c
+            .send(
+                Method::GET,
+                "/manager/api/v1/agent_activity_logs?sort_column=started_at&sort_direction=ASC",
+                b"",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["total"], "3");
+        let rows = r.body.as_array().unwrap();
+        let names: Vec<_> = rows.iter().map(|l| l["status"]["name"].clone()).collect();
+        assert_eq!(names, [json!("Offline"), json!("Available"), json!("Meal")]);
+        let available = &rows[1];
+        assert_eq!(available["id"], json!(1_001_000_002_i64));
+        assert_eq!(available["agent_id"], json!(1001));
+        assert_eq!(available["activity"], "login");
+        assert_eq!(available["duration"], 5);
+        assert_eq!(rows[2]["activity"], "status_change");
+        assert_eq!(rows[2]["duration"], 2);
+        assert_eq!(
+            available["whodunnit"],
+            json!({"id": 1001, "name": "Alice Chen", "last_name": "Chen", "first_name": "Alice", "agent_number": "1001", "avatar_url": null})
+        );
+        assert_eq!(
+            available["status"],
+            json!({"id": 0, "wfm_id": 11, "name": "Available", "color": "green"})
+        );
+        assert_eq!(available["call_id"], Value::Null);
+        assert_eq!(available["chat_id"], Value::Null);
+        let ended = rows[1]["ended_at"].as_str().unwrap();
+        assert_eq!(rows[2]["started_at"], ended);
+        let r = c
+            .send(
+                Method::GET,
+                &format!("/manager/api/v1/agent_activity_logs?started_at[from]={ended}"),
+                b"",
+            )
+            .await;
+        assert_eq!(r.headers["total"], "1");
+        let r = c
+            .send(
+                Method::GET,
+                "/manager/api/v1/agent_activity_logs?started_at[from]=x",
+                b"",
+            )
+            .await;
+        assert_eq!(
+            r.body,
+            manager("Bad Request", "started_at[from] is invalid", 400)
+        );
+    }
+
+    async fn add_team(c: &Ctx, id: &str, parent: Option<&str>, position: i32) {
+        let team = Team {
+            id: id.into(),
+            name: format!("Team {id}"),
+            parent_id: parent.map(Into::into),
+            position,
+            created_at_ms: 0,
+        };
+        let mut changes = ccemu_store::Changes::default();
+        changes.put(&team).unwrap();
+        c.engine.store().commit(&demo(), &changes).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn teams_have_array_assignees_counts_and_filters() {
+        let c = ctx().await;
+        for path in ["/manager/api/v1/teams", "/manager/api/v1/team"] {
+            let r = c.send(Method::GET, path, b"").await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert_eq!(r.headers["total"], "2");
+            let sales = &r.body[0];
+            assert_eq!(sales["id"], json!(11));
+            assert_eq!(sales["name"], "Sales");
+            assert_eq!(sales["parent_id"], Value::Null);
+            assert_eq!(sales["position"], 0);
+            assert_eq!(sales["deleted"], false);
+            assert_eq!(sales["agents_count"], 2);
+            let assignees = sales["assignees"].as_array().unwrap();
+            assert_eq!(assignees[0]["first_name"], "Alice");
+            assert_eq!(assignees[1]["agent_number"], "1002");
+        }
+        for (query, ids) in [
+            ("id[]=12", vec![12]),
+            ("name[]=Sales", vec![11]),
+            ("position[]=1", vec![12]),
+            ("agents_count[from]=2&agents_count[to]=2", vec![11, 12]),
+            ("agents_count[from]=3", vec![]),
+            ("sort_column=position&sort_direction=DESC", vec![12, 11]),
+        ] {
+            let r = c
+                .send(Method::GET, &format!("/manager/api/v1/teams?{query}"), b"")
+                .await;
+            let got: Vec<i64> = r
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(got, ids, "{query}");
+        }
+        let r = c.send(Method::GET, "/manager/api/v1/teams/12", b"").await;
+        assert_eq!(r.body["name"], "Support");
+        let r = c.send(Method::GET, "/manager/api/v1/teams/99", b"").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn team_tree_nests_children_under_parents() {
+        let c = ctx().await;
+        add_team(&c, "13", Some("11"), 0).await;
+        add_team(&c, "14", Some("13"), 0).await;
+        for path in ["/manager/api/v1/teams/tree", "/manager/api/v1/team/tree"] {
+            let r = c.send(Method::GET, path, b"").await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert_eq!(r.headers["total"], "2");
+            let sales = &r.body[0];
+            assert_eq!(sales["id"], json!(11));
+            assert_eq!(sales["agents_count"], 2);
+            assert_eq!(sales["children"][0]["id"], json!(13));
+            assert_eq!(sales["children"][0]["parent_id"], json!(11));
+            assert_eq!(sales["children"][0]["children"][0]["id"], json!(14));
+            assert_eq!(sales["children"][0]["children"][0]["children"], json!([]));
+            assert_eq!(r.body[1]["children"], json!([]));
+        }
+        let r = c
+            .send(Method::GET, "/manager/api/v1/teams?parent_id[]=11", b"")
+            .await;
+        assert_eq!(r.body.as_array().unwrap().len(), 1);
+    }
+}
