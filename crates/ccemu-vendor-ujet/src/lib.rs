@@ -16,6 +16,7 @@ mod auth;
 mod dto;
 mod error;
 mod manager;
+mod menus;
 mod paging;
 mod routes;
 #[allow(dead_code)]

@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{agents, dto, manager, BASES};
+use crate::{agents, dto, manager, menus, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -185,6 +185,16 @@ where
         "list_teams" => on(filter, agents::list_teams),
         "get_team" => on(filter, agents::get_team),
         "get_team_tree" => on(filter, agents::get_team_tree),
+        "list_menus" => on(filter, menus::list_menus),
+        "get_menu" => on(filter, menus::get_menu),
+        "get_menu_tree" => on(filter, menus::get_menu_tree),
+        "get_menus_current_status" => on(filter, menus::get_menus_current_status),
+        "get_menus_sla" => on(filter, menus::get_menus_sla),
+        "get_menus_sla_by_queue_group" => on(filter, menus::get_menus_sla_by_queue_group),
+        "get_menus_operation_hours" => on(filter, menus::get_menus_operation_hours),
+        "get_wait_times" => on(filter, menus::get_wait_times),
+        "get_queue_status" => on(filter, menus::get_queue_status),
+        "get_queue_operation_status" => on(filter, menus::get_queue_operation_status),
         _ => return None,
     };
     Some(route)
