@@ -413,6 +413,277 @@ pub(crate) fn tree<T>(
     children(items, None, id, parent, node, 0)
 }
 
+/// Most ids, values or page size an Apps `/users` request may carry (§3.2).
+const MAX_USERS: usize = 1000;
+
+/// Apps user object (§5 User).
+fn user_json(view: &AgentView, dir: &Directory) -> Value {
+    let agent = &view.agent;
+    let teams: Vec<Value> = dir
+        .teams
+        .iter()
+        .filter(|t| agent.team_ids.contains(&t.id))
+        .map(|t| json!({"name": t.name}))
+        .collect();
+    let flag = |key: &str| {
+        agent
+            .extra
+            .get(key)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    json!({
+        "id": num(&agent.id),
+        "email": agent.email,
+        "first_name": agent.first_name,
+        "last_name": agent.last_name,
+        "agent_number": agent.work_id,
+        "location": extra(agent, "location"),
+        "max_chat_limit": agent.capacity.chat,
+        "max_chat_limit_enabled": flag("max_chat_limit_enabled"),
+        "unrestricted_international_calling": flag("unrestricted_international_calling"),
+        // A disabled agent keeps its history: UJET's deactivated user [inferred: last change].
+        "deactivated_at": (!agent.enabled).then(|| dto::time(agent.updated_at_ms)),
+        "ucaas_user_name": extra(agent, "ucaas_user_name"),
+        "ucaas_sip_uri": extra(agent, "ucaas_sip_uri"),
+        "external_user": flag("external_user"),
+        "phone_numbers": if agent.phone.is_empty() { vec![] } else { vec![agent.phone.clone()] },
+        "extension_numbers": view.extensions.iter().map(|e| num(&e.id)).collect::<Vec<_>>(),
+        "teams": teams,
+        "roles": roles(agent.role).iter().map(|r| json!({"name": r})).collect::<Vec<_>>(),
+    })
+}
+
+/// Which kind of id an Apps `id[]` value is: email, system id or custom user id.
+fn id_kind(id: &str) -> u8 {
+    if id.contains('@') {
+        0
+    } else if id.bytes().all(|b| b.is_ascii_digit()) {
+        1
+    } else {
+        2
+    }
+}
+
+/// Whether a `/users` filter keeps an agent.
+fn user_matches(dir: &Directory, agent: &Agent, name: &str, values: &[&str]) -> bool {
+    let text = |v: &Value| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    };
+    let value: Option<String> = match name {
+        "agent_number" => Some(agent.work_id.clone()),
+        "status_id" => Some(dir.status(agent).id.to_string()),
+        "online" => Some(agent.state.is_logged_in().to_string()),
+        "wrap_up" => Some(matches!(agent.state, AgentState::WrapUp { .. }).to_string()),
+        "location" => text(&extra(agent, "location")),
+        _ => None,
+    };
+    if name == "id" {
+        return values.iter().any(|v| match id_kind(v) {
+            0 => agent.email.eq_ignore_ascii_case(v),
+            1 => agent.id == *v,
+            _ => text(&extra(agent, "custom_user_id")).as_deref() == Some(*v),
+        });
+    }
+    value.is_some_and(|value| values.iter().any(|v| v.eq_ignore_ascii_case(&value)))
+}
+
+/// `GET /users` (Apps, §3.2): the tenant's users, either one page or one filter.
+pub async fn list_users(
+    State(engine): State<Engine>,
+    auth: Authed,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result = async {
+        let params = Params::parse(query.as_deref());
+        let bad = |m: &str| UjetError::BadRequest(Api::Apps, m.to_owned());
+        let per = match params.get("per") {
+            None => paging::DEFAULT_PER,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_USERS).contains(n))
+                .ok_or_else(|| bad("Invalid page size request - check to ensure the max page size is a valid integer less than 1000"))?,
+        };
+        let page = match params.get("page") {
+            None => 1,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| bad("Invalid page request - check to ensure the page is a positive integer"))?,
+        };
+        const LISTS: &[&str] = &["id", "agent_number", "status_id", "online", "wrap_up", "location"];
+        const RANGES: &[&str] = &["last_login_time", "status_updated_at"];
+        let lists: Vec<(&str, Vec<&str>)> = LISTS
+            .iter()
+            .map(|n| (*n, params.all(n)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let mut ranges = Vec::new();
+        for name in RANGES {
+            let (from, to) = params.range(Api::Apps, name)?;
+            if from.is_some() || to.is_some() {
+                ranges.push((*name, from, to));
+            }
+        }
+        let filters = lists.len() + ranges.len();
+        if filters > 0 && params.has_any(&["page", "per"]) {
+            return Err(bad("Cannot paginate filtered results - ensure that you are not using a filter and pagination parameters"));
+        }
+        if filters > 1 {
+            return Err(bad("Only one filter should be configured at a time"));
+        }
+        if lists.iter().any(|(_, v)| v.len() > MAX_USERS) {
+            return Err(bad("Ensure you are not filtering more than 1000 values at a time"));
+        }
+        if let Some((_, ids)) = lists.iter().find(|(n, _)| *n == "id") {
+            if ids.iter().any(|i| id_kind(i) != id_kind(ids[0])) {
+                return Err(bad("Only one id type should be used at a time"));
+            }
+        }
+        let dir = Directory::load(&engine, &auth).await?;
+        let mut agents: Vec<&AgentView> = dir
+            .agents
+            .iter()
+            .filter(|v| {
+                lists
+                    .iter()
+                    .all(|(name, values)| user_matches(&dir, &v.agent, name, values))
+                    && ranges.iter().all(|(name, from, to)| {
+                        let at = match *name {
+                            "last_login_time" => v.agent.last_login_ms,
+                            _ => Some(v.agent.state_since_ms),
+                        };
+                        at.is_some_and(|t| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e))
+                    })
+            })
+            .collect();
+        agents.sort_by_key(|v| (v.agent.id.parse::<i64>().unwrap_or(i64::MAX), v.agent.id.clone()));
+        let rows: Vec<Value> = agents
+            .into_iter()
+            .skip((page - 1).saturating_mul(per))
+            .take(if filters > 0 { usize::MAX } else { per })
+            .map(|v| user_json(v, &dir))
+            .collect();
+        Ok(Value::Array(rows))
+    }
+    .await;
+    dto::reply(&auth, axum::http::StatusCode::OK, result)
+}
+
+/// The body of `POST /agent_statuses` and `/agent_statuses/force_logout`.
+#[derive(Debug, serde::Deserialize)]
+struct StatusChange {
+    status: Option<dto::Text>,
+    agent_ids: Option<Vec<dto::Text>>,
+    team_ids: Option<Vec<dto::Text>>,
+    #[allow(dead_code)]
+    ip_addrs: Option<Vec<String>>,
+}
+
+/// The agents a change names: `agent_ids` in order, then the members of `team_ids`, each once;
+/// an id that is not the tenant's answers 404.
+fn targets<'a>(
+    dir: &'a Directory,
+    agent_ids: &[dto::Text],
+    team_ids: &[dto::Text],
+) -> Result<Vec<&'a AgentView>, UjetError> {
+    let mut out: Vec<&AgentView> = Vec::new();
+    let mut push = |view: &'a AgentView| {
+        if !out.iter().any(|v| v.agent.id == view.agent.id) {
+            out.push(view);
+        }
+    };
+    for dto::Text(id) in agent_ids {
+        push(dir.agent(Api::Apps, id.trim())?);
+    }
+    for dto::Text(id) in team_ids {
+        let id = id.trim();
+        if !dir.teams.iter().any(|t| t.id == id) {
+            return Err(UjetError::NotFound(Api::Apps));
+        }
+        dir.agents
+            .iter()
+            .filter(|v| v.agent.team_ids.iter().any(|t| t == id))
+            .for_each(&mut push);
+    }
+    Ok(out)
+}
+
+/// One row of an agent status answer.
+fn status_row(agent: &Agent, previous: &str, current: &str) -> Value {
+    json!({
+        "agent_id": num(&agent.id),
+        "name": agent.name,
+        "email": agent.email,
+        "agent_number": agent.work_id,
+        "previous_status": previous,
+        "current_status": current,
+    })
+}
+
+/// `POST /agent_statuses` (Apps, §3.3): moves agents (named, or by team) to a status they could
+/// pick themselves. All or nothing: a system status on either side refuses the whole request.
+pub async fn update_agent_statuses(
+    State(engine): State<Engine>,
+    auth: Authed,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let change: StatusChange = dto::body(Api::Apps, &body)?;
+        let name = dto::required(Api::Apps, "status", change.status)?;
+        let missing = |n: &str| UjetError::BadRequest(Api::Apps, dto::missing(n));
+        let agent_ids = change.agent_ids.ok_or_else(|| missing("agent_ids"))?;
+        let team_ids = change.team_ids.ok_or_else(|| missing("team_ids"))?;
+        let bad = |m: String| UjetError::BadRequest(Api::Apps, m);
+        let target =
+            statuses::by_name(&name).ok_or_else(|| bad(format!("Invalid status: {name}")))?;
+        let state = target.state().ok_or_else(|| {
+            bad(format!(
+                "{} is a system status and cannot be set",
+                target.name
+            ))
+        })?;
+        let dir = Directory::load(&engine, &auth).await?;
+        let agents = targets(&dir, &agent_ids, &team_ids)?;
+        if agents.is_empty() {
+            return Err(missing("agent_ids"));
+        }
+        for view in &agents {
+            let current = dir.status(&view.agent);
+            if current.system {
+                return Err(bad(format!(
+                    "Agent {} is in the system status {} and cannot be changed",
+                    view.agent.id, current.name
+                )));
+            }
+        }
+        let mut rows = Vec::new();
+        for view in agents {
+            let previous = dir.status(&view.agent);
+            if previous.id != target.id {
+                engine
+                    .execute(
+                        &auth.tenant.id,
+                        ccemu_engine::Op::SetAgentState {
+                            agent_id: view.agent.id.clone(),
+                            state: state.clone(),
+                        },
+                    )
+                    .await
+                    .map_err(|e| from_engine(Api::Apps, e))?;
+            }
+            rows.push(status_row(&view.agent, previous.name, target.name));
+        }
+        Ok(Value::Array(rows))
+    }
+    .await;
+    dto::reply(&auth, axum::http::StatusCode::OK, result)
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::{Method, StatusCode};
@@ -691,5 +962,245 @@ mod tests {
             .send(Method::GET, "/manager/api/v1/teams?parent_id[]=11", b"")
             .await;
         assert_eq!(r.body.as_array().unwrap().len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod apps_tests {
+    use axum::http::{Method, StatusCode};
+    use ccemu_engine::Op;
+    use serde_json::json;
+
+    use super::*;
+    use crate::routes::tests::*;
+
+    fn demo() -> ccemu_core::TenantId {
+        ccemu_core::TenantId::parse("demo").unwrap()
+    }
+
+    async fn set(c: &Ctx, agent: &str, state: AgentState) {
+        let op = Op::SetAgentState {
+            agent_id: agent.into(),
+            state,
+        };
+        c.engine.execute(&demo(), op).await.unwrap();
+    }
+
+    fn ids(body: &Value) -> Vec<i64> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_i64().unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn users_have_the_seed_doc_shape() {
+        let c = ctx().await;
+        let r = c.send(Method::GET, "/apps/api/v1/users", b"").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(ids(&r.body), [1001, 1002, 1003, 1004]);
+        assert_eq!(
+            r.body[0],
+            json!({
+                "id": 1001, "email": "alice@demo.ccemu.test", "first_name": "Alice",
+                "last_name": "Chen", "agent_number": "1001", "location": null,
+                "max_chat_limit": 5, "max_chat_limit_enabled": false,
+                "unrestricted_international_calling": false, "deactivated_at": null,
+                "ucaas_user_name": null, "ucaas_sip_uri": null, "external_user": false,
+                "phone_numbers": [], "extension_numbers": [8001],
+                "teams": [{"name": "Sales"}], "roles": [{"name": "Agent"}, {"name": "Manager"}]
+            })
+        );
+        let r = c
+            .send(Method::GET, "/apps/api/v1/users?page=2&per=3", b"")
+            .await;
+        assert_eq!(ids(&r.body), [1004]);
+    }
+
+    #[tokio::test]
+    async fn users_filter_one_at_a_time() {
+        let c = ctx().await;
+        set(&c, "1002", AgentState::Available).await;
+        for (query, want) in [
+            (
+                "id[]=carol@demo.ccemu.test&id[]=DAN@demo.ccemu.test",
+                vec![1003, 1004],
+            ),
+            ("id[]=1002", vec![1002]),
+            ("agent_number[]=1001", vec![1001]),
+            ("status_id[]=0", vec![1002]),
+            ("status_id[]=-10", vec![1001, 1003, 1004]),
+            ("online[]=true", vec![1002]),
+            ("wrap_up[]=true", vec![]),
+            ("location[]=Paris", vec![]),
+            ("last_login_time[from]=2000-01-01T00:00:00Z", vec![1002]),
+        ] {
+            let r = c
+                .send(Method::GET, &format!("/apps/api/v1/users?{query}"), b"")
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{query}");
+            assert_eq!(ids(&r.body), want, "{query}");
+        }
+        let many: String = (0..1001).map(|i| format!("id[]={i}&")).collect();
+        for (query, message) in [
+            ("per=1001", "Invalid page size request - check to ensure the max page size is a valid integer less than 1000"),
+            ("per=abc", "Invalid page size request - check to ensure the max page size is a valid integer less than 1000"),
+            ("page=0", "Invalid page request - check to ensure the page is a positive integer"),
+            ("page=1&id[]=1001", "Cannot paginate filtered results - ensure that you are not using a filter and pagination parameters"),
+            ("per=5&online[]=true", "Cannot paginate filtered results - ensure that you are not using a filter and pagination parameters"),
+            ("online[]=true&wrap_up[]=false", "Only one filter should be configured at a time"),
+            ("id[]=1001&status_updated_at[from]=2000-01-01T00:00:00Z", "Only one filter should be configured at a time"),
+            (many.as_str(), "Ensure you are not filtering more than 1000 values at a time"),
+            ("id[]=1001&id[]=bob@demo.ccemu.test", "Only one id type should be used at a time"),
+            ("last_login_time[to]=never", "last_login_time[to] is invalid"),
+        ] {
+            let r = c.send(Method::GET, &format!("/apps/api/v1/users?{query}"), b"").await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query:.60}");
+            assert_eq!(r.body, apps(message), "{query:.60}");
+        }
+        let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
+        let o = &other.credentials.ujet;
+        let auth = basic(&o.subdomain, &o.api_token);
+        let r = c
+            .send_as(
+                Some(&auth),
+                Method::GET,
+                "/apps/api/v1/users?id[]=1001",
+                b"",
+            )
+            .await;
+        assert_eq!(r.body, json!([]));
+    }
+
+    #[tokio::test]
+    async fn agent_statuses_move_named_agents_and_teams() {
+        let c = ctx().await;
+        set(&c, "1001", AgentState::Available).await;
+        set(&c, "1003", AgentState::NotReady { reason: None }).await;
+        set(
+            &c,
+            "1004",
+            AgentState::OnBreak {
+                sub_state: 4,
+                until_ms: None,
+            },
+        )
+        .await;
+        let r = c
+            .send(
+                Method::POST,
+                "/apps/api/v1/agent_statuses",
+                br#"{"status":"Break","agent_ids":[1001,"1003"],"team_ids":[12]}"#,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.body,
+            json!([
+                {"agent_id": 1001, "name": "Alice Chen", "email": "alice@demo.ccemu.test", "agent_number": "1001", "previous_status": "Available", "current_status": "Break"},
+                {"agent_id": 1003, "name": "Carol Diaz", "email": "carol@demo.ccemu.test", "agent_number": "1003", "previous_status": "Unavailable", "current_status": "Break"},
+                {"agent_id": 1004, "name": "Dan Evans", "email": "dan@demo.ccemu.test", "agent_number": "1004", "previous_status": "Meal", "current_status": "Break"}
+            ])
+        );
+        let agents = c.engine.agents(&demo(), None).await.unwrap();
+        for v in agents.iter().filter(|v| v.agent.id != "1002") {
+            assert_eq!(statuses::of(&v.agent, None).name, "Break", "{}", v.agent.id);
+        }
+        // Same status again: nothing moves, previous equals current.
+        let r = c
+            .send(
+                Method::POST,
+                "/apps/api/v1/agent_statuses",
+                br#"{"status":"break","agent_ids":[1001],"team_ids":[]}"#,
+            )
+            .await;
+        assert_eq!(r.body[0]["previous_status"], "Break");
+    }
+
+    #[tokio::test]
+    async fn agent_statuses_refuse_system_statuses_and_bad_bodies() {
+        let c = ctx().await;
+        set(&c, "1001", AgentState::Available).await;
+        for (body, status, message) in [
+            (
+                r#"{"agent_ids":[1001],"team_ids":[]}"#,
+                400,
+                "param is missing or the value is empty: status",
+            ),
+            (
+                r#"{"status":"Available","team_ids":[]}"#,
+                400,
+                "param is missing or the value is empty: agent_ids",
+            ),
+            (
+                r#"{"status":"Available","agent_ids":[1001]}"#,
+                400,
+                "param is missing or the value is empty: team_ids",
+            ),
+            (
+                r#"{"status":"Available","agent_ids":[],"team_ids":[]}"#,
+                400,
+                "param is missing or the value is empty: agent_ids",
+            ),
+            (
+                r#"{"status":"Available","agent_ids":5,"team_ids":[]}"#,
+                400,
+                "agent_ids is invalid",
+            ),
+            (
+                r#"{"status":"Lunch","agent_ids":[1001],"team_ids":[]}"#,
+                400,
+                "Invalid status: Lunch",
+            ),
+            (
+                r#"{"status":"In-call","agent_ids":[1001],"team_ids":[]}"#,
+                400,
+                "In-call is a system status and cannot be set",
+            ),
+            (
+                r#"{"status":"Offline","agent_ids":[1001],"team_ids":[]}"#,
+                400,
+                "Offline is a system status and cannot be set",
+            ),
+            (
+                r#"{"status":"Break","agent_ids":[1001,1002],"team_ids":[]}"#,
+                400,
+                "Agent 1002 is in the system status Offline and cannot be changed",
+            ),
+            (
+                r#"{"status":"Break","agent_ids":[77],"team_ids":[]}"#,
+                404,
+                "Not Found",
+            ),
+            (
+                r#"{"status":"Break","agent_ids":[],"team_ids":[99]}"#,
+                404,
+                "Not Found",
+            ),
+            ("{", 400, "Invalid JSON in request body"),
+        ] {
+            let r = c
+                .send(Method::POST, "/apps/api/v1/agent_statuses", body)
+                .await;
+            assert_eq!(r.status.as_u16(), status, "{body}");
+            assert_eq!(r.body, apps(message), "{body}");
+        }
+        // Nothing moved, not even the agent listed before the refused one.
+        let alice = c.engine.agents(&demo(), Some("1001")).await.unwrap();
+        assert_eq!(alice[0].agent.state, AgentState::Available);
+        let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
+        let o = &other.credentials.ujet;
+        let auth = basic(&o.subdomain, &o.api_token);
+        let r = c
+            .send_as(
+                Some(&auth),
+                Method::POST,
+                "/apps/api/v1/agent_statuses",
+                br#"{"status":"Break","agent_ids":[1001],"team_ids":[]}"#,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.body, apps("Not Found"));
     }
 }

@@ -185,6 +185,8 @@ where
         "list_teams" => on(filter, agents::list_teams),
         "get_team" => on(filter, agents::get_team),
         "get_team_tree" => on(filter, agents::get_team_tree),
+        "list_users" => on(filter, agents::list_users),
+        "update_agent_statuses" => on(filter, agents::update_agent_statuses),
         "list_menus" => on(filter, menus::list_menus),
         "get_menu" => on(filter, menus::get_menu),
         "get_menu_tree" => on(filter, menus::get_menu_tree),
