@@ -26,6 +26,7 @@ mod calls;
 mod campaigns;
 mod directory;
 mod messages;
+mod presence;
 mod telephony;
 pub use calls::USER_DATA_KEY;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
@@ -292,6 +293,13 @@ pub enum Op {
     DeleteSubscription {
         /// Subscription id.
         id: String,
+    },
+    // --- ujet-agents ---
+    /// Logs an agent out now or, while it handles a contact, as soon as its last contact ends
+    /// (wrap-up skipped); an agent already logged out stays so (see `state/presence.rs`).
+    LogoutAgent {
+        /// The agent.
+        agent_id: String,
     },
 }
 
@@ -848,6 +856,7 @@ impl State {
             } => self.originate(&agent_id, to, from, custom_data, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
+            Op::LogoutAgent { agent_id } => self.logout_agent(&agent_id, now, fx),
         }
     }
 
@@ -1226,7 +1235,14 @@ impl State {
             .active
             .values()
             .any(|other| other.agent_id.as_deref() == Some(agent_id) && !other.state.is_waiting());
-        if !still_busy {
+        if !still_busy
+            && self
+                .agents
+                .get(agent_id)
+                .is_some_and(|a| a.logout_after_contact)
+        {
+            self.finish_pending_logout(agent_id, now, fx)?;
+        } else if !still_busy {
             let next = if wrap_ms > 0 {
                 AgentState::WrapUp {
                     until_ms: Some(now + wrap_ms),
