@@ -580,7 +580,6 @@ struct StatusChange {
     status: Option<dto::Text>,
     agent_ids: Option<Vec<dto::Text>>,
     team_ids: Option<Vec<dto::Text>>,
-    #[allow(dead_code)]
     ip_addrs: Option<Vec<String>>,
 }
 
@@ -679,6 +678,190 @@ pub async fn update_agent_statuses(
             rows.push(status_row(&view.agent, previous.name, target.name));
         }
         Ok(Value::Array(rows))
+    }
+    .await;
+    dto::reply(&auth, axum::http::StatusCode::OK, result)
+}
+
+/// One `ip_addrs` entry: an address, a CIDR block or an inclusive `a-b` range, as
+/// `(family, low, high)` with IPv4 and IPv6 kept apart.
+fn ip_range(text: &str) -> Option<(bool, u128, u128)> {
+    use std::net::IpAddr;
+    let parse = |s: &str| -> Option<(bool, u128)> {
+        match s.trim().parse::<IpAddr>().ok()? {
+            IpAddr::V4(a) => Some((true, u128::from(u32::from(a)))),
+            IpAddr::V6(a) => Some((false, u128::from(a))),
+        }
+    };
+    if let Some((addr, len)) = text.split_once('/') {
+        let (v4, n) = parse(addr)?;
+        let bits = if v4 { 32 } else { 128 };
+        let len: u32 = len.trim().parse().ok().filter(|l| *l <= bits)?;
+        // The host part's bits set: none for a full-length prefix, all for `/0`.
+        let host = u128::MAX.checked_shr(128 - (bits - len)).unwrap_or(0);
+        return Some((v4, n & !host, n | host));
+    }
+    if let Some((a, b)) = text.split_once('-') {
+        let ((v4, lo), (v4b, hi)) = (parse(a)?, parse(b)?);
+        return (v4 == v4b && lo <= hi).then_some((v4, lo, hi));
+    }
+    let (v4, n) = parse(text)?;
+    Some((v4, n, n))
+}
+
+/// Whether the agent's last login address (its `last_login_ip` vendor field; the engine keeps
+/// no addresses) falls in one of the ranges.
+fn ip_matches(agent: &Agent, ranges: &[(bool, u128, u128)]) -> bool {
+    let Some((v4, n)) = agent
+        .extra
+        .get("last_login_ip")
+        .and_then(Value::as_str)
+        .and_then(|ip| ip_range(ip).map(|(v4, n, _)| (v4, n)))
+    else {
+        return false;
+    };
+    ranges
+        .iter()
+        .any(|(f, lo, hi)| *f == v4 && (*lo..=*hi).contains(&n))
+}
+
+/// Where force-logout jobs are kept: the tenant's settings of this name [inferred].
+const JOBS: &str = "ujet_force_logout_jobs";
+/// Jobs kept per tenant; older ones are forgotten.
+const MAX_JOBS: usize = 100;
+/// Larger logouts answer as a background job (202 `{"id","status"}`) [inferred threshold].
+pub(crate) const FORCE_LOGOUT_SYNC_MAX: usize = 100;
+
+async fn jobs(engine: &Engine, auth: &Authed) -> Result<ccemu_core::SurfaceSettings, UjetError> {
+    let stored = engine
+        .record::<ccemu_core::SurfaceSettings>(&auth.tenant.id, JOBS)
+        .await
+        .map_err(|e| from_engine(Api::Apps, e))?;
+    Ok(stored.unwrap_or_else(|| ccemu_core::SurfaceSettings {
+        id: JOBS.to_owned(),
+        values: BTreeMap::new(),
+        updated_at_ms: 0,
+    }))
+}
+
+/// A job's status: finished once every agent it named is logged out.
+fn job_status(dir: &Directory, agent_ids: &[Value]) -> &'static str {
+    let out = agent_ids.iter().all(|id| {
+        let id = id.as_str().unwrap_or_default();
+        dir.agents
+            .iter()
+            .find(|v| v.agent.id == id)
+            .is_none_or(|v| !v.agent.state.is_logged_in())
+    });
+    if out {
+        "finished"
+    } else {
+        "in_progress"
+    }
+}
+
+/// `POST /agent_statuses/force_logout` (Apps, §3.3): logs out the agents named, those of the
+/// teams named and those whose last login address is in `ip_addrs`. Busy agents leave after
+/// their contact. Each logout is kept as a job; more than [`FORCE_LOGOUT_SYNC_MAX`] agents
+/// answer 202 with the job instead of the list.
+pub async fn force_logout_agents(
+    State(engine): State<Engine>,
+    auth: Authed,
+    body: axum::body::Bytes,
+) -> Response {
+    let result = async {
+        let change: StatusChange = dto::body(Api::Apps, &body)?;
+        let agent_ids = change.agent_ids.unwrap_or_default();
+        let team_ids = change.team_ids.unwrap_or_default();
+        let ip_addrs = change.ip_addrs.unwrap_or_default();
+        if agent_ids.is_empty() && team_ids.is_empty() && ip_addrs.is_empty() {
+            return Err(UjetError::BadRequest(Api::Apps, dto::missing("agent_ids")));
+        }
+        let ranges = ip_addrs
+            .iter()
+            .map(|ip| {
+                ip_range(ip).ok_or_else(|| {
+                    UjetError::BadRequest(Api::Apps, format!("Invalid IP address: {ip}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let dir = Directory::load(&engine, &auth).await?;
+        let mut agents = targets(&dir, &agent_ids, &team_ids)?;
+        for view in &dir.agents {
+            if ip_matches(&view.agent, &ranges)
+                && !agents.iter().any(|v| v.agent.id == view.agent.id)
+            {
+                agents.push(view);
+            }
+        }
+        let mut rows = Vec::new();
+        for view in &agents {
+            let previous = dir.status(&view.agent);
+            engine
+                .execute(
+                    &auth.tenant.id,
+                    ccemu_engine::Op::LogoutAgent {
+                        agent_id: view.agent.id.clone(),
+                    },
+                )
+                .await
+                .map_err(|e| from_engine(Api::Apps, e))?;
+            rows.push(status_row(&view.agent, previous.name, "Offline"));
+        }
+        let mut store = jobs(&engine, &auth).await?;
+        let id = store
+            .values
+            .keys()
+            .filter_map(|k| k.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let ids: Vec<Value> = agents.iter().map(|v| json!(v.agent.id)).collect();
+        store
+            .values
+            .insert(id.to_string(), json!({"agent_ids": ids}));
+        while store.values.len() > MAX_JOBS {
+            let oldest = store
+                .values
+                .keys()
+                .min_by_key(|k| k.parse::<u64>().unwrap_or(0))
+                .cloned();
+            oldest.map(|k| store.values.remove(&k));
+        }
+        engine
+            .execute(&auth.tenant.id, ccemu_engine::Op::PutSurfaceSettings(store))
+            .await
+            .map_err(|e| from_engine(Api::Apps, e))?;
+        if agents.len() > FORCE_LOGOUT_SYNC_MAX {
+            let dir = Directory::load(&engine, &auth).await?;
+            let body = json!({"id": id, "status": job_status(&dir, &ids)});
+            return Ok((axum::http::StatusCode::ACCEPTED, body));
+        }
+        Ok((axum::http::StatusCode::OK, Value::Array(rows)))
+    }
+    .await;
+    match result {
+        Ok((status, body)) => dto::ok(&auth, status, body),
+        Err(e) => dto::fail(&auth, e),
+    }
+}
+
+/// `GET /agent_statuses/force_logout/{id}` (Apps, §3.3; path and body [inferred]): a logout
+/// job, `in_progress` while any of its agents is still busy on a contact.
+pub async fn get_force_logout_job(
+    State(engine): State<Engine>,
+    auth: Authed,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let store = jobs(&engine, &auth).await?;
+        let job = store
+            .values
+            .get(&id)
+            .ok_or(UjetError::NotFound(Api::Apps))?;
+        let ids = job["agent_ids"].as_array().cloned().unwrap_or_default();
+        let dir = Directory::load(&engine, &auth).await?;
+        Ok(json!({"id": num(&id), "status": job_status(&dir, &ids)}))
     }
     .await;
     dto::reply(&auth, axum::http::StatusCode::OK, result)
@@ -1202,5 +1385,230 @@ mod apps_tests {
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         assert_eq!(r.body, apps("Not Found"));
+    }
+}
+
+#[cfg(test)]
+mod logout_tests {
+    use axum::http::{Method, StatusCode};
+    use ccemu_core::clock::ClockMode;
+    use ccemu_core::EndedBy;
+    use ccemu_engine::{Op, OpOutput};
+    use serde_json::json;
+
+    use super::*;
+    use crate::routes::tests::*;
+
+    fn demo() -> ccemu_core::TenantId {
+        ccemu_core::TenantId::parse("demo").unwrap()
+    }
+
+    async fn exec(c: &Ctx, op: Op) -> OpOutput {
+        c.engine.execute(&demo(), op).await.unwrap()
+    }
+
+    async fn state(c: &Ctx, id: &str) -> AgentState {
+        c.engine.agents(&demo(), Some(id)).await.unwrap()[0]
+            .agent
+            .state
+            .clone()
+    }
+
+    const LOGOUT: &str = "/apps/api/v1/agent_statuses/force_logout";
+
+    #[test]
+    fn ip_addrs_are_addresses_cidr_blocks_or_ranges() {
+        let mut agent = Agent::new("1", "A", 0);
+        let ranges = |list: &[&str]| -> Vec<(bool, u128, u128)> {
+            list.iter().map(|s| ip_range(s).unwrap()).collect()
+        };
+        assert!(
+            !ip_matches(&agent, &ranges(&["0.0.0.0/0"])),
+            "no known address"
+        );
+        agent
+            .extra
+            .insert("last_login_ip".into(), json!("34.211.11.7"));
+        assert!(ip_matches(&agent, &ranges(&["34.211.11.0/24"])));
+        assert!(!ip_matches(&agent, &ranges(&["34.211.12.0/24"])));
+        assert!(ip_matches(&agent, &ranges(&["10.0.0.1", "34.211.11.7"])));
+        assert!(ip_matches(&agent, &ranges(&["34.211.11.1-34.211.11.9"])));
+        assert!(!ip_matches(&agent, &ranges(&["::/0"])), "families apart");
+        agent
+            .extra
+            .insert("last_login_ip".into(), json!("2001:db8::5"));
+        assert!(ip_matches(&agent, &ranges(&["2001:db8::/32"])));
+        for bad in [
+            "34.211.11.0/33",
+            "nope",
+            "10.0.0.9-10.0.0.1",
+            "10.0.0.1-::1",
+            "1.2.3.4/x",
+        ] {
+            assert!(ip_range(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn force_logout_logs_out_free_agents_now_and_busy_ones_after_their_call() {
+        let c = ctx().await;
+        c.engine
+            .set_clock(&demo(), ClockMode::Manual, None)
+            .await
+            .unwrap();
+        let available = |id: &str| Op::SetAgentState {
+            agent_id: id.into(),
+            state: AgentState::Available,
+        };
+        exec(&c, available("1003")).await;
+        let OpOutput::Interaction(call) = exec(
+            &c,
+            Op::StartInbound {
+                channel: ccemu_core::Channel::Voice,
+                queue_id: "9002".into(),
+                from: "+15550001".into(),
+                to: "+14155550100".into(),
+                priority: 0,
+            },
+        )
+        .await
+        else {
+            panic!("interaction expected")
+        };
+        let who = call.agent_id.clone().unwrap();
+        exec(
+            &c,
+            Op::Answer {
+                agent_id: who.clone(),
+                interaction_id: None,
+            },
+        )
+        .await;
+        assert_eq!(who, "1003");
+        exec(&c, available("1001")).await;
+        let r = c
+            .send(
+                Method::POST,
+                LOGOUT,
+                br#"{"agent_ids":[1001],"team_ids":[12],"ip_addrs":["34.211.11.0/24"]}"#,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            r.body,
+            json!([
+                {"agent_id": 1001, "name": "Alice Chen", "email": "alice@demo.ccemu.test", "agent_number": "1001", "previous_status": "Available", "current_status": "Offline"},
+                {"agent_id": 1003, "name": "Carol Diaz", "email": "carol@demo.ccemu.test", "agent_number": "1003", "previous_status": "In-call", "current_status": "Offline"},
+                {"agent_id": 1004, "name": "Dan Evans", "email": "dan@demo.ccemu.test", "agent_number": "1004", "previous_status": "Offline", "current_status": "Offline"}
+            ])
+        );
+        assert_eq!(state(&c, "1001").await, AgentState::LoggedOut);
+        assert_eq!(state(&c, "1003").await, AgentState::OnContact);
+        let job = format!("{LOGOUT}/1");
+        let r = c.send(Method::GET, &job, b"").await;
+        assert_eq!(r.body, json!({"id": 1, "status": "in_progress"}));
+        exec(
+            &c,
+            Op::Hangup {
+                interaction_id: call.id,
+                by: EndedBy::Customer,
+            },
+        )
+        .await;
+        assert_eq!(state(&c, "1003").await, AgentState::LoggedOut);
+        let r = c.send(Method::GET, &job, b"").await;
+        assert_eq!(r.body, json!({"id": 1, "status": "finished"}));
+        // The seed-doc variant without addresses; a second job.
+        let r = c
+            .send(
+                Method::POST,
+                LOGOUT,
+                br#"{"agent_ids":[1002],"team_ids":[]}"#,
+            )
+            .await;
+        assert_eq!(r.body[0]["previous_status"], "Offline");
+        let r = c.send(Method::GET, &format!("{LOGOUT}/2"), b"").await;
+        assert_eq!(r.body["status"], "finished");
+        let r = c.send(Method::GET, &format!("{LOGOUT}/3"), b"").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.body, apps("Not Found"));
+    }
+
+    #[tokio::test]
+    async fn force_logout_refuses_bad_bodies_and_other_tenants_agents() {
+        let c = ctx().await;
+        for (body, status, message) in [
+            (
+                "{}",
+                400,
+                "param is missing or the value is empty: agent_ids",
+            ),
+            (
+                r#"{"agent_ids":[],"team_ids":[]}"#,
+                400,
+                "param is missing or the value is empty: agent_ids",
+            ),
+            (
+                r#"{"ip_addrs":["34.211.11.0/40"]}"#,
+                400,
+                "Invalid IP address: 34.211.11.0/40",
+            ),
+            (r#"{"ip_addrs":[5]}"#, 400, "ip_addrs[0] is invalid"),
+            (r#"{"agent_ids":[77]}"#, 404, "Not Found"),
+            (r#"{"team_ids":[99]}"#, 404, "Not Found"),
+        ] {
+            let r = c.send(Method::POST, LOGOUT, body).await;
+            assert_eq!(r.status.as_u16(), status, "{body}");
+            assert_eq!(r.body, apps(message), "{body}");
+        }
+        // Addresses that match no known login address log out nobody.
+        let r = c
+            .send(
+                Method::POST,
+                LOGOUT,
+                br#"{"ip_addrs":["0.0.0.0/0","::/0"]}"#,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body, json!([]));
+        let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
+        let o = &other.credentials.ujet;
+        let auth = basic(&o.subdomain, &o.api_token);
+        let r = c
+            .send_as(
+                Some(&auth),
+                Method::POST,
+                LOGOUT,
+                br#"{"agent_ids":[1001]}"#,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = c
+            .send_as(Some(&auth), Method::GET, &format!("{LOGOUT}/1"), b"")
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn a_large_force_logout_answers_as_a_job() {
+        let c = ctx().await;
+        let agents = (0..FORCE_LOGOUT_SYNC_MAX)
+            .map(|i| {
+                let mut a = Agent::new(format!("{}", 5000 + i), format!("Agent {i}"), 0);
+                a.team_ids = vec!["11".into()];
+                a
+            })
+            .collect();
+        exec(
+            &c,
+            Op::CreateAgents {
+                agents,
+                extensions: vec![],
+            },
+        )
+        .await;
+        let r = c.send(Method::POST, LOGOUT, br#"{"team_ids":[11]}"#).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+        assert_eq!(r.body, json!({"id": 1, "status": "finished"}));
     }
 }

@@ -187,6 +187,8 @@ where
         "get_team_tree" => on(filter, agents::get_team_tree),
         "list_users" => on(filter, agents::list_users),
         "update_agent_statuses" => on(filter, agents::update_agent_statuses),
+        "force_logout_agents" => on(filter, agents::force_logout_agents),
+        "get_force_logout_job" => on(filter, agents::get_force_logout_job),
         "list_menus" => on(filter, menus::list_menus),
         "get_menu" => on(filter, menus::get_menu),
         "get_menu_tree" => on(filter, menus::get_menu_tree),
