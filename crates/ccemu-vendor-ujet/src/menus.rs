@@ -978,6 +978,12 @@ mod tests {
             )
             .await;
         assert_eq!(r.body, json!([]));
+        // Logging out takes the agent out of the counts and the estimate grows back.
+        set(&c, "1004", AgentState::LoggedOut).await;
+        let support = get().await.body[1].clone();
+        assert_eq!(support["logged_in_agents"], 1);
+        assert_eq!(support["voice_call"], talk(&c, 2, 1).await);
+        set(&c, "1004", AgentState::NotReady { reason: None }).await;
         let r = c
             .send(
                 Method::GET,
