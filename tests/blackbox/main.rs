@@ -15,4 +15,5 @@ mod udesk_events;
 mod udesk_reports;
 mod udesk_scenario;
 mod udesk_socket;
+mod ujet;
 mod webhooks;

@@ -24,12 +24,15 @@ use std::collections::{BTreeMap, HashMap};
 
 mod calls;
 mod campaigns;
+mod contacts;
 mod directory;
 mod messages;
 mod presence;
+mod sessions;
 mod telephony;
 pub use calls::USER_DATA_KEY;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
+pub use contacts::Annotation;
 pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
 };
@@ -294,6 +297,69 @@ pub enum Op {
         /// Subscription id.
         id: String,
     },
+    // --- ujet-calls ---
+    /// Annotates an interaction that has not ended: language, parent, end user, and attached
+    /// data merged key by key (a `null` value removes the key).
+    AnnotateInteraction {
+        /// The interaction.
+        interaction_id: String,
+        /// What changes.
+        note: Annotation,
+    },
+    /// Records an interaction that starts later (a scheduled callback) in state `scheduled`.
+    ScheduleInteraction {
+        /// Voice, chat, ...
+        channel: Channel,
+        /// Queue it will wait in, if known.
+        queue_id: Option<String>,
+        /// Customer address.
+        customer: String,
+        /// Planned start, tenant epoch ms.
+        scheduled_at_ms: i64,
+        /// Language, parent, end user and attached data.
+        note: Annotation,
+    },
+    /// Creates or updates the end user (contact) with this identifier; blank fields keep theirs.
+    UpsertContact {
+        /// The caller-chosen key.
+        identifier: String,
+        /// Display name.
+        name: Option<String>,
+        /// Email.
+        email: Option<String>,
+        /// Phone; an existing phone is not overwritten.
+        phone: Option<String>,
+        /// Id in the client's CRM.
+        external_id: Option<String>,
+    },
+    // --- ujet-chats ---
+    /// Opens a session that no human handles yet (see `state/sessions.rs`): with `bot`, a virtual
+    /// agent is connected at once; without, it waits unrouted in `created` (a customer choosing a
+    /// menu). [`Op::HandToQueue`] routes it later.
+    StartSession {
+        /// Chat, messaging, ...
+        channel: Channel,
+        /// Who started it.
+        direction: Direction,
+        /// The queue it belongs to (the menu chosen), if known yet.
+        queue_id: Option<String>,
+        /// Customer address.
+        from: String,
+        /// Center address.
+        to: String,
+        /// Name of the virtual agent that takes it first, if any.
+        bot: Option<String>,
+        /// Surface data stored with it (`custom_data`).
+        data: BTreeMap<String, serde_json::Value>,
+    },
+    /// Hands a session the bot holds (or nobody yet) to a queue, where the ACD routes it to a
+    /// human; the bot leaves.
+    HandToQueue {
+        /// The interaction.
+        interaction_id: String,
+        /// Target queue; `None`: the interaction's own queue.
+        queue_id: Option<String>,
+    },
     // --- ujet-agents ---
     /// Logs an agent out now or, while it handles a contact, as soon as its last contact ends
     /// (wrap-up skipped); an agent already logged out stays so (see `state/presence.rs`).
@@ -343,6 +409,8 @@ pub enum OpOutput {
     Queues(Vec<Queue>),
     /// The IVR menu after the command.
     IvrMenu(Box<ccemu_core::IvrMenu>),
+    /// The contact after the command.
+    Contact(Box<ccemu_core::Contact>),
     /// The record is gone.
     Deleted,
 }
@@ -409,6 +477,7 @@ pub(crate) struct State {
     contact_ids: Ids,
     campaigns: campaigns::Campaigns,
     telephony: telephony::Telephony,
+    contacts: contacts::Contacts,
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
 }
@@ -427,6 +496,7 @@ impl Default for State {
             contact_ids: Ids::default(),
             campaigns: Default::default(),
             telephony: Default::default(),
+            contacts: Default::default(),
             subscriptions: Default::default(),
         }
     }
@@ -500,6 +570,7 @@ impl State {
                 }
                 k if k == ccemu_core::Subscription::KIND => state.subscriptions.load(doc.data)?,
                 k if telephony::Telephony::owns(k) => state.telephony.load(k, doc.data)?,
+                k if k == ccemu_core::Contact::KIND => state.contacts.load(doc.data)?,
                 k if k == ccemu_core::Campaign::KIND => {
                     campaigns.push(serde_json::from_value(doc.data).map_err(corrupt)?);
                 }
@@ -512,6 +583,7 @@ impl State {
         state.acd = acd::Acd::new(state.sim.seed);
         state.campaigns.load(campaigns, contacts);
         state.rebuild_routing(now, fx)?;
+        state.restore_sessions();
         state.restore_campaigns()?;
         state.pace(now, fx)?;
         Ok(state)
@@ -856,6 +928,12 @@ impl State {
             } => self.originate(&agent_id, to, from, custom_data, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
+            op @ (Op::AnnotateInteraction { .. }
+            | Op::ScheduleInteraction { .. }
+            | Op::UpsertContact { .. }) => self.apply_contacts(op, now, fx),
+            op @ (Op::StartSession { .. } | Op::HandToQueue { .. }) => {
+                self.apply_session(op, now, fx)
+            }
             Op::LogoutAgent { agent_id } => self.logout_agent(&agent_id, now, fx),
         }
     }

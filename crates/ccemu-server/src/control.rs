@@ -46,6 +46,10 @@ pub fn router() -> Router<AppState> {
             get(webhooks::list_deliveries),
         )
         .route(
+            "/_ccemu/tenants/{id}/rate-limits/{surface}",
+            get(get_rate_limit).put(put_rate_limit),
+        )
+        .route(
             "/_ccemu/requests",
             get(list_requests).delete(clear_requests),
         )
@@ -318,6 +322,7 @@ async fn delete_tenant(
 ) -> Result<StatusCode, ApiError> {
     let id = tenant_id(&id)?;
     state.engine.delete_tenant(&id).await?;
+    ccemu_vendor_ujet::limits::forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -328,7 +333,85 @@ async fn reset_tenant(
 ) -> Result<StatusCode, ApiError> {
     let id = tenant_id(&id)?;
     state.engine.reset_tenant(&id).await?;
+    ccemu_vendor_ujet::limits::forget(&id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A surface's rate limit: requests per second, `null` when off.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimit {
+    per_second: serde_json::Value,
+}
+
+/// The surfaces that emulate a rate limit (only UJET documents one).
+fn rate_limited(surface: &str) -> Result<(), ApiError> {
+    if surface == ccemu_vendor_ujet::VENDOR {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("surface {surface:?} has no rate limit; only \"ujet\" has"),
+        ))
+    }
+}
+
+/// The tenant's UJET settings record, or an empty one.
+async fn ujet_settings(
+    state: &AppState,
+    id: &TenantId,
+) -> Result<ccemu_core::SurfaceSettings, ApiError> {
+    let id_str = ccemu_vendor_ujet::limits::SETTINGS_ID;
+    Ok(state
+        .engine
+        .record::<ccemu_core::SurfaceSettings>(id, id_str)
+        .await?
+        .unwrap_or_else(|| ccemu_core::SurfaceSettings {
+            id: id_str.to_owned(),
+            ..Default::default()
+        }))
+}
+
+/// `GET /_ccemu/tenants/{id}/rate-limits/{surface}`
+async fn get_rate_limit(
+    State(state): State<AppState>,
+    Path((id, surface)): Path<(String, String)>,
+) -> Result<Json<RateLimit>, ApiError> {
+    let id = tenant_id(&id)?;
+    state.engine.tenant(&id)?;
+    rate_limited(&surface)?;
+    let settings = ujet_settings(&state, &id).await?;
+    let per_second = settings
+        .values
+        .get(ccemu_vendor_ujet::limits::RATE_KEY)
+        .cloned()
+        .unwrap_or_default();
+    Ok(Json(RateLimit { per_second }))
+}
+
+/// `PUT /_ccemu/tenants/{id}/rate-limits/{surface}`: `{"per_second": number | null}`.
+async fn put_rate_limit(
+    State(state): State<AppState>,
+    Path((id, surface)): Path<(String, String)>,
+    Body(limit): Body<RateLimit>,
+) -> Result<Json<RateLimit>, ApiError> {
+    let id = tenant_id(&id)?;
+    state.engine.tenant(&id)?;
+    rate_limited(&surface)?;
+    ccemu_vendor_ujet::limits::validate(&limit.per_second)
+        .map_err(|m| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m))?;
+    let mut settings = ujet_settings(&state, &id).await?;
+    settings.values.insert(
+        ccemu_vendor_ujet::limits::RATE_KEY.to_owned(),
+        limit.per_second.clone(),
+    );
+    state
+        .engine
+        .execute(&id, ccemu_engine::Op::PutSurfaceSettings(settings))
+        .await?;
+    ccemu_vendor_ujet::limits::forget(&id);
+    Ok(Json(limit))
 }
 
 /// `GET /_ccemu/tenants/{id}/clock`

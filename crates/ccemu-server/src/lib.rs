@@ -127,6 +127,7 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
             notifiers: vec![
                 Arc::new(webhooks::EventWebhooks),
                 Arc::new(ccemu_vendor_udesk::events::UdeskCallbacks),
+                Arc::new(ccemu_vendor_ujet::webhooks::UjetWebhooks),
             ],
             delivery: config.delivery.engine_config(),
         },

@@ -118,6 +118,9 @@ where
         } else {
             return Err(unauthorized());
         };
+        crate::limits::take(&engine, &tenant.id)
+            .await
+            .map_err(|secs| UjetError::TooManyRequests(api, secs).into_response())?;
         Ok(Authed {
             tenant,
             credential,

@@ -41,9 +41,11 @@ pub enum UjetError {
     NotFound(Api),
     /// 422: well-formed but unacceptable request (Manager API).
     Unprocessable(Api, String),
+    /// 429: the tenant's rate limit is switched on and used up; retry after so many seconds.
+    TooManyRequests(Api, u64),
     /// 501: a known UJET operation that ccemu does not emulate yet.
     NotImplemented(Api, &'static str),
-    /// 500: a real fault inside ccemu (store or tenant task); the detail is logged, not returned.
+    /// 500: a real fault of ccemu (storage); the detail is logged, never returned.
     Internal(Api),
 }
 
@@ -56,6 +58,7 @@ impl UjetError {
             Self::Forbidden(..) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotImplemented(..) => StatusCode::NOT_IMPLEMENTED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,6 +72,7 @@ impl UjetError {
             | Self::Forbidden(api, _)
             | Self::NotFound(api)
             | Self::Unprocessable(api, _)
+            | Self::TooManyRequests(api, _)
             | Self::NotImplemented(api, _)
             | Self::Internal(api) => *api,
         }
@@ -83,10 +87,11 @@ impl UjetError {
             Self::Unauthorized => "Invalid credentials".to_owned(),
             Self::NotFound(Api::Apps) => "Not Found".to_owned(),
             Self::NotFound(Api::Manager) => "Resource not found".to_owned(),
+            Self::TooManyRequests(..) => "Rate limit exceeded".to_owned(),
+            Self::Internal(_) => "Internal Server Error".to_owned(),
             Self::NotImplemented(_, operation) => {
                 format!("{operation} is not emulated by ccemu yet")
             }
-            Self::Internal(_) => "Internal Server Error".to_owned(),
         }
     }
 }
@@ -119,6 +124,11 @@ impl IntoResponse for UjetError {
             }),
         };
         let mut response = (status, Json(body)).into_response();
+        if let Self::TooManyRequests(_, secs) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         if self == Self::Unauthorized {
             let challenge = header::HeaderValue::from_static(r#"Basic realm="ujet""#);
             response

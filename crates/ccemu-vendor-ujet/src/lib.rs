@@ -11,16 +11,24 @@
 
 mod agents;
 mod auth;
+mod calls;
+mod chat_objects;
+mod chats;
+mod custom_data;
 // Helpers for the Apps API handlers that land next.
 #[allow(dead_code)]
 mod dto;
+mod end_users;
 mod error;
+pub mod limits;
 mod manager;
 mod menus;
+mod objects;
 mod paging;
 mod routes;
 #[allow(dead_code)]
 mod statuses;
+pub mod webhooks;
 
 pub use auth::{Authed, Credential};
 pub use error::{Api, UjetError};

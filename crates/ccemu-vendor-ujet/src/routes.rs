@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{agents, dto, manager, menus, BASES};
+use crate::{agents, calls, chats, dto, end_users, manager, menus, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -178,6 +178,33 @@ where
     let route = match endpoint.operation {
         "get_organization_settings" => on(filter, manager::get_organization_settings),
         "list_user_statuses" => on(filter, manager::list_user_statuses),
+        "create_call" => on(filter, calls::create_call),
+        "update_call_end_user" => on(filter, calls::update_call_end_user),
+        "get_call_customer_flag" => on(filter, calls::get_call_customer_flag),
+        "update_call_customer_flag" => on(filter, calls::update_call_customer_flag),
+        "set_call_custom_data" => on(filter, calls::set_call_custom_data),
+        "upsert_end_user" => on(filter, end_users::upsert_end_user),
+        "get_end_user" => on(filter, end_users::get_end_user),
+        "list_calls" => on(filter, calls::list_calls),
+        "get_call" => on(filter, calls::get_call),
+        "create_chat" => on(filter, chats::create_chat),
+        "get_chat" if endpoint.path.starts_with("/apps") => on(filter, chats::get_chat),
+        "get_chat" => on(filter, chats::get_manager_chat),
+        "send_chat_message" => on(filter, chats::send_chat_message),
+        "update_chat" => on(filter, chats::update_chat),
+        "escalate_chat" => on(filter, chats::escalate_chat),
+        "update_chat_escalation" => on(filter, chats::update_chat_escalation),
+        "resume_chat" => on(filter, chats::resume_chat),
+        "create_sms" => on(filter, chats::create_sms),
+        "list_chats" => on(filter, chats::list_chats),
+        "update_chat_end_user" => on(filter, chats::update_chat_end_user),
+        "add_chat_photos" => on(filter, chats::add_chat_photos),
+        "list_chat_photos" => on(filter, chats::list_chat_photos),
+        "get_chat_photo_upload_url" => on(filter, chats::get_chat_photo_upload_url),
+        "add_chat_video" => on(filter, chats::add_chat_video),
+        "list_chat_videos" => on(filter, chats::list_chat_videos),
+        "get_chat_video_upload_url" => on(filter, chats::get_chat_video_upload_url),
+        "get_chat_media" => on(filter, chats::get_chat_media),
         // --- ujet-agents ---
         "list_agents" => on(filter, agents::list_agents),
         "get_agent" => on(filter, agents::get_agent),
