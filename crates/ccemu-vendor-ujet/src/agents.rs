@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 use crate::auth::Authed;
 use crate::dto::{self, Params};
-use crate::error::{from_engine, Api, UjetError};
+use crate::error::{Api, UjetError};
+use crate::objects::engine_error;
 use crate::{paging, statuses};
 
 /// A UJET id on the wire: a number when the engine's id is digits, else the text itself.
@@ -40,7 +41,7 @@ impl Directory {
     /// Reads the tenant's agents, teams and interactions.
     pub async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
         let tenant = &auth.tenant.id;
-        let err = |e| from_engine(auth.api, e);
+        let err = |e| engine_error(auth.api, e);
         Ok(Self {
             agents: engine.agents(tenant, None).await.map_err(err)?,
             teams: engine.records::<Team>(tenant).await.map_err(err)?,
@@ -165,16 +166,9 @@ pub(crate) fn roles(role: Role) -> &'static [&'static str] {
     }
 }
 
-/// The short agent object of `whodunnit`, `assignee` and `agent_info`.
+/// The short agent object of `whodunnit` and `assignee`: the same as calls' `agent_info`.
 pub(crate) fn person(agent: &Agent) -> Value {
-    json!({
-        "id": num(&agent.id),
-        "name": agent.name,
-        "last_name": agent.last_name,
-        "first_name": agent.first_name,
-        "agent_number": agent.work_id,
-        "avatar_url": extra(agent, "avatar_url"),
-    })
+    crate::objects::agent_info(agent)
 }
 
 /// `GET /agents` (Manager, §4): every agent of the tenant, filtered, sorted and paged.
@@ -257,7 +251,7 @@ pub async fn list_agent_activity_logs(
         let mut logs = engine
             .records::<AgentStateLog>(&auth.tenant.id)
             .await
-            .map_err(|e| from_engine(auth.api, e))?;
+            .map_err(|e| engine_error(auth.api, e))?;
         logs.sort_by_key(|l| (l.agent_id.clone(), log_seq(l)));
         let mut before: BTreeMap<String, AgentState> = BTreeMap::new();
         let mut rows = Vec::with_capacity(logs.len());
@@ -285,9 +279,10 @@ pub async fn list_agent_activity_logs(
                 },
             );
             let id_of = |voice: bool| {
+                // The integer ids Manager calls and chats show for the same interactions.
                 contact
                     .filter(|i| (i.channel == Channel::Voice) == voice)
-                    .map(|i| num(&i.id))
+                    .map(|i| crate::objects::number(&i.id))
             };
             rows.push(json!({
                 "id": log_id(log),
@@ -673,7 +668,7 @@ pub async fn update_agent_statuses(
                         },
                     )
                     .await
-                    .map_err(|e| from_engine(Api::Apps, e))?;
+                    .map_err(|e| engine_error(Api::Apps, e))?;
             }
             rows.push(status_row(&view.agent, previous.name, target.name));
         }
@@ -736,7 +731,7 @@ async fn jobs(engine: &Engine, auth: &Authed) -> Result<ccemu_core::SurfaceSetti
     let stored = engine
         .record::<ccemu_core::SurfaceSettings>(&auth.tenant.id, JOBS)
         .await
-        .map_err(|e| from_engine(Api::Apps, e))?;
+        .map_err(|e| engine_error(Api::Apps, e))?;
     Ok(stored.unwrap_or_else(|| ccemu_core::SurfaceSettings {
         id: JOBS.to_owned(),
         values: BTreeMap::new(),
@@ -805,7 +800,7 @@ pub async fn force_logout_agents(
                     },
                 )
                 .await
-                .map_err(|e| from_engine(Api::Apps, e))?;
+                .map_err(|e| engine_error(Api::Apps, e))?;
             rows.push(status_row(&view.agent, previous.name, "Offline"));
         }
         let mut store = jobs(&engine, &auth).await?;
@@ -831,7 +826,7 @@ pub async fn force_logout_agents(
         engine
             .execute(&auth.tenant.id, ccemu_engine::Op::PutSurfaceSettings(store))
             .await
-            .map_err(|e| from_engine(Api::Apps, e))?;
+            .map_err(|e| engine_error(Api::Apps, e))?;
         if agents.len() > FORCE_LOGOUT_SYNC_MAX {
             let dir = Directory::load(&engine, &auth).await?;
             let body = json!({"id": id, "status": job_status(&dir, &ids)});
@@ -1064,6 +1059,58 @@ mod tests {
             r.body,
             manager("Bad Request", "started_at[from] is invalid", 400)
         );
+    }
+
+    #[tokio::test]
+    async fn activity_logs_name_the_call_of_a_period_on_it() {
+        let c = ctx().await;
+        c.engine
+            .set_clock(&demo(), ccemu_core::clock::ClockMode::Manual, None)
+            .await
+            .unwrap();
+        set(&c, "1003", AgentState::Available).await;
+        let ccemu_engine::OpOutput::Interaction(call) = c
+            .engine
+            .execute(
+                &demo(),
+                Op::StartInbound {
+                    channel: Channel::Voice,
+                    queue_id: "9002".into(),
+                    from: "+15550001".into(),
+                    to: "+14155550100".into(),
+                    priority: 0,
+                },
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("interaction expected")
+        };
+        let answer = Op::Answer {
+            agent_id: "1003".into(),
+            interaction_id: None,
+        };
+        c.engine.execute(&demo(), answer).await.unwrap();
+        c.engine.advance_clock(&demo(), 3_000).await.unwrap();
+        let hangup = Op::Hangup {
+            interaction_id: call.id.clone(),
+            by: ccemu_core::EndedBy::Customer,
+        };
+        c.engine.execute(&demo(), hangup).await.unwrap();
+        let r = c
+            .send(Method::GET, "/manager/api/v1/agent_activity_logs", b"")
+            .await;
+        let talk = r
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["activity"] == "call_picked_up")
+            .expect("a period on the call");
+        assert_eq!(talk["status"]["name"], "In-call");
+        assert_eq!(talk["call_id"], json!(crate::objects::number(&call.id)));
+        assert_eq!(talk["chat_id"], Value::Null);
+        assert_eq!(talk["duration"], 3);
     }
 
     async fn add_team(c: &Ctx, id: &str, parent: Option<&str>, position: i32) {

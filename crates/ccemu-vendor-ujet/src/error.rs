@@ -96,22 +96,6 @@ impl UjetError {
     }
 }
 
-/// The one mapping of engine errors onto UJET's: a missing record is a 404, a broken domain
-/// rule a 400 with the rule's text, a fault a 500 (logged here, never detailed to the client).
-pub fn from_engine(api: Api, error: ccemu_engine::EngineError) -> UjetError {
-    use ccemu_core::DomainError;
-    use ccemu_engine::EngineError;
-    match error {
-        EngineError::Domain(DomainError::NotFound { .. }) => UjetError::NotFound(api),
-        EngineError::Domain(e) => UjetError::BadRequest(api, e.to_string()),
-        EngineError::TenantNotFound => UjetError::Unauthorized,
-        error @ (EngineError::Store(_) | EngineError::Unavailable | EngineError::TenantExists) => {
-            tracing::error!(%error, "ujet request failed inside the engine");
-            UjetError::Internal(api)
-        }
-    }
-}
-
 impl IntoResponse for UjetError {
     fn into_response(self) -> Response {
         let status = self.status();
