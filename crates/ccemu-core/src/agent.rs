@@ -270,6 +270,10 @@ pub struct Agent {
     /// Vendor-specific fields that have no neutral meaning (UJET `location`, avatar URLs, ...).
     #[serde(default)]
     pub extra: BTreeMap<String, serde_json::Value>,
+    /// A logout was asked while the agent handled a contact: it leaves when its last contact
+    /// ends, skipping wrap-up (UJET force logout lets busy agents finish first).
+    #[serde(default)]
+    pub logout_after_contact: bool,
 }
 crate::entity!(Agent, "agent");
 
@@ -304,6 +308,7 @@ impl Agent {
             created_at_ms: now_ms,
             updated_at_ms: now_ms,
             extra: BTreeMap::new(),
+            logout_after_contact: false,
         }
     }
 
@@ -343,6 +348,10 @@ impl Agent {
         }
         if !self.state.is_logged_in() {
             self.last_login_ms = Some(now_ms);
+        }
+        if to == AgentState::LoggedOut {
+            // Whatever logged the agent out settles a pending logout.
+            self.logout_after_contact = false;
         }
         self.state_seq += 1;
         // The clock never goes backwards, but a restored record could be ahead; never log negative time.

@@ -27,6 +27,7 @@ mod campaigns;
 mod contacts;
 mod directory;
 mod messages;
+mod presence;
 mod sessions;
 mod telephony;
 pub use calls::USER_DATA_KEY;
@@ -358,6 +359,13 @@ pub enum Op {
         interaction_id: String,
         /// Target queue; `None`: the interaction's own queue.
         queue_id: Option<String>,
+    },
+    // --- ujet-agents ---
+    /// Logs an agent out now or, while it handles a contact, as soon as its last contact ends
+    /// (wrap-up skipped); an agent already logged out stays so (see `state/presence.rs`).
+    LogoutAgent {
+        /// The agent.
+        agent_id: String,
     },
 }
 
@@ -926,6 +934,7 @@ impl State {
             op @ (Op::StartSession { .. } | Op::HandToQueue { .. }) => {
                 self.apply_session(op, now, fx)
             }
+            Op::LogoutAgent { agent_id } => self.logout_agent(&agent_id, now, fx),
         }
     }
 
@@ -1304,7 +1313,14 @@ impl State {
             .active
             .values()
             .any(|other| other.agent_id.as_deref() == Some(agent_id) && !other.state.is_waiting());
-        if !still_busy {
+        if !still_busy
+            && self
+                .agents
+                .get(agent_id)
+                .is_some_and(|a| a.logout_after_contact)
+        {
+            self.finish_pending_logout(agent_id, now, fx)?;
+        } else if !still_busy {
             let next = if wrap_ms > 0 {
                 AgentState::WrapUp {
                     until_ms: Some(now + wrap_ms),

@@ -9,6 +9,7 @@
 //! Unknown paths and unrouted methods answer 404 `{"message":"Not Found"}` (Apps) or
 //! `{"error":"Not Found","message":"Resource not found","status":404}` (Manager).
 
+mod agents;
 mod auth;
 mod calls;
 mod chat_objects;
@@ -21,6 +22,7 @@ mod end_users;
 mod error;
 pub mod limits;
 mod manager;
+mod menus;
 mod objects;
 mod paging;
 mod routes;

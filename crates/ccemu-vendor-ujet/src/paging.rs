@@ -133,6 +133,23 @@ fn cut(auth: &Authed, params: &Params, rows: Vec<Value>) -> Result<Response, Uje
     Ok(response)
 }
 
+/// `name[from]`/`name[to]`: a plain number (`agents_count[from]=2`) or a date-time as epoch ms.
+fn bounds(params: &Params, name: &str) -> Result<(Option<i64>, Option<i64>), UjetError> {
+    let bound = |side: &str| -> Result<Option<i64>, UjetError> {
+        let key = format!("{name}[{side}]");
+        match params.get(&key) {
+            None => Ok(None),
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .or_else(|| ccemu_core::clock::parse_rfc3339(text))
+                .map(Some)
+                .ok_or_else(|| bad(format!("{key} is invalid"))),
+        }
+    };
+    Ok((bound("from")?, bound("to")?))
+}
+
 /// Applies every `[from]`, `[to]` and `[]` filter whose field the rows have.
 fn filter(params: &Params, mut rows: Vec<Value>) -> Result<Vec<Value>, UjetError> {
     let mut seen = Vec::new();
@@ -146,7 +163,7 @@ fn filter(params: &Params, mut rows: Vec<Value>) -> Result<Vec<Value>, UjetError
             continue;
         }
         seen.push(name);
-        let (from, to) = params.range(Api::Manager, name)?;
+        let (from, to) = bounds(params, name)?;
         let wanted = params.all(name);
         if from.is_none() && to.is_none() && wanted.is_empty() {
             continue;
@@ -202,6 +219,7 @@ mod tests {
         assert_eq!(ids("status_id[]=-1"), Ok(vec![1, 3, 5]));
         assert_eq!(ids("agent_number[]=102&agent_number[]=104"), Ok(vec![2, 4]));
         assert_eq!(ids("location[]=nowhere"), Ok(vec![1, 2, 3, 4, 5]));
+        assert_eq!(ids("id[from]=2&id[to]=3"), Ok(vec![2, 3]));
         assert_eq!(
             ids("updated_at[from]=soon"),
             Err("updated_at[from] is invalid".into())

@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{calls, chats, dto, end_users, manager, BASES};
+use crate::{agents, calls, chats, dto, end_users, manager, menus, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -208,6 +208,27 @@ where
         "list_chat_videos" => on(filter, chats::list_chat_videos),
         "get_chat_video_upload_url" => on(filter, chats::get_chat_video_upload_url),
         "get_chat_media" => on(filter, chats::get_chat_media),
+        // --- ujet-agents ---
+        "list_agents" => on(filter, agents::list_agents),
+        "get_agent" => on(filter, agents::get_agent),
+        "list_agent_activity_logs" => on(filter, agents::list_agent_activity_logs),
+        "list_teams" => on(filter, agents::list_teams),
+        "get_team" => on(filter, agents::get_team),
+        "get_team_tree" => on(filter, agents::get_team_tree),
+        "list_users" => on(filter, agents::list_users),
+        "update_agent_statuses" => on(filter, agents::update_agent_statuses),
+        "force_logout_agents" => on(filter, agents::force_logout_agents),
+        "get_force_logout_job" => on(filter, agents::get_force_logout_job),
+        "list_menus" => on(filter, menus::list_menus),
+        "get_menu" => on(filter, menus::get_menu),
+        "get_menu_tree" => on(filter, menus::get_menu_tree),
+        "get_menus_current_status" => on(filter, menus::get_menus_current_status),
+        "get_menus_sla" => on(filter, menus::get_menus_sla),
+        "get_menus_sla_by_queue_group" => on(filter, menus::get_menus_sla_by_queue_group),
+        "get_menus_operation_hours" => on(filter, menus::get_menus_operation_hours),
+        "get_wait_times" => on(filter, menus::get_wait_times),
+        "get_queue_status" => on(filter, menus::get_queue_status),
+        "get_queue_operation_status" => on(filter, menus::get_queue_operation_status),
         _ => return None,
     };
     Some(route)

@@ -1,0 +1,131 @@
+//! Logging agents out on request (`Op::LogoutAgent`) on a manual clock: at once when free, after
+//! the last contact when busy, on the backend selected by `CCEMU_TEST_BACKEND`.
+
+mod common;
+use common::{demo, engine, T0};
+
+use ccemu_core::agent::{AgentState, AgentStateLog};
+use ccemu_core::clock::ClockMode;
+use ccemu_core::interaction::{Channel, EndedBy};
+use ccemu_engine::sim::SimSettings;
+use ccemu_engine::{Engine, Op, OpOutput};
+use ccemu_store::testing::TestDb;
+
+async fn exec(engine: &Engine, op: Op) -> OpOutput {
+    engine.execute(&demo(), op).await.unwrap()
+}
+
+async fn agent(engine: &Engine, id: &str) -> ccemu_core::Agent {
+    engine.agents(&demo(), Some(id)).await.unwrap()[0]
+        .agent
+        .clone()
+}
+
+fn logout(id: &str) -> Op {
+    Op::LogoutAgent {
+        agent_id: id.into(),
+    }
+}
+
+async fn setup(engine: &Engine) {
+    engine
+        .set_clock(&demo(), ClockMode::Manual, Some(T0))
+        .await
+        .unwrap();
+    let sim = SimSettings {
+        auto: false,
+        ..SimSettings::default()
+    };
+    exec(engine, Op::PutSimSettings(sim)).await;
+}
+
+#[tokio::test]
+async fn a_free_agent_leaves_at_once_and_a_logged_out_one_stays_out() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    setup(&engine).await;
+    exec(
+        &engine,
+        Op::SetAgentState {
+            agent_id: "1002".into(),
+            state: AgentState::Available,
+        },
+    )
+    .await;
+    exec(&engine, logout("1002")).await;
+    assert_eq!(agent(&engine, "1002").await.state, AgentState::LoggedOut);
+    let OpOutput::Agent(a) = exec(&engine, logout("1002")).await else {
+        panic!("agent expected")
+    };
+    assert_eq!(a.state, AgentState::LoggedOut);
+    assert!(!a.logout_after_contact);
+    let err = engine.execute(&demo(), logout("77")).await.unwrap_err();
+    assert!(err.to_string().contains("not found"), "{err}");
+}
+
+#[tokio::test]
+async fn a_busy_agent_leaves_when_its_contact_ends_without_wrapping_up() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    setup(&engine).await;
+    exec(
+        &engine,
+        Op::SetAgentState {
+            agent_id: "1003".into(),
+            state: AgentState::Available,
+        },
+    )
+    .await;
+    let OpOutput::Interaction(call) = exec(
+        &engine,
+        Op::StartInbound {
+            channel: Channel::Voice,
+            queue_id: "9002".into(),
+            from: "+15550001111".into(),
+            to: "+14155550100".into(),
+            priority: 0,
+        },
+    )
+    .await
+    else {
+        panic!("interaction expected")
+    };
+    exec(
+        &engine,
+        Op::Answer {
+            agent_id: "1003".into(),
+            interaction_id: None,
+        },
+    )
+    .await;
+    exec(&engine, logout("1003")).await;
+    let carol = agent(&engine, "1003").await;
+    assert_eq!(carol.state, AgentState::OnContact);
+    assert!(carol.logout_after_contact);
+    // The mark is stored with the agent, so it survives a restart while the contact lasts.
+    engine.shutdown().await;
+    let engine = common::engine(&db).await;
+    assert!(agent(&engine, "1003").await.logout_after_contact);
+    engine.advance_clock(&demo(), 1_000).await.unwrap();
+    exec(
+        &engine,
+        Op::Hangup {
+            interaction_id: call.id.clone(),
+            by: EndedBy::Customer,
+        },
+    )
+    .await;
+    let carol = agent(&engine, "1003").await;
+    assert_eq!(carol.state, AgentState::LoggedOut);
+    assert!(!carol.logout_after_contact);
+    let logs: Vec<AgentStateLog> = engine.records(&demo()).await.unwrap();
+    let last = logs
+        .iter()
+        .filter(|l| l.agent_id == "1003")
+        .max_by_key(|l| l.end_ms)
+        .unwrap();
+    assert_eq!(last.to, AgentState::LoggedOut);
+    assert!(logs
+        .iter()
+        .all(|l| l.agent_id != "1003" || !matches!(l.to, AgentState::WrapUp { .. })));
+}
