@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 mod calls;
 mod campaigns;
 mod directory;
+mod dnc;
 mod messages;
 mod telephony;
 pub use calls::USER_DATA_KEY;
@@ -293,6 +294,19 @@ pub enum Op {
         /// Subscription id.
         id: String,
     },
+    // --- ujet-dialer ---
+    /// Puts a number on the do-not-call list, or changes the expiry of a listed one.
+    PutDncEntry {
+        /// The number as the client sent it (normalised for matching).
+        phone_number: String,
+        /// When the entry lapses, tenant epoch ms; `None` never.
+        expires_at_ms: Option<i64>,
+    },
+    /// Takes a number off the do-not-call list.
+    RemoveDncEntry {
+        /// The number, in any format that normalises to the listed one.
+        phone_number: String,
+    },
 }
 
 /// Where a transfer sends an interaction.
@@ -337,6 +351,14 @@ pub enum OpOutput {
     IvrMenu(Box<ccemu_core::IvrMenu>),
     /// The record is gone.
     Deleted,
+    // --- ujet-dialer ---
+    /// A do-not-call entry after the command.
+    DncEntry {
+        /// The entry.
+        entry: Box<ccemu_core::DncEntry>,
+        /// It was not listed before.
+        created: bool,
+    },
 }
 
 /// Counts for metrics.
@@ -403,6 +425,8 @@ pub(crate) struct State {
     telephony: telephony::Telephony,
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
+    /// The do-not-call list by normalised number.
+    dnc: BTreeMap<String, ccemu_core::DncEntry>,
 }
 
 impl Default for State {
@@ -420,6 +444,7 @@ impl Default for State {
             campaigns: Default::default(),
             telephony: Default::default(),
             subscriptions: Default::default(),
+            dnc: BTreeMap::new(),
         }
     }
 }
@@ -494,6 +519,11 @@ impl State {
                 k if telephony::Telephony::owns(k) => state.telephony.load(k, doc.data)?,
                 k if k == ccemu_core::Campaign::KIND => {
                     campaigns.push(serde_json::from_value(doc.data).map_err(corrupt)?);
+                }
+                k if k == ccemu_core::DncEntry::KIND => {
+                    let e: ccemu_core::DncEntry =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.dnc.insert(e.id.clone(), e);
                 }
                 k if k == ccemu_core::CampaignContact::KIND => {
                     contacts.push(serde_json::from_value(doc.data).map_err(corrupt)?);
@@ -848,6 +878,11 @@ impl State {
             } => self.originate(&agent_id, to, from, custom_data, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
+            Op::PutDncEntry {
+                phone_number,
+                expires_at_ms,
+            } => self.put_dnc_entry(&phone_number, expires_at_ms, now, fx),
+            Op::RemoveDncEntry { phone_number } => self.remove_dnc_entry(&phone_number, fx),
         }
     }
 

@@ -43,6 +43,8 @@ pub enum UjetError {
     Unprocessable(Api, String),
     /// 501: a known UJET operation that ccemu does not emulate yet.
     NotImplemented(Api, &'static str),
+    /// 500: a fault inside ccemu (logged where it happened; the client learns nothing more).
+    Internal(Api),
 }
 
 impl UjetError {
@@ -55,6 +57,7 @@ impl UjetError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotImplemented(..) => StatusCode::NOT_IMPLEMENTED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -66,7 +69,8 @@ impl UjetError {
             | Self::Forbidden(api, _)
             | Self::NotFound(api)
             | Self::Unprocessable(api, _)
-            | Self::NotImplemented(api, _) => *api,
+            | Self::NotImplemented(api, _)
+            | Self::Internal(api) => *api,
         }
     }
 
@@ -82,6 +86,7 @@ impl UjetError {
             Self::NotImplemented(_, operation) => {
                 format!("{operation} is not emulated by ccemu yet")
             }
+            Self::Internal(_) => "Internal Server Error".to_owned(),
         }
     }
 }
@@ -105,6 +110,34 @@ impl IntoResponse for UjetError {
                 .insert(header::WWW_AUTHENTICATE, challenge);
         }
         response
+    }
+}
+
+impl UjetError {
+    /// The UJET answer to an engine error, in the shape of `api`: the one place where domain
+    /// errors become UJET statuses. Invalid and conflicting requests are 400 on the Apps API
+    /// (UJET's only validation status there) and 422 on the Manager API.
+    pub fn from_engine(api: Api, error: ccemu_engine::EngineError) -> Self {
+        use ccemu_core::DomainError as D;
+        use ccemu_engine::EngineError as E;
+        match error {
+            E::Domain(D::NotFound { .. }) | E::TenantNotFound => Self::NotFound(api),
+            E::Domain(D::Invalid { reason, .. }) => Self::BadRequest(api, reason),
+            E::Domain(
+                e @ (D::AlreadyExists { .. }
+                | D::IllegalTransition { .. }
+                | D::Conflict(_)
+                | D::InUse { .. }
+                | D::LimitExceeded(_)),
+            ) => match api {
+                Api::Apps => Self::BadRequest(api, e.to_string()),
+                Api::Manager => Self::Unprocessable(api, e.to_string()),
+            },
+            error => {
+                tracing::error!(%error, "ujet request failed inside the engine");
+                Self::Internal(api)
+            }
+        }
     }
 }
 

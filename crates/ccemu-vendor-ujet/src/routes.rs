@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{dto, manager, BASES};
+use crate::{dnc, dto, manager, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -178,6 +178,9 @@ where
     let route = match endpoint.operation {
         "get_organization_settings" => on(filter, manager::get_organization_settings),
         "list_user_statuses" => on(filter, manager::list_user_statuses),
+        "add_dnc_numbers" => on(filter, dnc::add_dnc_numbers),
+        "remove_dnc_numbers" => on(filter, dnc::remove_dnc_numbers),
+        "check_dnc_number" => on(filter, dnc::check_dnc_number),
         _ => return None,
     };
     Some(route)

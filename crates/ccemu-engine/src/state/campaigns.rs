@@ -634,19 +634,83 @@ impl State {
         if self.campaigns.runs.is_empty() {
             return Ok(());
         }
-        for command in self.campaigns.dialer.pace_all(&self.acd, now) {
-            match command {
-                DialCommand::Dial {
-                    campaign,
-                    target,
-                    attempt,
-                } => self.place_dial(campaign, target, attempt, now, fx)?,
-                DialCommand::Preview { target, .. } => self.place_preview(target, now, fx)?,
-                // Only a stop withdraws previews or hangs up, never pacing.
-                DialCommand::WithdrawPreview { .. } | DialCommand::Hangup { .. } => {}
+        // A contact on the do-not-call list frees its slot at once, so pacing goes again.
+        loop {
+            let mut blocked = false;
+            for command in self.campaigns.dialer.pace_all(&self.acd, now) {
+                match command {
+                    DialCommand::Dial {
+                        campaign,
+                        target,
+                        attempt,
+                    } => {
+                        if self.skip_listed(campaign, target, false, now, fx)? {
+                            blocked = true;
+                        } else {
+                            self.place_dial(campaign, target, attempt, now, fx)?;
+                        }
+                    }
+                    DialCommand::Preview { campaign, target } => {
+                        if self.skip_listed(campaign, target, true, now, fx)? {
+                            blocked = true;
+                        } else {
+                            self.place_preview(target, now, fx)?;
+                        }
+                    }
+                    // Only a stop withdraws previews or hangs up, never pacing.
+                    DialCommand::WithdrawPreview { .. } | DialCommand::Hangup { .. } => {}
+                }
+            }
+            if !blocked {
+                return Ok(());
             }
         }
-        Ok(())
+    }
+
+    /// A contact whose number is on the do-not-call list ends `do_not_call` without being dialled
+    /// (nor shown to an agent); returns whether it was.
+    fn skip_listed(
+        &mut self,
+        campaign: CampaignId,
+        target: TargetId,
+        preview: bool,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<bool> {
+        let Some(contact_id) = self.campaigns.targets.name(target.0).map(str::to_owned) else {
+            return Ok(false);
+        };
+        let Some((campaign_id, idx)) = self.campaigns.position(&contact_id) else {
+            return Ok(false);
+        };
+        let number = &self.campaigns.runs[&campaign_id].contacts[idx].phone_number;
+        if !self.dnc_listed(number, now) {
+            return Ok(false);
+        }
+        let was_exhausted = self.exhausted(&campaign_id);
+        if preview {
+            // The dialer has no "withdraw one preview": confirm it, then report the block.
+            self.campaigns
+                .dialer
+                .preview_confirmed(campaign, target)
+                .map_err(dialer_error)?;
+        }
+        self.campaigns
+            .dialer
+            .dial_result(campaign, target, dialer::DialOutcome::DoNotCall, now)
+            .map_err(dialer_error)?;
+        let run = self
+            .campaigns
+            .runs
+            .get_mut(&campaign_id)
+            .ok_or_else(|| not_found("campaign", &campaign_id))?;
+        let c = &mut run.contacts[idx];
+        c.status = CampaignContactStatus::DoNotCall;
+        c.retry_at_ms = None;
+        c.updated_at_ms = now;
+        fx.changes.put(&*c)?;
+        self.check_exhausted(&campaign_id, was_exhausted, now, fx)?;
+        Ok(true)
     }
 
     /// The interaction of a new attempt at a contact: outbound voice, in the campaign's queue.
