@@ -29,7 +29,7 @@ mod dnc;
 mod messages;
 mod telephony;
 pub use calls::USER_DATA_KEY;
-pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
+pub use campaigns::{CampaignAction, CampaignContactPatch, CampaignView, ANSWERED_PRIORITY};
 pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
 };
@@ -306,6 +306,29 @@ pub enum Op {
     RemoveDncEntry {
         /// The number, in any format that normalises to the listed one.
         phone_number: String,
+    },
+    /// Appends contacts to a campaign that still dials (draft, running or paused).
+    AddCampaignContacts {
+        /// The campaign.
+        campaign_id: String,
+        /// The contacts; ids, status and times are set by the engine.
+        contacts: Vec<ccemu_core::CampaignContact>,
+    },
+    /// Changes a campaign contact that has not been dialled yet.
+    UpdateCampaignContact {
+        /// The campaign.
+        campaign_id: String,
+        /// The contact record id.
+        contact_id: String,
+        /// What changes.
+        patch: CampaignContactPatch,
+    },
+    /// Removes a campaign contact that has not been dialled yet (it is never dialled).
+    RemoveCampaignContact {
+        /// The campaign.
+        campaign_id: String,
+        /// The contact record id.
+        contact_id: String,
     },
 }
 
@@ -883,6 +906,19 @@ impl State {
                 expires_at_ms,
             } => self.put_dnc_entry(&phone_number, expires_at_ms, now, fx),
             Op::RemoveDncEntry { phone_number } => self.remove_dnc_entry(&phone_number, fx),
+            Op::AddCampaignContacts {
+                campaign_id,
+                contacts,
+            } => self.add_campaign_contacts(&campaign_id, contacts, now, fx),
+            Op::UpdateCampaignContact {
+                campaign_id,
+                contact_id,
+                patch,
+            } => self.update_campaign_contact(&campaign_id, &contact_id, patch, now, fx),
+            Op::RemoveCampaignContact {
+                campaign_id,
+                contact_id,
+            } => self.remove_campaign_contact(&campaign_id, &contact_id, now, fx),
         }
     }
 

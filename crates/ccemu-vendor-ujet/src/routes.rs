@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{dnc, dto, manager, BASES};
+use crate::{campaigns, dnc, dto, manager, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -179,6 +179,12 @@ where
         "get_organization_settings" => on(filter, manager::get_organization_settings),
         "list_user_statuses" => on(filter, manager::list_user_statuses),
         "add_dnc_numbers" => on(filter, dnc::add_dnc_numbers),
+        "add_campaign_contact" => on(filter, campaigns::add_campaign_contact),
+        "list_campaign_contacts" => on(filter, campaigns::list_campaign_contacts),
+        "update_campaign_contact" => on(filter, campaigns::update_campaign_contact),
+        "remove_campaign_contact" => on(filter, campaigns::remove_campaign_contact),
+        "list_dialer_campaigns" | "list_campaigns" => on(filter, campaigns::list_campaigns),
+        "get_dialer_campaign" | "get_campaign" => on(filter, campaigns::get_campaign),
         "remove_dnc_numbers" => on(filter, dnc::remove_dnc_numbers),
         "check_dnc_number" => on(filter, dnc::check_dnc_number),
         _ => return None,

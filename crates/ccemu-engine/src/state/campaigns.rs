@@ -30,6 +30,9 @@ use ccemu_core::DomainError;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+mod contacts;
+pub use contacts::CampaignContactPatch;
+
 /// Priority of an answered outbound call in its pool's queue: ahead of inbound contacts, because
 /// a callee who picked up and hears nobody hangs up.
 pub const ANSWERED_PRIORITY: i32 = 1_000_000;
@@ -298,9 +301,11 @@ impl State {
         match action {
             CampaignAction::Start => {
                 let config = self.dialer_config(&run.campaign)?;
+                // A contact removed while the campaign was a draft is never dialled.
                 let targets: Vec<TargetId> = run
                     .contacts
                     .iter()
+                    .filter(|c| c.status == CampaignContactStatus::Upcoming)
                     .map(|c| TargetId(self.campaigns.targets.get_or_insert(&c.id)))
                     .collect();
                 self.campaigns
@@ -668,7 +673,8 @@ impl State {
     }
 
     /// A contact whose number is on the do-not-call list ends `do_not_call` without being dialled
-    /// (nor shown to an agent); returns whether it was.
+    /// (nor shown to an agent), and a removed contact is settled the same way keeping its status;
+    /// returns whether the contact was skipped.
     fn skip_listed(
         &mut self,
         campaign: CampaignId,
@@ -683,8 +689,9 @@ impl State {
         let Some((campaign_id, idx)) = self.campaigns.position(&contact_id) else {
             return Ok(false);
         };
-        let number = &self.campaigns.runs[&campaign_id].contacts[idx].phone_number;
-        if !self.dnc_listed(number, now) {
+        let c = &self.campaigns.runs[&campaign_id].contacts[idx];
+        let removed = c.status == CampaignContactStatus::SkippedAndClosed;
+        if !removed && !self.dnc_listed(&c.phone_number, now) {
             return Ok(false);
         }
         let was_exhausted = self.exhausted(&campaign_id);
@@ -705,7 +712,9 @@ impl State {
             .get_mut(&campaign_id)
             .ok_or_else(|| not_found("campaign", &campaign_id))?;
         let c = &mut run.contacts[idx];
-        c.status = CampaignContactStatus::DoNotCall;
+        if !removed {
+            c.status = CampaignContactStatus::DoNotCall;
+        }
         c.retry_at_ms = None;
         c.updated_at_ms = now;
         fx.changes.put(&*c)?;
