@@ -26,6 +26,7 @@ mod calls;
 mod campaigns;
 mod directory;
 mod dnc;
+mod jobs;
 mod messages;
 mod telephony;
 pub use calls::USER_DATA_KEY;
@@ -330,6 +331,10 @@ pub enum Op {
         /// The contact record id.
         contact_id: String,
     },
+    /// Stores a new background job with the tenant's next job id.
+    CreateJob(Box<ccemu_core::Job>),
+    /// Replaces a stored job (progress, errors, result).
+    UpdateJob(Box<ccemu_core::Job>),
 }
 
 /// Where a transfer sends an interaction.
@@ -382,6 +387,8 @@ pub enum OpOutput {
         /// It was not listed before.
         created: bool,
     },
+    /// The job after the command.
+    Job(Box<ccemu_core::Job>),
 }
 
 /// Counts for metrics.
@@ -450,6 +457,8 @@ pub(crate) struct State {
     pub subscriptions: crate::notify::Subscriptions,
     /// The do-not-call list by normalised number.
     dnc: BTreeMap<String, ccemu_core::DncEntry>,
+    /// Highest job id given out (jobs themselves live in the store only).
+    last_job_id: u64,
 }
 
 impl Default for State {
@@ -468,6 +477,7 @@ impl Default for State {
             telephony: Default::default(),
             subscriptions: Default::default(),
             dnc: BTreeMap::new(),
+            last_job_id: 0,
         }
     }
 }
@@ -547,6 +557,11 @@ impl State {
                     let e: ccemu_core::DncEntry =
                         serde_json::from_value(doc.data).map_err(corrupt)?;
                     state.dnc.insert(e.id.clone(), e);
+                }
+                k if k == ccemu_core::Job::KIND => {
+                    let id = doc.data.get("id").and_then(|v| v.as_str());
+                    let n = id.and_then(|id| id.parse::<u64>().ok()).unwrap_or(0);
+                    state.last_job_id = state.last_job_id.max(n);
                 }
                 k if k == ccemu_core::CampaignContact::KIND => {
                     contacts.push(serde_json::from_value(doc.data).map_err(corrupt)?);
@@ -919,6 +934,8 @@ impl State {
                 campaign_id,
                 contact_id,
             } => self.remove_campaign_contact(&campaign_id, &contact_id, now, fx),
+            Op::CreateJob(job) => self.create_job(*job, now, fx),
+            Op::UpdateJob(job) => self.update_job(*job, now, fx),
         }
     }
 

@@ -159,3 +159,38 @@ async fn a_progressive_campaign_never_dials_listed_numbers() {
 async fn a_preview_campaign_never_shows_listed_numbers() {
     campaign_with_listed_numbers("preview").await;
 }
+
+#[tokio::test]
+async fn jobs_are_numbered_per_tenant_and_the_numbering_survives_a_restart() {
+    use ccemu_core::{Job, JobStatus};
+    let db = TestDb::new().await;
+    let e = engine(&db).await;
+    let create = || Op::CreateJob(Box::new(Job::new("import", None, json!([1, 2]))));
+    let OpOutput::Job(first) = e.execute(&demo(), create()).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(first.id, "1");
+    e.shutdown().await;
+    e.store().close().await;
+    let e = engine(&db).await;
+    let OpOutput::Job(second) = e.execute(&demo(), create()).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(second.id, "2");
+    let mut done = *second;
+    done.status = JobStatus::Finished;
+    e.execute(&demo(), Op::UpdateJob(Box::new(done)))
+        .await
+        .unwrap();
+    let stored: Job = e.record(&demo(), "2").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.input),
+        (JobStatus::Finished, json!([1, 2]))
+    );
+    let mut unknown = Job::new("import", None, json!(null));
+    unknown.id = "3".into();
+    assert!(e
+        .execute(&demo(), Op::UpdateJob(Box::new(unknown)))
+        .await
+        .is_err());
+}

@@ -9,10 +9,12 @@
 //! contact's last attempt.
 
 use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use ccemu_core::campaign::{CampaignContact, CampaignContactStatus as S};
+use ccemu_core::{Job, JobStatus};
 use ccemu_engine::{CampaignContactPatch, CampaignView, Engine, Op, OpOutput};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -20,7 +22,7 @@ use serde_json::{json, Map, Value};
 use crate::auth::Authed;
 use crate::dto::{self, Params, Text};
 use crate::error::{Api, UjetError};
-use crate::paging;
+use crate::{bulk, paging};
 
 /// UJET's name of a contact status (§5). Statuses UJET does not list take the nearest one: a
 /// preview is `Dialing`, a busy line `Not Reached to Contact`, a contact cancelled by a stop
@@ -355,6 +357,142 @@ pub async fn get_campaign(
     let result = campaign(&auth, &engine, &id)
         .await
         .map(|view| campaign_json(&view));
+    dto::reply(&auth, StatusCode::OK, result)
+}
+
+/// Kind of the engine job of a contact import.
+const IMPORT_JOB: &str = "campaign_contacts_import";
+
+/// UJET's name of a job status (the bulk-job names of §5).
+pub(crate) fn job_status(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Created => "created",
+        JobStatus::Validated => "valid_scheme",
+        JobStatus::Invalid => "invalid_scheme",
+        JobStatus::Running => "in_progress",
+        JobStatus::Finished => "finished",
+    }
+}
+
+/// The import job object [inferred]: clients read `job_id` or `id`.
+fn import_job_json(job: &Job) -> Value {
+    let id = wire_id(&job.id);
+    json!({
+        "id": id,
+        "job_id": id,
+        "campaign_id": job.owner.as_deref().map(wire_id),
+        "status": job_status(job.status),
+        "total": job.input.as_array().map_or(0, Vec::len),
+        "imported": job.result.get("imported").cloned().unwrap_or(json!(0)),
+        "failed": job.errors.len(),
+        "errors": job.errors,
+        "created_at": dto::time(job.created_at_ms),
+        "updated_at": dto::time(job.updated_at_ms),
+    })
+}
+
+/// `POST /outbound_dialer/campaigns/{campaign_id}/contacts/import`: multipart `file`, a JSON
+/// array of contacts; answers 202 with the job (and `Location` of its status) and imports in the
+/// background: valid rows are appended, each bad row is reported with its 1-based `row`.
+pub async fn import_campaign_contacts(
+    auth: Authed,
+    State(engine): State<Engine>,
+    Path(campaign_id): Path<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let result = async {
+        let upload = bulk::read_upload(auth.api, multipart).await?;
+        campaign(&auth, &engine, &campaign_id).await?;
+        let job = Job::new(
+            IMPORT_JOB,
+            Some(campaign_id.clone()),
+            Value::Array(upload.rows),
+        );
+        let OpOutput::Job(job) = run(&auth, &engine, Op::CreateJob(Box::new(job))).await? else {
+            return Err(UjetError::Internal(auth.api));
+        };
+        let (auth, engine, job) = (auth.clone(), engine.clone(), (*job).clone());
+        let task = job.clone();
+        tokio::spawn(async move { run_import(&auth, &engine, task).await });
+        Ok(job)
+    }
+    .await;
+    match result {
+        Ok(job) => {
+            let mut response = dto::ok(&auth, StatusCode::ACCEPTED, import_job_json(&job));
+            let location = auth.origin.url(&format!(
+                "{}/jobs/{}",
+                auth.path.trim_end_matches("/import"),
+                job.id
+            ));
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
+        Err(error) => dto::fail(&auth, error),
+    }
+}
+
+/// Carries out an import job; a failure is recorded on the job, never lost.
+async fn run_import(auth: &Authed, engine: &Engine, mut job: Job) {
+    let campaign_id = job.owner.clone().unwrap_or_default();
+    job.status = JobStatus::Running;
+    let rows = job.input.as_array().cloned().unwrap_or_default();
+    let (mut contacts, mut errors) = (Vec::new(), Vec::new());
+    for (i, row) in rows.into_iter().enumerate() {
+        let parsed = dto::body::<NewContact>(auth.api, &Bytes::from(row.to_string()))
+            .and_then(|c| c.into_contact(auth.api))
+            .and_then(|c| {
+                // Checked here so that one bad number does not refuse the whole batch.
+                ccemu_core::dnc::normalize_phone(&c.phone_number)
+                    .map(|_| c)
+                    .map_err(|e| UjetError::from_engine(auth.api, e.into()))
+            });
+        match parsed {
+            Ok(c) => contacts.push(c),
+            Err(e) => errors.push(json!({"row": i + 1, "message": e.message()})),
+        }
+    }
+    let imported = if contacts.is_empty() {
+        0
+    } else {
+        let n = contacts.len();
+        match add_contacts(auth, engine, &campaign_id, contacts).await {
+            Ok(_) => n,
+            Err(e) => {
+                errors.push(json!({"row": null, "message": e.message()}));
+                0
+            }
+        }
+    };
+    job.errors = errors;
+    job.result = json!({"imported": imported});
+    job.status = JobStatus::Finished;
+    if let Err(error) = engine
+        .execute(&auth.tenant.id, Op::UpdateJob(Box::new(job)))
+        .await
+    {
+        tracing::error!(%error, "ujet contact import could not record its result");
+    }
+}
+
+/// `GET /outbound_dialer/campaigns/{campaign_id}/contacts/jobs/{job_id}`: an import job.
+pub async fn get_campaign_contacts_job(
+    auth: Authed,
+    State(engine): State<Engine>,
+    Path((campaign_id, job_id)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let job: Option<Job> = engine
+            .record(&auth.tenant.id, &job_id)
+            .await
+            .map_err(|e| UjetError::from_engine(auth.api, e))?;
+        job.filter(|j| j.kind == IMPORT_JOB && j.owner.as_deref() == Some(campaign_id.as_str()))
+            .map(|j| import_job_json(&j))
+            .ok_or(UjetError::NotFound(auth.api))
+    }
+    .await;
     dto::reply(&auth, StatusCode::OK, result)
 }
 
@@ -716,5 +854,123 @@ mod tests {
             assert_eq!(r.status, StatusCode::NOT_FOUND);
             assert_eq!(r.body, manager("Not Found", "Resource not found", 404));
         }
+    }
+
+    #[tokio::test]
+    async fn an_import_is_a_job_that_appends_valid_rows_and_reports_bad_ones() {
+        let c = ctx().await;
+        campaign(&c, 1).await;
+        let file = json!([
+            {"name": "A", "phone_number": "+1 555 100 0001", "external_unique_id": "U1"},
+            {"name": "B"},
+            {"name": "C", "phone_number": 15551000003_i64},
+            {"name": "D", "phone_number": "nope"},
+        ])
+        .to_string();
+        let uri = format!("{CONTACTS}/import");
+        let r = c
+            .send_multipart(Method::POST, &uri, &[("file", &file)])
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        assert_eq!(r.body["status"], "created");
+        assert_eq!(r.body["id"], r.body["job_id"]);
+        assert_eq!(r.body["campaign_id"], 240);
+        assert_eq!(r.body["total"], 4);
+        let id = r.body["id"].as_i64().unwrap();
+        assert_eq!(
+            r.headers["location"],
+            format!("https://127.0.0.1:8443/ujet.acme.co{CONTACTS}/jobs/{id}").as_str()
+        );
+        let job_uri = format!("{CONTACTS}/jobs/{id}");
+        let mut job = Value::Null;
+        for _ in 0..200 {
+            job = c.send(Method::GET, &job_uri, b"").await.body;
+            if job["status"] == "finished" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert_eq!(job["status"], "finished", "{job}");
+        assert_eq!(job["imported"], 2, "{job}");
+        assert_eq!(job["failed"], 2);
+        assert_eq!(
+            job["errors"],
+            json!([
+                {"row": 2, "message": "param is missing or the value is empty: phone_number"},
+                {"row": 4, "message": "phone_number is invalid"},
+            ])
+        );
+        let r = c.send(Method::GET, CONTACTS, b"").await;
+        let numbers: Vec<_> = r
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["phone_number"].clone())
+            .collect();
+        assert_eq!(
+            numbers,
+            [
+                json!("+15550000000"),
+                json!("+1 555 100 0001"),
+                json!("15551000003")
+            ]
+        );
+        // Another campaign's path, an unknown job and another tenant do not see the job.
+        let r = c
+            .send(
+                Method::GET,
+                &format!("/apps/api/v1/outbound_dialer/campaigns/241/contacts/jobs/{id}"),
+                b"",
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::NOT_FOUND, apps("Not Found"))
+        );
+        let r = c
+            .send(Method::GET, &format!("{CONTACTS}/jobs/99"), b"")
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
+        let o = &other.credentials.ujet;
+        let auth = basic(&o.subdomain, &o.api_token);
+        let r = c.send_as(Some(&auth), Method::GET, &job_uri, b"").await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::NOT_FOUND, apps("Not Found"))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_import_without_a_json_array_file_is_refused() {
+        let c = ctx().await;
+        campaign(&c, 1).await;
+        let uri = format!("{CONTACTS}/import");
+        for (parts, message) in [
+            (
+                vec![("other", "[]")],
+                "param is missing or the value is empty: file",
+            ),
+            (vec![("file", "{}")], "file must be a JSON array"),
+            (vec![("file", "[")], "file must be a JSON array"),
+        ] {
+            let r = c.send_multipart(Method::POST, &uri, &parts).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{message}");
+            assert_eq!(r.body, apps(message));
+        }
+        let r = c.send(Method::POST, &uri, "[]").await;
+        assert_eq!(r.body, apps("Request must be multipart/form-data"));
+        let r = c
+            .send_multipart(
+                Method::POST,
+                "/apps/api/v1/outbound_dialer/campaigns/9/contacts/import",
+                &[("file", "[]")],
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::NOT_FOUND, apps("Not Found"))
+        );
     }
 }

@@ -10,6 +10,7 @@
 //! `{"error":"Not Found","message":"Resource not found","status":404}` (Manager).
 
 mod auth;
+mod bulk;
 mod campaigns;
 mod dnc;
 // Helpers for the Apps API handlers that land next.

@@ -181,6 +181,8 @@ where
         "add_dnc_numbers" => on(filter, dnc::add_dnc_numbers),
         "add_campaign_contact" => on(filter, campaigns::add_campaign_contact),
         "list_campaign_contacts" => on(filter, campaigns::list_campaign_contacts),
+        "import_campaign_contacts" => on(filter, campaigns::import_campaign_contacts),
+        "get_campaign_contacts_job" => on(filter, campaigns::get_campaign_contacts_job),
         "update_campaign_contact" => on(filter, campaigns::update_campaign_contact),
         "remove_campaign_contact" => on(filter, campaigns::remove_campaign_contact),
         "list_dialer_campaigns" | "list_campaigns" => on(filter, campaigns::list_campaigns),
@@ -321,6 +323,31 @@ pub(crate) mod tests {
             self.send_as(Some(&auth), method, uri, body).await
         }
 
+        /// Sends a `multipart/form-data` body of text parts with the demo tenant's API token.
+        pub async fn send_multipart(
+            &self,
+            method: Method,
+            uri: &str,
+            parts: &[(&str, &str)],
+        ) -> Reply {
+            let auth = basic(&self.ujet.subdomain, &self.ujet.api_token);
+            let mut body = String::new();
+            for (name, value) in parts {
+                body.push_str(&format!(
+                    "--XBOUNDARYX\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.json\"\r\nContent-Type: application/json\r\n\r\n{value}\r\n"
+                ));
+            }
+            body.push_str("--XBOUNDARYX--\r\n");
+            self.send_with(
+                Some(&auth),
+                "multipart/form-data; boundary=XBOUNDARYX",
+                method,
+                uri,
+                body,
+            )
+            .await
+        }
+
         /// Sends a request with the given `Authorization` header (or none).
         pub async fn send_as(
             &self,
@@ -329,10 +356,29 @@ pub(crate) mod tests {
             uri: &str,
             body: impl AsRef<[u8]>,
         ) -> Reply {
+            self.send_with(
+                authorization,
+                "application/json; charset=utf-8",
+                method,
+                uri,
+                body,
+            )
+            .await
+        }
+
+        /// Sends a request with the given `Authorization` header and `Content-Type`.
+        pub async fn send_with(
+            &self,
+            authorization: Option<&str>,
+            content_type: &str,
+            method: Method,
+            uri: &str,
+            body: impl AsRef<[u8]>,
+        ) -> Reply {
             let mut request = Request::builder()
                 .method(method)
                 .uri(uri)
-                .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+                .header(header::CONTENT_TYPE, content_type)
                 .header(header::ACCEPT, "application/vnd.json");
             if let Some(value) = authorization {
                 request = request.header(header::AUTHORIZATION, value);
