@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{campaigns, dnc, dto, manager, BASES};
+use crate::{bulk, campaigns, dnc, dto, manager, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -179,6 +179,14 @@ where
         "get_organization_settings" => on(filter, manager::get_organization_settings),
         "list_user_statuses" => on(filter, manager::list_user_statuses),
         "add_dnc_numbers" => on(filter, dnc::add_dnc_numbers),
+        "get_bulk_users_template" => on(filter, bulk::get_bulk_users_template),
+        "upload_bulk_users" => on(filter, bulk::upload_bulk_users),
+        "reupload_bulk_users" => on(filter, bulk::reupload_bulk_users),
+        "proceed_bulk_users_job" => on(filter, bulk::proceed_bulk_users_job),
+        "get_bulk_users_job" => on(filter, bulk::get_bulk_users_job),
+        "list_bulk_users_jobs" => on(filter, bulk::list_bulk_users_jobs),
+        "get_bulk_users_scheme_errors" => on(filter, bulk::get_bulk_users_scheme_errors),
+        "get_bulk_users_errors" => on(filter, bulk::get_bulk_users_errors),
         "add_campaign_contact" => on(filter, campaigns::add_campaign_contact),
         "list_campaign_contacts" => on(filter, campaigns::list_campaign_contacts),
         "import_campaign_contacts" => on(filter, campaigns::import_campaign_contacts),
