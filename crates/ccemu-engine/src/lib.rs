@@ -35,8 +35,8 @@ pub use notify::{Notifier, View};
 pub use state::recording_path;
 pub use state::{
     acd_strategy, AgentPatch, AgentView, CampaignAction, CampaignContactPatch, CampaignView,
-    NewExtension, NewMessage, QueueLimits, QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY,
-    MAX_EXTENSIONS_PER_AGENT, USER_DATA_KEY,
+    ContactListEdit, ContactListEntryPatch, NewExtension, NewMessage, QueueLimits, QueuePatch,
+    Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT, USER_DATA_KEY,
 };
 
 /// What an engine operation can fail with.

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 
 mod calls;
 mod campaigns;
+mod contact_lists;
 mod directory;
 mod dnc;
 mod jobs;
@@ -31,6 +32,7 @@ mod messages;
 mod telephony;
 pub use calls::USER_DATA_KEY;
 pub use campaigns::{CampaignAction, CampaignContactPatch, CampaignView, ANSWERED_PRIORITY};
+pub use contact_lists::{ContactListEdit, ContactListEntryPatch};
 pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
 };
@@ -335,6 +337,8 @@ pub enum Op {
     CreateJob(Box<ccemu_core::Job>),
     /// Replaces a stored job (progress, errors, result).
     UpdateJob(Box<ccemu_core::Job>),
+    /// Creates, changes or deletes a contact list or its entries.
+    EditContactList(ContactListEdit),
 }
 
 /// Where a transfer sends an interaction.
@@ -389,6 +393,8 @@ pub enum OpOutput {
     },
     /// The job after the command.
     Job(Box<ccemu_core::Job>),
+    /// The contact list after the command.
+    ContactList(Box<ccemu_core::ContactList>),
 }
 
 /// Counts for metrics.
@@ -459,6 +465,10 @@ pub(crate) struct State {
     dnc: BTreeMap<String, ccemu_core::DncEntry>,
     /// Highest job id given out (jobs themselves live in the store only).
     last_job_id: u64,
+    /// Custom contact lists by id.
+    contact_lists: BTreeMap<String, ccemu_core::ContactList>,
+    /// Highest contact list id given out.
+    last_contact_list_id: u64,
 }
 
 impl Default for State {
@@ -478,6 +488,8 @@ impl Default for State {
             subscriptions: Default::default(),
             dnc: BTreeMap::new(),
             last_job_id: 0,
+            contact_lists: BTreeMap::new(),
+            last_contact_list_id: 0,
         }
     }
 }
@@ -557,6 +569,13 @@ impl State {
                     let e: ccemu_core::DncEntry =
                         serde_json::from_value(doc.data).map_err(corrupt)?;
                     state.dnc.insert(e.id.clone(), e);
+                }
+                k if k == ccemu_core::ContactList::KIND => {
+                    let l: ccemu_core::ContactList =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    let n = l.id.parse::<u64>().unwrap_or(0);
+                    state.last_contact_list_id = state.last_contact_list_id.max(n);
+                    state.contact_lists.insert(l.id.clone(), l);
                 }
                 k if k == ccemu_core::Job::KIND => {
                     let id = doc.data.get("id").and_then(|v| v.as_str());
@@ -936,6 +955,7 @@ impl State {
             } => self.remove_campaign_contact(&campaign_id, &contact_id, now, fx),
             Op::CreateJob(job) => self.create_job(*job, now, fx),
             Op::UpdateJob(job) => self.update_job(*job, now, fx),
+            Op::EditContactList(edit) => self.edit_contact_list(edit, now, fx),
         }
     }
 

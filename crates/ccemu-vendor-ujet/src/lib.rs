@@ -12,6 +12,7 @@
 mod auth;
 mod bulk;
 mod campaigns;
+mod contact_lists;
 mod dnc;
 // Helpers for the Apps API handlers that land next.
 #[allow(dead_code)]

@@ -20,7 +20,7 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{bulk, campaigns, dnc, dto, manager, BASES};
+use crate::{bulk, campaigns, contact_lists, dnc, dto, manager, BASES};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -179,6 +179,12 @@ where
         "get_organization_settings" => on(filter, manager::get_organization_settings),
         "list_user_statuses" => on(filter, manager::list_user_statuses),
         "add_dnc_numbers" => on(filter, dnc::add_dnc_numbers),
+        "create_contact_list" => on(filter, contact_lists::create_contact_list),
+        "update_contact_list" => on(filter, contact_lists::update_contact_list),
+        "delete_contact_list" => on(filter, contact_lists::delete_contact_list),
+        "add_contact_list_entries" => on(filter, contact_lists::add_contact_list_entries),
+        "update_contact_list_entry" => on(filter, contact_lists::update_contact_list_entry),
+        "delete_contact_list_entry" => on(filter, contact_lists::delete_contact_list_entry),
         "get_bulk_users_template" => on(filter, bulk::get_bulk_users_template),
         "upload_bulk_users" => on(filter, bulk::upload_bulk_users),
         "reupload_bulk_users" => on(filter, bulk::reupload_bulk_users),
