@@ -194,3 +194,43 @@ async fn jobs_are_numbered_per_tenant_and_the_numbering_survives_a_restart() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn an_agent_cannot_call_a_listed_number_until_it_lapses() {
+    let db = TestDb::new().await;
+    let e = engine(&db).await;
+    e.set_clock(&demo(), ClockMode::Manual, Some(T0))
+        .await
+        .unwrap();
+    let sim = SimSettings {
+        auto: false,
+        ..SimSettings::default()
+    };
+    e.execute(&demo(), Op::PutSimSettings(sim)).await.unwrap();
+    let login = Op::LoginAgent {
+        agent_id: "1001".into(),
+        state: AgentState::Available,
+        queue_ids: vec![],
+        number: None,
+    };
+    e.execute(&demo(), login).await.unwrap();
+    e.execute(&demo(), put("+1 (415) 555-0100", Some(T0 + 1_000)))
+        .await
+        .unwrap();
+    let call = || Op::Originate {
+        agent_id: "1001".into(),
+        to: "+14155550100".into(),
+        from: None,
+        custom_data: Default::default(),
+    };
+    let err = e.execute(&demo(), call()).await.unwrap_err();
+    assert!(
+        matches!(&err, EngineError::Domain(DomainError::Invalid { field: "to", reason }) if reason.contains("do-not-call")),
+        "{err:?}"
+    );
+    e.advance_clock(&demo(), 1_000).await.unwrap();
+    assert!(matches!(
+        e.execute(&demo(), call()).await.unwrap(),
+        OpOutput::Interaction(_)
+    ));
+}
