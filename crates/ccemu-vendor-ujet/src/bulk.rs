@@ -469,6 +469,17 @@ async fn apply_row(
     if !place.is_empty() {
         extra.insert("location".into(), json!(place));
     }
+    let mut capacity = Capacity::default();
+    let limit = row.get("max_chat_limit").and_then(|v| {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    });
+    match (flag(row.get("max_chat_limit_enabled")), limit) {
+        // A disabled limit takes no chats: UJET then routes no chat to the agent [inferred].
+        (Ok(Some(false)), _) => capacity.chat = 0,
+        (_, Some(n)) => capacity.chat = u32::try_from(n).unwrap_or(Capacity::MAX_CHAT),
+        _ => {}
+    }
     let agent: Agent = serde_json::from_value(json!({
         "id": next.to_string(),
         "name": format!("{first} {last}"),
@@ -478,6 +489,7 @@ async fn apply_row(
         "role": role.unwrap_or_default(),
         "enabled": enabled.unwrap_or(true),
         "team_ids": team_ids,
+        "capacity": capacity,
         "extra": extra,
     }))
     .map_err(|_| UjetError::Internal(api))?;
@@ -696,6 +708,7 @@ mod tests {
         );
         assert_eq!(nina.role, Role::Supervisor);
         assert_eq!(nina.team_ids, ["12"]);
+        assert_eq!(nina.capacity.chat, 3);
         let bob = agents.iter().find(|a| a.id == "1002").unwrap();
         assert_eq!(bob.email, "robert@example.com");
         assert_eq!(bob.name, "Robert Doe");
