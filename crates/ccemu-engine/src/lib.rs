@@ -34,9 +34,9 @@ pub use feed::EventFeed;
 pub use notify::{Notifier, View};
 pub use state::recording_path;
 pub use state::{
-    acd_strategy, AgentPatch, AgentView, Annotation, CampaignAction, CampaignView, NewExtension,
-    NewMessage, QueueLimits, QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY,
-    MAX_EXTENSIONS_PER_AGENT, USER_DATA_KEY,
+    acd_strategy, AgentPatch, AgentView, Annotation, CampaignAction, CampaignContactPatch,
+    CampaignView, ContactListEdit, ContactListEntryPatch, NewExtension, NewMessage, QueueLimits,
+    QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT, USER_DATA_KEY,
 };
 
 /// What an engine operation can fail with.

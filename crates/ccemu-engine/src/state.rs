@@ -24,14 +24,18 @@ use std::collections::{BTreeMap, HashMap};
 
 mod calls;
 mod campaigns;
+mod contact_lists;
 mod contacts;
 mod directory;
+mod dnc;
+mod jobs;
 mod messages;
 mod presence;
 mod sessions;
 mod telephony;
 pub use calls::USER_DATA_KEY;
-pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
+pub use campaigns::{CampaignAction, CampaignContactPatch, CampaignView, ANSWERED_PRIORITY};
+pub use contact_lists::{ContactListEdit, ContactListEntryPatch};
 pub use contacts::Annotation;
 pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
@@ -367,6 +371,48 @@ pub enum Op {
         /// The agent.
         agent_id: String,
     },
+    // --- ujet-dialer ---
+    /// Puts a number on the do-not-call list, or changes the expiry of a listed one.
+    PutDncEntry {
+        /// The number as the client sent it (normalised for matching).
+        phone_number: String,
+        /// When the entry lapses, tenant epoch ms; `None` never.
+        expires_at_ms: Option<i64>,
+    },
+    /// Takes a number off the do-not-call list.
+    RemoveDncEntry {
+        /// The number, in any format that normalises to the listed one.
+        phone_number: String,
+    },
+    /// Appends contacts to a campaign that still dials (draft, running or paused).
+    AddCampaignContacts {
+        /// The campaign.
+        campaign_id: String,
+        /// The contacts; ids, status and times are set by the engine.
+        contacts: Vec<ccemu_core::CampaignContact>,
+    },
+    /// Changes a campaign contact that has not been dialled yet.
+    UpdateCampaignContact {
+        /// The campaign.
+        campaign_id: String,
+        /// The contact record id.
+        contact_id: String,
+        /// What changes.
+        patch: CampaignContactPatch,
+    },
+    /// Removes a campaign contact that has not been dialled yet (it is never dialled).
+    RemoveCampaignContact {
+        /// The campaign.
+        campaign_id: String,
+        /// The contact record id.
+        contact_id: String,
+    },
+    /// Stores a new background job with the tenant's next job id.
+    CreateJob(Box<ccemu_core::Job>),
+    /// Replaces a stored job (progress, errors, result).
+    UpdateJob(Box<ccemu_core::Job>),
+    /// Creates, changes or deletes a contact list or its entries.
+    EditContactList(ContactListEdit),
 }
 
 /// Where a transfer sends an interaction.
@@ -413,6 +459,18 @@ pub enum OpOutput {
     Contact(Box<ccemu_core::Contact>),
     /// The record is gone.
     Deleted,
+    // --- ujet-dialer ---
+    /// A do-not-call entry after the command.
+    DncEntry {
+        /// The entry.
+        entry: Box<ccemu_core::DncEntry>,
+        /// It was not listed before.
+        created: bool,
+    },
+    /// The job after the command.
+    Job(Box<ccemu_core::Job>),
+    /// The contact list after the command.
+    ContactList(Box<ccemu_core::ContactList>),
 }
 
 /// Counts for metrics.
@@ -480,6 +538,14 @@ pub(crate) struct State {
     contacts: contacts::Contacts,
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
+    /// The do-not-call list by normalised number.
+    dnc: BTreeMap<String, ccemu_core::DncEntry>,
+    /// Highest job id given out (jobs themselves live in the store only).
+    last_job_id: u64,
+    /// Custom contact lists by id.
+    contact_lists: BTreeMap<String, ccemu_core::ContactList>,
+    /// Highest contact list id given out.
+    last_contact_list_id: u64,
 }
 
 impl Default for State {
@@ -498,6 +564,10 @@ impl Default for State {
             telephony: Default::default(),
             contacts: Default::default(),
             subscriptions: Default::default(),
+            dnc: BTreeMap::new(),
+            last_job_id: 0,
+            contact_lists: BTreeMap::new(),
+            last_contact_list_id: 0,
         }
     }
 }
@@ -573,6 +643,23 @@ impl State {
                 k if k == ccemu_core::Contact::KIND => state.contacts.load(doc.data)?,
                 k if k == ccemu_core::Campaign::KIND => {
                     campaigns.push(serde_json::from_value(doc.data).map_err(corrupt)?);
+                }
+                k if k == ccemu_core::DncEntry::KIND => {
+                    let e: ccemu_core::DncEntry =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.dnc.insert(e.id.clone(), e);
+                }
+                k if k == ccemu_core::ContactList::KIND => {
+                    let l: ccemu_core::ContactList =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    let n = l.id.parse::<u64>().unwrap_or(0);
+                    state.last_contact_list_id = state.last_contact_list_id.max(n);
+                    state.contact_lists.insert(l.id.clone(), l);
+                }
+                k if k == ccemu_core::Job::KIND => {
+                    let id = doc.data.get("id").and_then(|v| v.as_str());
+                    let n = id.and_then(|id| id.parse::<u64>().ok()).unwrap_or(0);
+                    state.last_job_id = state.last_job_id.max(n);
                 }
                 k if k == ccemu_core::CampaignContact::KIND => {
                     contacts.push(serde_json::from_value(doc.data).map_err(corrupt)?);
@@ -935,6 +1022,27 @@ impl State {
                 self.apply_session(op, now, fx)
             }
             Op::LogoutAgent { agent_id } => self.logout_agent(&agent_id, now, fx),
+            Op::PutDncEntry {
+                phone_number,
+                expires_at_ms,
+            } => self.put_dnc_entry(&phone_number, expires_at_ms, now, fx),
+            Op::RemoveDncEntry { phone_number } => self.remove_dnc_entry(&phone_number, fx),
+            Op::AddCampaignContacts {
+                campaign_id,
+                contacts,
+            } => self.add_campaign_contacts(&campaign_id, contacts, now, fx),
+            Op::UpdateCampaignContact {
+                campaign_id,
+                contact_id,
+                patch,
+            } => self.update_campaign_contact(&campaign_id, &contact_id, patch, now, fx),
+            Op::RemoveCampaignContact {
+                campaign_id,
+                contact_id,
+            } => self.remove_campaign_contact(&campaign_id, &contact_id, now, fx),
+            Op::CreateJob(job) => self.create_job(*job, now, fx),
+            Op::UpdateJob(job) => self.update_job(*job, now, fx),
+            Op::EditContactList(edit) => self.edit_contact_list(edit, now, fx),
         }
     }
 

@@ -123,6 +123,34 @@ impl IntoResponse for UjetError {
     }
 }
 
+impl UjetError {
+    /// The UJET answer to an engine error, in the shape of `api`: the one place where domain
+    /// errors become UJET statuses. Invalid and conflicting requests are 400 on the Apps API
+    /// (UJET's only validation status there) and 422 on the Manager API.
+    pub fn from_engine(api: Api, error: ccemu_engine::EngineError) -> Self {
+        use ccemu_core::DomainError as D;
+        use ccemu_engine::EngineError as E;
+        match error {
+            E::Domain(D::NotFound { .. }) | E::TenantNotFound => Self::NotFound(api),
+            E::Domain(D::Invalid { reason, .. }) => Self::BadRequest(api, reason),
+            E::Domain(
+                e @ (D::AlreadyExists { .. }
+                | D::IllegalTransition { .. }
+                | D::Conflict(_)
+                | D::InUse { .. }
+                | D::LimitExceeded(_)),
+            ) => match api {
+                Api::Apps => Self::BadRequest(api, e.to_string()),
+                Api::Manager => Self::Unprocessable(api, e.to_string()),
+            },
+            error => {
+                tracing::error!(%error, "ujet request failed inside the engine");
+                Self::Internal(api)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::to_bytes;

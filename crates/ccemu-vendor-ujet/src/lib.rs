@@ -11,10 +11,14 @@
 
 mod agents;
 mod auth;
+mod bulk;
 mod calls;
+mod campaigns;
 mod chat_objects;
 mod chats;
+mod contact_lists;
 mod custom_data;
+mod dnc;
 // Helpers for the Apps API handlers that land next.
 #[allow(dead_code)]
 mod dto;

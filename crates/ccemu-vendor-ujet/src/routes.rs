@@ -20,7 +20,10 @@ use ccemu_engine::Engine;
 
 use crate::auth::Authed;
 use crate::error::{Api, UjetError};
-use crate::{agents, calls, chats, dto, end_users, manager, menus, BASES};
+use crate::{
+    agents, bulk, calls, campaigns, chats, contact_lists, dnc, dto, end_users, manager, menus,
+    BASES,
+};
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
 #[derive(Debug, Clone)]
@@ -229,6 +232,32 @@ where
         "get_wait_times" => on(filter, menus::get_wait_times),
         "get_queue_status" => on(filter, menus::get_queue_status),
         "get_queue_operation_status" => on(filter, menus::get_queue_operation_status),
+        // --- ujet-dialer ---
+        "add_dnc_numbers" => on(filter, dnc::add_dnc_numbers),
+        "create_contact_list" => on(filter, contact_lists::create_contact_list),
+        "update_contact_list" => on(filter, contact_lists::update_contact_list),
+        "delete_contact_list" => on(filter, contact_lists::delete_contact_list),
+        "add_contact_list_entries" => on(filter, contact_lists::add_contact_list_entries),
+        "update_contact_list_entry" => on(filter, contact_lists::update_contact_list_entry),
+        "delete_contact_list_entry" => on(filter, contact_lists::delete_contact_list_entry),
+        "get_bulk_users_template" => on(filter, bulk::get_bulk_users_template),
+        "upload_bulk_users" => on(filter, bulk::upload_bulk_users),
+        "reupload_bulk_users" => on(filter, bulk::reupload_bulk_users),
+        "proceed_bulk_users_job" => on(filter, bulk::proceed_bulk_users_job),
+        "get_bulk_users_job" => on(filter, bulk::get_bulk_users_job),
+        "list_bulk_users_jobs" => on(filter, bulk::list_bulk_users_jobs),
+        "get_bulk_users_scheme_errors" => on(filter, bulk::get_bulk_users_scheme_errors),
+        "get_bulk_users_errors" => on(filter, bulk::get_bulk_users_errors),
+        "add_campaign_contact" => on(filter, campaigns::add_campaign_contact),
+        "list_campaign_contacts" => on(filter, campaigns::list_campaign_contacts),
+        "import_campaign_contacts" => on(filter, campaigns::import_campaign_contacts),
+        "get_campaign_contacts_job" => on(filter, campaigns::get_campaign_contacts_job),
+        "update_campaign_contact" => on(filter, campaigns::update_campaign_contact),
+        "remove_campaign_contact" => on(filter, campaigns::remove_campaign_contact),
+        "list_dialer_campaigns" | "list_campaigns" => on(filter, campaigns::list_campaigns),
+        "get_dialer_campaign" | "get_campaign" => on(filter, campaigns::get_campaign),
+        "remove_dnc_numbers" => on(filter, dnc::remove_dnc_numbers),
+        "check_dnc_number" => on(filter, dnc::check_dnc_number),
         _ => return None,
     };
     Some(route)
@@ -363,6 +392,31 @@ pub(crate) mod tests {
             self.send_as(Some(&auth), method, uri, body).await
         }
 
+        /// Sends a `multipart/form-data` body of text parts with the demo tenant's API token.
+        pub async fn send_multipart(
+            &self,
+            method: Method,
+            uri: &str,
+            parts: &[(&str, &str)],
+        ) -> Reply {
+            let auth = basic(&self.ujet.subdomain, &self.ujet.api_token);
+            let mut body = String::new();
+            for (name, value) in parts {
+                body.push_str(&format!(
+                    "--XBOUNDARYX\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}.json\"\r\nContent-Type: application/json\r\n\r\n{value}\r\n"
+                ));
+            }
+            body.push_str("--XBOUNDARYX--\r\n");
+            self.send_with(
+                Some(&auth),
+                "multipart/form-data; boundary=XBOUNDARYX",
+                method,
+                uri,
+                body,
+            )
+            .await
+        }
+
         /// Sends a request with the given `Authorization` header (or none).
         pub async fn send_as(
             &self,
@@ -371,10 +425,29 @@ pub(crate) mod tests {
             uri: &str,
             body: impl AsRef<[u8]>,
         ) -> Reply {
+            self.send_with(
+                authorization,
+                "application/json; charset=utf-8",
+                method,
+                uri,
+                body,
+            )
+            .await
+        }
+
+        /// Sends a request with the given `Authorization` header and `Content-Type`.
+        pub async fn send_with(
+            &self,
+            authorization: Option<&str>,
+            content_type: &str,
+            method: Method,
+            uri: &str,
+            body: impl AsRef<[u8]>,
+        ) -> Reply {
             let mut request = Request::builder()
                 .method(method)
                 .uri(uri)
-                .header(header::CONTENT_TYPE, "application/json; charset=utf-8")
+                .header(header::CONTENT_TYPE, content_type)
                 .header(header::ACCEPT, "application/vnd.json");
             if let Some(value) = authorization {
                 request = request.header(header::AUTHORIZATION, value);

@@ -274,6 +274,9 @@ impl State {
         if to.is_empty() {
             return Err(unmet("to", "the number to call is blank".into()));
         }
+        if self.dnc_listed(&to, now) {
+            return Err(unmet("to", format!("{to} is on the do-not-call list")));
+        }
         let agent = self
             .agents
             .get(agent_id)

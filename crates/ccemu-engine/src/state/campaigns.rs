@@ -30,6 +30,9 @@ use ccemu_core::DomainError;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+mod contacts;
+pub use contacts::CampaignContactPatch;
+
 /// Priority of an answered outbound call in its pool's queue: ahead of inbound contacts, because
 /// a callee who picked up and hears nobody hangs up.
 pub const ANSWERED_PRIORITY: i32 = 1_000_000;
@@ -298,9 +301,11 @@ impl State {
         match action {
             CampaignAction::Start => {
                 let config = self.dialer_config(&run.campaign)?;
+                // A contact removed while the campaign was a draft is never dialled.
                 let targets: Vec<TargetId> = run
                     .contacts
                     .iter()
+                    .filter(|c| c.status == CampaignContactStatus::Upcoming)
                     .map(|c| TargetId(self.campaigns.targets.get_or_insert(&c.id)))
                     .collect();
                 self.campaigns
@@ -634,19 +639,87 @@ impl State {
         if self.campaigns.runs.is_empty() {
             return Ok(());
         }
-        for command in self.campaigns.dialer.pace_all(&self.acd, now) {
-            match command {
-                DialCommand::Dial {
-                    campaign,
-                    target,
-                    attempt,
-                } => self.place_dial(campaign, target, attempt, now, fx)?,
-                DialCommand::Preview { target, .. } => self.place_preview(target, now, fx)?,
-                // Only a stop withdraws previews or hangs up, never pacing.
-                DialCommand::WithdrawPreview { .. } | DialCommand::Hangup { .. } => {}
+        // A contact on the do-not-call list frees its slot at once, so pacing goes again.
+        loop {
+            let mut blocked = false;
+            for command in self.campaigns.dialer.pace_all(&self.acd, now) {
+                match command {
+                    DialCommand::Dial {
+                        campaign,
+                        target,
+                        attempt,
+                    } => {
+                        if self.skip_listed(campaign, target, false, now, fx)? {
+                            blocked = true;
+                        } else {
+                            self.place_dial(campaign, target, attempt, now, fx)?;
+                        }
+                    }
+                    DialCommand::Preview { campaign, target } => {
+                        if self.skip_listed(campaign, target, true, now, fx)? {
+                            blocked = true;
+                        } else {
+                            self.place_preview(target, now, fx)?;
+                        }
+                    }
+                    // Only a stop withdraws previews or hangs up, never pacing.
+                    DialCommand::WithdrawPreview { .. } | DialCommand::Hangup { .. } => {}
+                }
+            }
+            if !blocked {
+                return Ok(());
             }
         }
-        Ok(())
+    }
+
+    /// A contact whose number is on the do-not-call list ends `do_not_call` without being dialled
+    /// (nor shown to an agent), and a removed contact is settled the same way keeping its status;
+    /// returns whether the contact was skipped.
+    fn skip_listed(
+        &mut self,
+        campaign: CampaignId,
+        target: TargetId,
+        preview: bool,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<bool> {
+        let Some(contact_id) = self.campaigns.targets.name(target.0).map(str::to_owned) else {
+            return Ok(false);
+        };
+        let Some((campaign_id, idx)) = self.campaigns.position(&contact_id) else {
+            return Ok(false);
+        };
+        let c = &self.campaigns.runs[&campaign_id].contacts[idx];
+        let removed = c.status == CampaignContactStatus::SkippedAndClosed;
+        if !removed && !self.dnc_listed(&c.phone_number, now) {
+            return Ok(false);
+        }
+        let was_exhausted = self.exhausted(&campaign_id);
+        if preview {
+            // The dialer has no "withdraw one preview": confirm it, then report the block.
+            self.campaigns
+                .dialer
+                .preview_confirmed(campaign, target)
+                .map_err(dialer_error)?;
+        }
+        self.campaigns
+            .dialer
+            .dial_result(campaign, target, dialer::DialOutcome::DoNotCall, now)
+            .map_err(dialer_error)?;
+        let run = self
+            .campaigns
+            .runs
+            .get_mut(&campaign_id)
+            .ok_or_else(|| not_found("campaign", &campaign_id))?;
+        let c = &mut run.contacts[idx];
+        if !removed {
+            c.status = CampaignContactStatus::DoNotCall;
+        }
+        c.retry_at_ms = None;
+        c.updated_at_ms = now;
+        fx.changes.put(&*c)?;
+        self.check_exhausted(&campaign_id, was_exhausted, now, fx)?;
+        Ok(true)
     }
 
     /// The interaction of a new attempt at a contact: outbound voice, in the campaign's queue.
