@@ -27,6 +27,7 @@ mod campaigns;
 mod contacts;
 mod directory;
 mod messages;
+mod scheduled;
 mod telephony;
 pub use calls::USER_DATA_KEY;
 pub use campaigns::{CampaignAction, CampaignView, ANSWERED_PRIORITY};
@@ -969,6 +970,9 @@ impl State {
             }
             TimerAction::SimDialResult { interaction_id } => {
                 self.dial_result(interaction_id, now, fx)
+            }
+            TimerAction::StartScheduled { interaction_id } => {
+                self.start_scheduled(interaction_id, now, fx)
             }
             TimerAction::SimAbandon { interaction_id } => {
                 let waiting = self
