@@ -1174,6 +1174,10 @@ impl State {
             .active
             .get(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
+        // A callback not started yet is in no queue: calling it off just ends it.
+        if i.state == InteractionState::Scheduled {
+            return self.call_off_scheduled(interaction_id, by, now, fx);
+        }
         if calls::is_direct(i) || self.is_transferred_out(interaction_id) {
             return self.hangup_direct(interaction_id, by, now, fx);
         }

@@ -1,6 +1,7 @@
 //! Scheduled interactions (callbacks) on a manual clock, on the backend selected by
 //! `CCEMU_TEST_BACKEND`: the timer fires at `scheduled_at` and not before, the callback enters its
-//! queue and is routed by the ACD, it survives a restart, and one whose queue is gone fails.
+//! queue and is routed by the ACD, it survives a restart, one whose queue is gone fails, and one
+//! called off before it starts ends and stays ended.
 
 mod common;
 use common::{demo, engine, T0};
@@ -191,4 +192,32 @@ async fn a_callback_whose_queue_is_gone_fails_when_due() {
     let ended = engine.events(&demo(), 0, 1000).await.unwrap();
     assert!(ended.iter().any(|e| matches!(&e.event,
         DomainEvent::InteractionEnded { interaction_id, .. } if *interaction_id == i.id)));
+}
+
+#[tokio::test]
+async fn a_callback_called_off_before_it_starts_ends_and_its_timer_lapses() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    setup(&engine).await;
+    available(&engine, "1002").await;
+    let i = schedule(&engine, "9001").await;
+    engine.advance_clock(&demo(), 1_000).await.unwrap();
+    let op = Op::Hangup {
+        interaction_id: i.id.clone(),
+        by: EndedBy::Customer,
+    };
+    let ended = interaction(engine.execute(&demo(), op).await.unwrap());
+    assert_eq!(ended.state, InteractionState::Ended);
+    assert_eq!(ended.end_reason, Some(EndReason::Cancelled));
+    assert_eq!(ended.ended_at_ms, Some(T0 + 1_000));
+    engine.advance_clock(&demo(), DUE - T0).await.unwrap();
+    let after = current(&engine, &i.id).await;
+    assert_eq!(after.state, InteractionState::Ended, "the timer lapsed");
+    assert!(engine.waiting(&demo(), "9001").await.unwrap().is_empty());
+    let agent = engine.agents(&demo(), Some("1002")).await.unwrap();
+    assert_eq!(
+        agent[0].agent.state,
+        AgentState::Available,
+        "nothing was offered"
+    );
 }

@@ -10,7 +10,7 @@ use super::{acd_channel, acd_error, Effects, State};
 use crate::Result;
 use ccemu_acd as acd;
 use ccemu_core::event::DomainEvent;
-use ccemu_core::interaction::{EndReason, EndedBy, InteractionState};
+use ccemu_core::interaction::{EndReason, EndedBy, Interaction, InteractionState};
 
 impl State {
     /// Starts a scheduled interaction that fell due: it is queued and routed, or it fails.
@@ -62,6 +62,31 @@ impl State {
         });
         // No patience timer: the customer of a callback is not on the line while it waits.
         self.apply_decisions(decisions, now, fx)
+    }
+
+    /// Calls off a callback before it starts (`Op::Hangup` on it): it ends, and its timer lapses.
+    pub(super) fn call_off_scheduled(
+        &mut self,
+        interaction_id: &str,
+        by: EndedBy,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<Interaction> {
+        let mut i = self
+            .active
+            .remove(interaction_id)
+            .ok_or_else(|| super::not_found("interaction", interaction_id))?;
+        if let Err(e) = i.end(by, EndReason::Cancelled, now) {
+            self.active.insert(interaction_id.to_owned(), i);
+            return Err(e.into());
+        }
+        fx.changes.put(&i)?;
+        fx.events.push(DomainEvent::InteractionEnded {
+            interaction_id: interaction_id.to_owned(),
+            ended_by: by,
+            reason: EndReason::Cancelled,
+        });
+        Ok(i)
     }
 
     /// A due callback that no queue can take ends as failed, by the system.
