@@ -156,12 +156,18 @@ async fn a_callback_survives_a_restart_and_starts_afterwards() {
         engine2.waiting(&demo(), "9001").await.unwrap(),
         vec![i.id.clone()]
     );
-    // And it is routed like any waiting contact after that.
-    available(&engine2, "1002").await;
+    // Once queued it waits across a restart like any contact, and is routed after that.
+    drop(engine2);
+    let engine3 = engine(&db).await;
     assert_eq!(
-        current(&engine2, &i.id).await.agent_id.as_deref(),
-        Some("1002")
+        engine3.waiting(&demo(), "9001").await.unwrap(),
+        vec![i.id.clone()]
     );
+    available(&engine3, "1002").await;
+    let routed = current(&engine3, &i.id).await;
+    assert_eq!(routed.state, InteractionState::Ringing);
+    assert_eq!(routed.agent_id.as_deref(), Some("1002"));
+    assert_eq!(routed.queued_at_ms, Some(DUE), "its place in line is kept");
 }
 
 #[tokio::test]
