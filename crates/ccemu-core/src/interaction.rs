@@ -169,7 +169,8 @@ pub enum EndReason {
     Error,
     /// A campaign contact shown to an agent (preview) was skipped, or withdrawn, without a call.
     Skipped,
-    /// The campaign was force-stopped while the call rang, before anyone answered.
+    /// The campaign was force-stopped while the call rang, before anyone answered; or a
+    /// scheduled callback was called off before it started.
     Cancelled,
 }
 

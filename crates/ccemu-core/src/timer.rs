@@ -48,4 +48,10 @@ pub enum TimerAction {
         /// Interaction id.
         interaction_id: String,
     },
+    // --- ujet-sched ---
+    /// A scheduled interaction (a callback) is due: it enters its queue and is routed.
+    StartScheduled {
+        /// Interaction id.
+        interaction_id: String,
+    },
 }

@@ -31,6 +31,7 @@ mod dnc;
 mod jobs;
 mod messages;
 mod presence;
+mod scheduled;
 mod sessions;
 mod telephony;
 pub use calls::USER_DATA_KEY;
@@ -1120,6 +1121,9 @@ impl State {
             TimerAction::SimDialResult { interaction_id } => {
                 self.dial_result(interaction_id, now, fx)
             }
+            TimerAction::StartScheduled { interaction_id } => {
+                self.start_scheduled(interaction_id, now, fx)
+            }
             TimerAction::SimAbandon { interaction_id } => {
                 let waiting = self
                     .active
@@ -1320,6 +1324,10 @@ impl State {
             .active
             .get(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
+        // A callback not started yet is in no queue: calling it off just ends it.
+        if i.state == InteractionState::Scheduled {
+            return self.call_off_scheduled(interaction_id, by, now, fx);
+        }
         if calls::is_direct(i) || self.is_transferred_out(interaction_id) {
             return self.hangup_direct(interaction_id, by, now, fx);
         }

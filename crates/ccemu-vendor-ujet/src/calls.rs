@@ -4,7 +4,9 @@
 //!
 //! Incoming calls enter the routing engine in the menu's queue (UJET menus are ccemu queues);
 //! outbound calls are the agent's own call (`Op::Originate`); scheduled calls are recorded in
-//! state `scheduled` and are not dialled later (partial).
+//! state `scheduled` and the engine starts them at `scheduled_at` on the tenant clock: the call
+//! enters the menu's queue and is routed like an incoming one (`scheduled` -> `queued` ->
+//! `assigned` -> `connected` -> `finished`).
 
 use std::collections::BTreeMap;
 
@@ -281,12 +283,21 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
                     Some(id) => Some(objects::find(&engine, &auth, Channel::Voice, &id).await?),
                     None => None,
                 };
+                // Without a menu of its own the callback waits in its parent's (an outbound
+                // parent keeps the menu it was placed from); it needs one to be routed at all.
                 let queue = match menu(&engine, &auth, body.menu_id.as_ref()).await? {
-                    Some(q) => Some(q),
-                    None => match &parent {
-                        Some(p) => p.queue_id.clone(),
-                        None => return Err(bad("menu_id is required")),
-                    },
+                    Some(q) => q,
+                    None => parent
+                        .as_ref()
+                        .and_then(|p| {
+                            p.queue_id.clone().or_else(|| {
+                                p.custom_data
+                                    .get(keys::MENU_ID)
+                                    .and_then(Value::as_str)
+                                    .map(str::to_owned)
+                            })
+                        })
+                        .ok_or_else(|| bad("menu_id is required"))?,
                 };
                 let number = number.ok_or_else(|| bad("end_user_number is required"))?;
                 if !well_formed_number(&number) {
@@ -298,7 +309,7 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
                     .ok_or_else(|| bad("scheduled_at is not well formed"))?;
                 let op = Op::ScheduleInteraction {
                     channel: Channel::Voice,
-                    queue_id: queue,
+                    queue_id: Some(queue),
                     customer: number,
                     scheduled_at_ms: at_ms,
                     note: Annotation {
@@ -841,6 +852,267 @@ mod tests {
         )
         .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
+        // An outbound parent lends the menu it was placed from, and one without a menu nothing.
+        // The incoming parent hangs up first, so that it is not offered to Alice.
+        let incoming_parent = objects::find(
+            &c.engine,
+            &authed(&c).await,
+            Channel::Voice,
+            &parent.to_string(),
+        )
+        .await
+        .unwrap();
+        let op = Op::Hangup {
+            interaction_id: incoming_parent.id,
+            by: ccemu_core::interaction::EndedBy::Customer,
+        };
+        c.engine.execute(&demo(), op).await.unwrap();
+        c.engine
+            .execute(
+                &demo(),
+                Op::LoginAgent {
+                    agent_id: "1001".into(),
+                    state: AgentState::Available,
+                    queue_ids: vec![],
+                    number: None,
+                },
+            )
+            .await
+            .unwrap();
+        let out = post(&c, json!({"call_type": "OutboundCall", "agent_email": "alice@demo.ccemu.test", "end_user_number": "+16175550101"})).await;
+        assert_eq!(out.status, StatusCode::CREATED, "{}", out.body);
+        let r = post(
+            &c,
+            json!({"call_type": "ScheduledCall", "call_id": out.body["id"], "end_user_number": "123", "scheduled_at": "2027-01-01T01:00:00Z"}),
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::BAD_REQUEST, apps("menu_id is required"))
+        );
+        c.engine.advance_clock(&demo(), 2_000).await.unwrap();
+        let op = Op::Hangup {
+            interaction_id: objects::find(
+                &c.engine,
+                &authed(&c).await,
+                Channel::Voice,
+                &out.body["id"].to_string(),
+            )
+            .await
+            .unwrap()
+            .id,
+            by: ccemu_core::interaction::EndedBy::Agent,
+        };
+        c.engine.execute(&demo(), op).await.unwrap();
+        // Her wrap-up ends before she calls again.
+        c.engine.advance_clock(&demo(), 300_000).await.unwrap();
+        let out = post(&c, json!({"call_type": "OutboundCall", "menu_id": 9001, "agent_email": "alice@demo.ccemu.test", "end_user_number": "+16175550101"})).await;
+        assert_eq!(out.status, StatusCode::CREATED, "{}", out.body);
+        let r = post(
+            &c,
+            json!({"call_type": "ScheduledCall", "call_id": out.body["id"], "end_user_number": "123", "scheduled_at": "2027-01-01T01:00:00Z"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["selected_menu"]["id"], 9001);
+    }
+
+    /// The participant of `type` in a call object.
+    fn party(call: &Value, kind: &str) -> Value {
+        call["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} participant in {call}"))
+            .clone()
+    }
+
+    #[tokio::test]
+    async fn an_outbound_call_has_its_agent_and_end_user_as_participants() {
+        let c = ctx().await;
+        setup(&c, &["1001"]).await;
+        let r = post(
+            &c,
+            json!({"call_type": "Voice Outbound (API)", "agent_email": "alice@demo.ccemu.test",
+                "end_user_number": "+1 760-867-5309"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.body["id"].as_i64().unwrap();
+        assert_eq!(r.body["status"], "assigned");
+        let parts = r.body["participants"].as_array().unwrap();
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert_eq!(
+            party(&r.body, "end_user"),
+            json!({"id": 1, "type": "end_user", "status": "waiting", "call_id": id, "user_id": null,
+                "end_user_id": null, "call_duration": 0, "hold_duration": 0, "connected_at": null,
+                "ended_at": null, "fail_reason": "nothing"})
+        );
+        assert_eq!(
+            party(&r.body, "agent"),
+            json!({"id": 2, "type": "agent", "status": "waiting", "call_id": id, "user_id": 1001,
+                "end_user_id": null, "call_duration": 0, "hold_duration": 0, "connected_at": null,
+                "ended_at": null, "fail_reason": "nothing"})
+        );
+
+        // Alice's phone answers after 2 s: her leg (same id) is on, the customer's phone rings.
+        let t = demo();
+        let uri = format!("/manager/api/v1/calls/{id}");
+        c.engine.advance_clock(&t, 2_000).await.unwrap();
+        let call = c.send(Method::GET, &uri, b"").await.body;
+        assert_eq!(call["status"], "connecting");
+        assert_eq!(call["participants"].as_array().unwrap().len(), 2);
+        let agent = party(&call, "agent");
+        assert_eq!(
+            (&agent["id"], &agent["status"], &agent["user_id"]),
+            (&json!(2), &json!("connected"), &json!(1001))
+        );
+        assert_eq!(agent["connected_at"], "2027-01-01T00:00:02.000Z");
+        assert_eq!(party(&call, "end_user")["status"], "connecting");
+
+        // The customer picks up 5 s later; 10 s after that both legs have talked for their time.
+        c.engine.advance_clock(&t, 15_000).await.unwrap();
+        let call = c.send(Method::GET, &uri, b"").await.body;
+        assert_eq!(call["status"], "connected");
+        let (agent, user) = (party(&call, "agent"), party(&call, "end_user"));
+        assert_eq!(user["status"], "connected");
+        assert_eq!(user["connected_at"], "2027-01-01T00:00:07.000Z");
+        assert_eq!(
+            (&agent["call_duration"], &user["call_duration"]),
+            (&json!(15), &json!(10))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_scheduled_call_is_queued_at_scheduled_at_then_routed_and_reported() {
+        let c = ctx().await;
+        setup(&c, &[]).await;
+        let t = demo();
+        let r = post(
+            &c,
+            json!({"call_type": "Voice Scheduled (API)", "menu_id": 9002, "end_user_number": "+16175550101",
+                "scheduled_at": "2027-01-01T01:00:00Z"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let id = r.body["id"].as_i64().unwrap();
+        let uri = format!("/manager/api/v1/calls/{id}");
+        assert_eq!(r.body["status"], "scheduled");
+        assert_eq!(r.body["queued_at"], Value::Null);
+
+        // Not a millisecond early.
+        c.engine.advance_clock(&t, 3_600_000 - 1).await.unwrap();
+        let call = c.send(Method::GET, &uri, b"").await.body;
+        assert_eq!(call["status"], "scheduled");
+        assert_eq!(call["queued_at"], Value::Null);
+
+        // Due: it waits in Support's queue, nobody being logged in.
+        c.engine.advance_clock(&t, 1).await.unwrap();
+        let call = c.send(Method::GET, &uri, b"").await.body;
+        assert_eq!(call["status"], "queued");
+        assert_eq!(call["queued_at"], "2027-01-01T01:00:00.000Z");
+        assert_eq!(call["scheduled_at"], "2027-01-01T01:00:00.000Z");
+        assert_eq!(call["call_type"], "Voice Scheduled (API)");
+        assert_eq!(call["selected_menu"]["id"], 9002);
+        assert_eq!(call["agent_info"], Value::Null);
+        assert_eq!(call["assigned_at"], Value::Null);
+        assert_eq!(call["participants"].as_array().unwrap().len(), 1);
+        assert_eq!(party(&call, "end_user")["status"], "waiting");
+
+        // 10 s later Carol logs in: the ACD offers it to her, and her simulated phone answers.
+        c.engine.advance_clock(&t, 10_000).await.unwrap();
+        c.engine
+            .execute(
+                &t,
+                Op::LoginAgent {
+                    agent_id: "1003".into(),
+                    state: AgentState::Available,
+                    queue_ids: vec![],
+                    number: None,
+                },
+            )
+            .await
+            .unwrap();
+        let call = c.send(Method::GET, &uri, b"").await.body;
+        assert_eq!(call["status"], "assigned");
+        assert_eq!(call["agent_info"]["agent_number"], "1003");
+        assert_eq!(call["assigned_at"], "2027-01-01T01:00:10.000Z");
+        let agent = party(&call, "agent");
+        assert_eq!(
+            (&agent["id"], &agent["status"], &agent["user_id"]),
+            (&json!(2), &json!("waiting"), &json!(1003))
+        );
+        c.engine.advance_clock(&t, 2_000).await.unwrap();
+        let call = c.send(Method::GET, &uri, b"").await.body;
+        assert_eq!(call["status"], "connected");
+        assert_eq!(call["connected_at"], "2027-01-01T01:00:12.000Z");
+        assert_eq!(call["queue_duration"], 12);
+        for kind in ["agent", "end_user"] {
+            let p = party(&call, kind);
+            assert_eq!(p["status"], "connected", "{kind}");
+            assert_eq!(p["connected_at"], "2027-01-01T01:00:12.000Z", "{kind}");
+        }
+        assert_eq!(party(&call, "agent")["id"], 2);
+
+        // The talk time passes; the Manager list reports it, finished.
+        c.engine.advance_clock(&t, 60_000).await.unwrap();
+        let r = c
+            .send(
+                Method::GET,
+                "/manager/api/v1/calls?sort_column=updated_at&sort_direction=ASC&updated_at%5Bfrom%5D=2027-01-01T01:00:00Z",
+                b"",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["total"], "1");
+        let row = &r.body[0];
+        assert_eq!(row["id"], id);
+        assert_eq!(row["status"], "finished");
+        assert_eq!(row["call_type"], "Voice Scheduled (API)");
+        assert_eq!(row["call_duration"], 60);
+        assert_eq!(row["ends_at"], "2027-01-01T01:01:12.000Z");
+        for kind in ["agent", "end_user"] {
+            assert_eq!(party(row, kind)["status"], "finished", "{kind}");
+        }
+    }
+
+    #[tokio::test]
+    async fn another_tenants_clock_does_not_start_a_scheduled_call() {
+        let c = ctx().await;
+        setup(&c, &[]).await;
+        let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
+        let o = basic(
+            &other.credentials.ujet.subdomain,
+            &other.credentials.ujet.api_token,
+        );
+        let r = post(
+            &c,
+            json!({"call_type": "ScheduledCall", "menu_id": 9001, "end_user_number": "123",
+                "scheduled_at": "2027-01-01T00:01:00Z"}),
+        )
+        .await;
+        let id = r.body["id"].as_i64().unwrap();
+        let uri = format!("/manager/api/v1/calls/{id}");
+        c.engine
+            .set_clock(&other.id, ClockMode::Manual, Some(T0 + 120_000))
+            .await
+            .unwrap();
+        assert_eq!(
+            c.send(Method::GET, &uri, b"").await.body["status"],
+            "scheduled"
+        );
+        let r = c.send_as(Some(&o), Method::GET, &uri, b"").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        c.engine.advance_clock(&demo(), 60_000).await.unwrap();
+        assert_eq!(
+            c.send(Method::GET, &uri, b"").await.body["status"],
+            "queued"
+        );
+        let r = c
+            .send_as(Some(&o), Method::GET, "/manager/api/v1/calls", b"")
+            .await;
+        assert_eq!(r.body, json!([]));
     }
 
     #[tokio::test]

@@ -9,7 +9,8 @@
 
 use ccemu_core::agent::Agent;
 use ccemu_core::interaction::{
-    Channel, Direction, EndedBy, Interaction, InteractionState, ParticipantKind, ParticipantState,
+    Channel, Direction, EndedBy, Interaction, InteractionState, Participant, ParticipantKind,
+    ParticipantState,
 };
 use ccemu_core::{Contact, Queue};
 use ccemu_engine::{Engine, EngineError};
@@ -190,6 +191,8 @@ fn customer_ringing(i: &Interaction) -> bool {
                     p.state,
                     ParticipantState::Waiting | ParticipantState::Ringing
                 )
+                // A routed callback's customer is on the line from the answer on.
+                && connected_at(i, p).is_none()
         })
 }
 
@@ -223,6 +226,95 @@ fn text_key(i: &Interaction, key: &str) -> Value {
         Some(Value::Number(n)) => json!(n.to_string()),
         _ => Value::Null,
     }
+}
+
+/// When a participant got on the line. The engine stamps that on an agent's own call, whose
+/// legs connect one by one; a routed call's legs both connect at its answer, where the engine
+/// adds the agent's leg and leaves the waiting customer's as it was.
+fn connected_at(i: &Interaction, p: &Participant) -> Option<i64> {
+    if p.connected_at_ms.is_some() || direct(i) {
+        return p.connected_at_ms;
+    }
+    let answered = i.answered_at_ms?;
+    let from = answered.max(p.joined_at_ms);
+    match (p.state, p.left_at_ms) {
+        (ParticipantState::Waiting | ParticipantState::Connected | ParticipantState::Held, _) => {
+            Some(from)
+        }
+        (ParticipantState::Left, Some(left)) if left >= from => Some(from),
+        _ => None,
+    }
+}
+
+/// An agent's own outbound call, outside every queue (the engine's direct call).
+fn direct(i: &Interaction) -> bool {
+    i.direction == Direction::Outbound && i.queue_id.is_none() && i.campaign_id.is_none()
+}
+
+/// `participants` (§5): every leg of the call, and the agent assigned to it before the agent's
+/// leg exists (the engine adds it at the answer): a call offered to an agent, or an agent's own
+/// call ringing the agent, has both its agent and its end user (§3.1 "participants agent +
+/// end_user"). That leg gets the id the engine gives it at the answer, the next one in join order.
+fn participants(i: &Interaction, call_id: i64, now: i64, hold_ms: i64) -> Vec<Value> {
+    let mut out: Vec<Value> = i
+        .participants
+        .iter()
+        .map(|p| {
+            let agent_leg = p.kind == ParticipantKind::Agent;
+            let connected = connected_at(i, p);
+            let end = p.left_at_ms.unwrap_or(now);
+            let status = match p.state {
+                ParticipantState::Ringing => "connecting",
+                ParticipantState::Connected | ParticipantState::Held => "connected",
+                ParticipantState::Left if connected.is_some() => "finished",
+                ParticipantState::Left => "failed",
+                ParticipantState::Waiting if connected.is_some() => "connected",
+                ParticipantState::Waiting => "waiting",
+            };
+            let fail_reason = match (status, i.end_reason) {
+                ("failed", Some(r)) => serde_json::to_value(r).unwrap_or(json!("unknown")),
+                ("failed", None) => json!("unknown"),
+                _ => json!("nothing"),
+            };
+            json!({
+                "id": int_or_text(&p.id),
+                "type": if agent_leg { "agent" } else { "end_user" },
+                "status": status,
+                "call_id": call_id,
+                "user_id": p.agent_id.as_deref().map(int_or_text),
+                "end_user_id": if agent_leg { Value::Null } else { p.contact_id.as_deref().map_or(Value::Null, int_or_text) },
+                "call_duration": connected.map_or(0, |c| secs(end - c)),
+                "hold_duration": if agent_leg || p.kind == ParticipantKind::Customer { secs(hold_ms) } else { 0 },
+                "connected_at": time_opt(connected),
+                "ended_at": time_opt(p.left_at_ms),
+                "fail_reason": fail_reason,
+            })
+        })
+        .collect();
+    let assigned = i.agent_id.as_deref().filter(|agent| {
+        !i.state.is_terminal()
+            && !i.participants.iter().any(|p| {
+                p.kind == ParticipantKind::Agent
+                    && p.agent_id.as_deref() == Some(agent)
+                    && p.state != ParticipantState::Left
+            })
+    });
+    if let Some(agent) = assigned {
+        out.push(json!({
+            "id": i.participants.len() + 1,
+            "type": "agent",
+            "status": "waiting",
+            "call_id": call_id,
+            "user_id": int_or_text(agent),
+            "end_user_id": null,
+            "call_duration": 0,
+            "hold_duration": 0,
+            "connected_at": null,
+            "ended_at": null,
+            "fail_reason": "nothing",
+        }));
+    }
+    out
 }
 
 /// The full call object (§5), with `updated_at` and `queue_duration` for the Manager API.
@@ -269,33 +361,7 @@ pub fn call(i: &Interaction, at: &Lookup) -> Value {
             .unwrap_or_else(|| "unknown".into()),
         (true, None) => "unknown".into(),
     };
-    let participants: Vec<Value> = i
-        .participants
-        .iter()
-        .map(|p| {
-            let agent_leg = p.kind == ParticipantKind::Agent;
-            let end = p.left_at_ms.unwrap_or(now);
-            json!({
-                "id": int_or_text(&p.id),
-                "type": if agent_leg { "agent" } else { "end_user" },
-                "status": match p.state {
-                    ParticipantState::Waiting => "waiting",
-                    ParticipantState::Ringing => "connecting",
-                    ParticipantState::Connected | ParticipantState::Held => "connected",
-                    ParticipantState::Left if p.connected_at_ms.is_some() => "finished",
-                    ParticipantState::Left => "failed",
-                },
-                "call_id": id,
-                "user_id": p.agent_id.as_deref().map(int_or_text),
-                "end_user_id": if agent_leg { Value::Null } else { p.contact_id.as_deref().map_or(Value::Null, int_or_text) },
-                "call_duration": p.connected_at_ms.map_or(0, |c| secs(end - c)),
-                "hold_duration": if agent_leg || p.kind == ParticipantKind::Customer { secs(hold_ms) } else { 0 },
-                "connected_at": time_opt(p.connected_at_ms),
-                "ended_at": time_opt(p.left_at_ms),
-                "fail_reason": null,
-            })
-        })
-        .collect();
+    let participants = participants(i, id, now, hold_ms);
     let transfers: Vec<Value> = i
         .transfers
         .iter()
@@ -336,7 +402,7 @@ pub fn call(i: &Interaction, at: &Lookup) -> Value {
         "status": status(i),
         "created_at": time(i.created_at_ms),
         "queued_at": time_opt(queued),
-        "assigned_at": time_opt(i.offered_at_ms.or(if i.direction == Direction::Outbound { Some(i.created_at_ms) } else { None })),
+        "assigned_at": time_opt(i.offered_at_ms.or(if direct(i) { Some(i.created_at_ms) } else { None })),
         "connected_at": time_opt(i.answered_at_ms),
         "ends_at": time_opt(ends_at),
         "scheduled_at": time_opt(i.scheduled_at_ms),

@@ -1,5 +1,6 @@
 //! End users (contacts) and what a surface attaches to an interaction: language, parent, end user,
-//! custom data; and interactions that start later (scheduled callbacks).
+//! custom data; and interactions that start later (scheduled callbacks, started by
+//! `state/scheduled.rs` when their timer fires).
 //!
 //! Vendor-neutral: UJET end users and call/chat flags map here, and any surface with CRM-style
 //! contacts or callbacks can reuse it. Contacts are kept in memory so that an upsert by identifier
@@ -11,6 +12,7 @@ use super::{corrupt, not_found, Effects, Op, OpOutput, State};
 use crate::Result;
 use ccemu_core::event::DomainEvent;
 use ccemu_core::interaction::{Channel, Direction, Interaction, InteractionState, ParticipantKind};
+use ccemu_core::timer::TimerAction;
 use ccemu_core::{Contact, DomainError};
 
 /// What a surface attaches to an interaction.
@@ -158,6 +160,13 @@ impl State {
         note_into(&mut i, note);
         i.set_state(InteractionState::Scheduled, now)?;
         fx.changes.put(&i)?;
+        // Persisted with this command, so the callback starts even after a restart.
+        fx.timers.push((
+            scheduled_at_ms,
+            TimerAction::StartScheduled {
+                interaction_id: id.clone(),
+            },
+        ));
         fx.events.push(DomainEvent::InteractionCreated {
             interaction_id: id.clone(),
             channel,
