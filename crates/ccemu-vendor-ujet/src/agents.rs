@@ -14,7 +14,6 @@ use serde_json::{json, Value};
 use crate::auth::Authed;
 use crate::dto::{self, Params};
 use crate::error::{Api, UjetError};
-use crate::objects::engine_error;
 use crate::{paging, statuses};
 
 /// A UJET id on the wire: a number when the engine's id is digits, else the text itself.
@@ -41,7 +40,7 @@ impl Directory {
     /// Reads the tenant's agents, teams and interactions.
     pub async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
         let tenant = &auth.tenant.id;
-        let err = |e| engine_error(auth.api, e);
+        let err = |e| UjetError::from_engine(auth.api, e);
         Ok(Self {
             agents: engine.agents(tenant, None).await.map_err(err)?,
             teams: engine.records::<Team>(tenant).await.map_err(err)?,
@@ -251,7 +250,7 @@ pub async fn list_agent_activity_logs(
         let mut logs = engine
             .records::<AgentStateLog>(&auth.tenant.id)
             .await
-            .map_err(|e| engine_error(auth.api, e))?;
+            .map_err(|e| UjetError::from_engine(auth.api, e))?;
         logs.sort_by_key(|l| (l.agent_id.clone(), log_seq(l)));
         let mut before: BTreeMap<String, AgentState> = BTreeMap::new();
         let mut rows = Vec::with_capacity(logs.len());
@@ -668,7 +667,7 @@ pub async fn update_agent_statuses(
                         },
                     )
                     .await
-                    .map_err(|e| engine_error(Api::Apps, e))?;
+                    .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
             }
             rows.push(status_row(&view.agent, previous.name, target.name));
         }
@@ -731,7 +730,7 @@ async fn jobs(engine: &Engine, auth: &Authed) -> Result<ccemu_core::SurfaceSetti
     let stored = engine
         .record::<ccemu_core::SurfaceSettings>(&auth.tenant.id, JOBS)
         .await
-        .map_err(|e| engine_error(Api::Apps, e))?;
+        .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
     Ok(stored.unwrap_or_else(|| ccemu_core::SurfaceSettings {
         id: JOBS.to_owned(),
         values: BTreeMap::new(),
@@ -800,7 +799,7 @@ pub async fn force_logout_agents(
                     },
                 )
                 .await
-                .map_err(|e| engine_error(Api::Apps, e))?;
+                .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
             rows.push(status_row(&view.agent, previous.name, "Offline"));
         }
         let mut store = jobs(&engine, &auth).await?;
@@ -826,7 +825,7 @@ pub async fn force_logout_agents(
         engine
             .execute(&auth.tenant.id, ccemu_engine::Op::PutSurfaceSettings(store))
             .await
-            .map_err(|e| engine_error(Api::Apps, e))?;
+            .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
         if agents.len() > FORCE_LOGOUT_SYNC_MAX {
             let dir = Directory::load(&engine, &auth).await?;
             let body = json!({"id": id, "status": job_status(&dir, &ids)});

@@ -25,7 +25,7 @@ use crate::auth::Authed;
 use crate::custom_data;
 use crate::dto::{self, Params, Text};
 use crate::error::{Api, UjetError};
-use crate::objects::{self, engine_error, keys, Lookup};
+use crate::objects::{self, keys, Lookup};
 use crate::paging;
 
 /// Languages the emulated tenant serves; other known codes are "not available".
@@ -106,7 +106,7 @@ async fn menu(
     let queues = engine
         .queues(&auth.tenant.id, None)
         .await
-        .map_err(|e| engine_error(Api::Apps, e))?;
+        .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
     match queues.iter().find(|q| q.id == id) {
         Some(_) => Ok(Some(id)),
         None => Err(bad(format!("menu_id {id} is not found"))),
@@ -146,7 +146,7 @@ fn originate_error(error: EngineError) -> UjetError {
             | DomainError::Conflict(_)
             | DomainError::IllegalTransition { .. },
         ) => bad("Agent is not available to take this call"),
-        other => engine_error(Api::Apps, other),
+        other => UjetError::from_engine(Api::Apps, other),
     }
 }
 
@@ -156,7 +156,7 @@ async fn render(engine: &Engine, auth: &Authed, i: &Interaction) -> Result<Value
     let current: Interaction = engine
         .record(&auth.tenant.id, &i.id)
         .await
-        .map_err(|e| engine_error(auth.api, e))?
+        .map_err(|e| UjetError::from_engine(auth.api, e))?
         .unwrap_or_else(|| i.clone());
     Ok(objects::call(&current, &Lookup::load(engine, auth).await?))
 }
@@ -187,7 +187,7 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
                 let agents: Vec<Agent> = engine
                     .agents(t, None)
                     .await
-                    .map_err(|e| engine_error(Api::Apps, e))?
+                    .map_err(|e| UjetError::from_engine(Api::Apps, e))?
                     .into_iter()
                     .map(|v| v.agent)
                     .collect();
@@ -202,7 +202,7 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
                 let contacts: Vec<ccemu_core::Contact> = engine
                     .records(t)
                     .await
-                    .map_err(|e| engine_error(Api::Apps, e))?;
+                    .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
                 let by_ticket = ticket.as_ref().and_then(|tk| {
                     contacts.iter().find(|c| {
                         !c.phone.is_empty()
@@ -268,7 +268,7 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
                     Err(EngineError::Domain(DomainError::Invalid {
                         field: "channel", ..
                     })) => return Err(bad("Only IVR and mobile menu IDs are permitted")),
-                    Err(e) => return Err(engine_error(Api::Apps, e)),
+                    Err(e) => return Err(UjetError::from_engine(Api::Apps, e)),
                 };
                 let note = Annotation {
                     lang: Some(lang),
@@ -325,7 +325,7 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
                         field: "scheduled_at",
                         ..
                     })) => return Err(bad("scheduled_at must be in the future")),
-                    Err(e) => return Err(engine_error(Api::Apps, e)),
+                    Err(e) => return Err(UjetError::from_engine(Api::Apps, e)),
                 }
             }
         };
@@ -349,7 +349,7 @@ async fn annotate(
     match engine.execute(&auth.tenant.id, op).await {
         Ok(out) => interaction(out),
         Err(EngineError::Domain(DomainError::NotFound { .. })) => Ok(i.clone()),
-        Err(e) => Err(engine_error(auth.api, e)),
+        Err(e) => Err(UjetError::from_engine(auth.api, e)),
     }
 }
 
@@ -379,7 +379,7 @@ async fn note(
             kind: "interaction",
             ..
         })) => Err(bad("Call is already ended")),
-        Err(e) => Err(engine_error(auth.api, e)),
+        Err(e) => Err(UjetError::from_engine(auth.api, e)),
     }
 }
 
@@ -470,7 +470,7 @@ pub async fn set_call_custom_data(
         let now = engine
             .clock(&auth.tenant.id)
             .await
-            .map_err(|e| engine_error(Api::Apps, e))?
+            .map_err(|e| UjetError::from_engine(Api::Apps, e))?
             .now_ms;
         let secret = auth.tenant.credentials.ujet.company_secret.clone();
         let parsed = custom_data::parse(Api::Apps, body, &secret, now)?;

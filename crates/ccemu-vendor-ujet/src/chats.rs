@@ -16,8 +16,7 @@ use ccemu_core::interaction::{
     Channel, Direction, EndedBy, Interaction, MessageKind, ParticipantKind,
 };
 use ccemu_core::queue::Queue;
-use ccemu_core::DomainError;
-use ccemu_engine::{Engine, EngineError, NewMessage, Op, OpOutput};
+use ccemu_engine::{Engine, NewMessage, Op, OpOutput};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -34,20 +33,6 @@ fn bad(message: impl Into<String>) -> UjetError {
     UjetError::BadRequest(APPS, message.into())
 }
 
-/// The one place engine errors become UJET errors (Apps shape unless `api` says otherwise).
-fn engine_error(api: Api, error: EngineError) -> UjetError {
-    match error {
-        EngineError::Domain(DomainError::NotFound { .. }) | EngineError::TenantNotFound => {
-            UjetError::NotFound(api)
-        }
-        EngineError::Domain(e) => UjetError::BadRequest(api, e.to_string()),
-        other => {
-            tracing::error!(error = %other, "ujet chat command failed");
-            UjetError::Internal(api)
-        }
-    }
-}
-
 /// The tenant's agents and queues, for the chat shapes.
 struct Dir {
     agents: Vec<Agent>,
@@ -61,11 +46,11 @@ impl Dir {
             agents: engine
                 .records(t)
                 .await
-                .map_err(|e| engine_error(auth.api, e))?,
+                .map_err(|e| UjetError::from_engine(auth.api, e))?,
             queues: engine
                 .records(t)
                 .await
-                .map_err(|e| engine_error(auth.api, e))?,
+                .map_err(|e| UjetError::from_engine(auth.api, e))?,
         })
     }
 
@@ -82,7 +67,7 @@ async fn chats(engine: &Engine, auth: &Authed) -> Result<Vec<Interaction>, UjetE
     let all: Vec<Interaction> = engine
         .records(&auth.tenant.id)
         .await
-        .map_err(|e| engine_error(auth.api, e))?;
+        .map_err(|e| UjetError::from_engine(auth.api, e))?;
     Ok(all.into_iter().filter(objects::is_chat).collect())
 }
 
@@ -112,7 +97,7 @@ async fn exec(engine: &Engine, auth: &Authed, op: Op) -> Result<OpOutput, UjetEr
     engine
         .execute(&auth.tenant.id, op)
         .await
-        .map_err(|e| engine_error(auth.api, e))
+        .map_err(|e| UjetError::from_engine(auth.api, e))
 }
 
 async fn set_data(
@@ -143,7 +128,7 @@ async fn apps_chat(engine: &Engine, auth: &Authed, id: &str) -> Result<Value, Uj
     let i: Interaction = engine
         .record(&auth.tenant.id, id)
         .await
-        .map_err(|e| engine_error(auth.api, e))?
+        .map_err(|e| UjetError::from_engine(auth.api, e))?
         .ok_or(UjetError::NotFound(auth.api))?;
     Ok(objects::apps_chat(&dir.view(), &i))
 }
@@ -442,7 +427,7 @@ pub async fn escalate_chat(
         let now = engine
             .clock(&auth.tenant.id)
             .await
-            .map_err(|e| engine_error(APPS, e))?
+            .map_err(|e| UjetError::from_engine(APPS, e))?
             .now_ms;
         let escalation = json!({
             "id": escalations.len() + 1,
@@ -585,12 +570,12 @@ pub async fn create_sms(
         let i: Interaction = engine
             .record(&auth.tenant.id, &i.id)
             .await
-            .map_err(|e| engine_error(APPS, e))?
+            .map_err(|e| UjetError::from_engine(APPS, e))?
             .ok_or(UjetError::NotFound(APPS))?;
         let now = engine
             .clock(&auth.tenant.id)
             .await
-            .map_err(|e| engine_error(APPS, e))?
+            .map_err(|e| UjetError::from_engine(APPS, e))?
             .now_ms;
         Ok(objects::manager_chat(&dir.view(), &i, now))
     }
@@ -603,7 +588,7 @@ async fn manager_rows(engine: &Engine, auth: &Authed) -> Result<Vec<Value>, Ujet
     let now = engine
         .clock(&auth.tenant.id)
         .await
-        .map_err(|e| engine_error(auth.api, e))?
+        .map_err(|e| UjetError::from_engine(auth.api, e))?
         .now_ms;
     Ok(chats(engine, auth)
         .await?
@@ -701,7 +686,7 @@ pub async fn set_chat_custom_data(
         let now = engine
             .clock(&auth.tenant.id)
             .await
-            .map_err(|e| engine_error(APPS, e))?
+            .map_err(|e| UjetError::from_engine(APPS, e))?
             .now_ms;
         let secret = &auth.tenant.credentials.ujet.company_secret;
         let parsed = custom_data::parse(APPS, body, secret, now)?;

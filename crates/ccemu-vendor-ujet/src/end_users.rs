@@ -14,7 +14,7 @@ use crate::auth::Authed;
 use crate::calls::EndUserBody;
 use crate::dto::{self, Params, Text};
 use crate::error::{Api, UjetError};
-use crate::objects::{engine_error, int_or_text};
+use crate::objects::int_or_text;
 
 fn text(v: Option<Text>) -> Option<String> {
     v.map(|Text(s)| s.trim().to_owned())
@@ -44,7 +44,7 @@ pub async fn upsert(
             field: "email",
             ..
         })) => Err(UjetError::BadRequest(Api::Apps, "email is invalid".into())),
-        Err(e) => Err(engine_error(Api::Apps, e)),
+        Err(e) => Err(UjetError::from_engine(Api::Apps, e)),
     }
 }
 
@@ -90,7 +90,7 @@ pub async fn get_end_user(
         let contacts: Vec<Contact> = engine
             .records(&auth.tenant.id)
             .await
-            .map_err(|e| engine_error(Api::Apps, e))?;
+            .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
         contacts
             .iter()
             .find(|c| {

@@ -22,7 +22,6 @@ use crate::agents::{num, person, tree, Directory};
 use crate::auth::Authed;
 use crate::dto::{self, Params};
 use crate::error::{Api, UjetError};
-use crate::objects::engine_error;
 use crate::paging;
 
 /// UJET's two channel kinds of a menu.
@@ -83,7 +82,7 @@ struct Stats {
 impl Live {
     async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
         let tenant = &auth.tenant.id;
-        let err = |e| engine_error(auth.api, e);
+        let err = |e| UjetError::from_engine(auth.api, e);
         let mut queues = engine.queues(tenant, None).await.map_err(err)?;
         queues.sort_by(|a, b| (a.position, &a.id).cmp(&(b.position, &b.id)));
         let mut waiting = BTreeMap::new();

@@ -13,12 +13,12 @@ use ccemu_core::interaction::{
     ParticipantState,
 };
 use ccemu_core::{Contact, Queue};
-use ccemu_engine::{Engine, EngineError};
+use ccemu_engine::Engine;
 use serde_json::{json, Value};
 
 use crate::auth::Authed;
 use crate::dto::{time, time_opt};
-use crate::error::{Api, UjetError};
+use crate::error::UjetError;
 
 /// Keys under which the UJET surface keeps its own call data in `Interaction::custom_data`.
 pub mod keys {
@@ -52,25 +52,12 @@ pub fn int_or_text(id: &str) -> Value {
     id.parse::<i64>().map_or_else(|_| json!(id), |n| json!(n))
 }
 
-/// Maps an engine error to UJET's answer on `api`; internal detail is logged only.
-pub fn engine_error(api: Api, error: EngineError) -> UjetError {
-    match error {
-        EngineError::Domain(ccemu_core::DomainError::NotFound { .. })
-        | EngineError::TenantNotFound => UjetError::NotFound(api),
-        EngineError::Domain(e) => UjetError::BadRequest(api, e.to_string()),
-        other => {
-            tracing::error!(error = %other, "ujet: engine fault");
-            UjetError::Internal(api)
-        }
-    }
-}
-
 /// The tenant's voice interactions, by id.
 pub async fn calls(engine: &Engine, auth: &Authed) -> Result<Vec<Interaction>, UjetError> {
     let all: Vec<Interaction> = engine
         .records(&auth.tenant.id)
         .await
-        .map_err(|e| engine_error(auth.api, e))?;
+        .map_err(|e| UjetError::from_engine(auth.api, e))?;
     Ok(all
         .into_iter()
         .filter(|i| i.channel == Channel::Voice)
@@ -87,7 +74,7 @@ pub async fn find(
     let all: Vec<Interaction> = engine
         .records(&auth.tenant.id)
         .await
-        .map_err(|e| engine_error(auth.api, e))?;
+        .map_err(|e| UjetError::from_engine(auth.api, e))?;
     let wanted = id.trim().parse::<i64>().ok();
     all.into_iter()
         .find(|i| i.channel == channel && (i.id == id || Some(number(&i.id)) == wanted))
@@ -110,7 +97,7 @@ impl Lookup {
     /// Reads everything a call object needs once, for one object or a whole list.
     pub async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
         let t = &auth.tenant.id;
-        let err = |e| engine_error(auth.api, e);
+        let err = |e| UjetError::from_engine(auth.api, e);
         Ok(Self {
             now: engine.clock(t).await.map_err(err)?.now_ms,
             agents: engine
