@@ -420,7 +420,10 @@ impl Center {
     }
 
     async fn set_clock(&mut self, mode: ClockMode, now_ms: Option<i64>) -> Result<ClockView> {
-        let current = self.now();
+        // One wall reading for the check and the change: a second one, a millisecond later,
+        // would put a real clock ahead of the `now` it is frozen at and refuse the change.
+        let wall = wall_ms();
+        let current = self.clock.now(wall);
         let target = now_ms.unwrap_or(current);
         if target < current {
             // Checked here as well as in Clock::set so that no timer fires for a refused change.
@@ -437,7 +440,7 @@ impl Center {
                 return Err(error);
             }
         }
-        if let Err(error) = self.clock.set(mode, Some(target), wall_ms()) {
+        if let Err(error) = self.clock.set(mode, Some(target), wall) {
             self.abandon().await;
             return Err(error.into());
         }

@@ -619,7 +619,9 @@ fn status_row(agent: &Agent, previous: &str, current: &str) -> Value {
 }
 
 /// `POST /agent_statuses` (Apps, §3.3): moves agents (named, or by team) to a status they could
-/// pick themselves. All or nothing: a system status on either side refuses the whole request.
+/// pick themselves. All or nothing: a system status on either side refuses the whole request,
+/// except that an Offline agent may be given a status (that logs it in, as the agent would by
+/// picking one in the app); going Offline is `force_logout`'s job.
 pub async fn update_agent_statuses(
     State(engine): State<Engine>,
     auth: Authed,
@@ -647,7 +649,7 @@ pub async fn update_agent_statuses(
         }
         for view in &agents {
             let current = dir.status(&view.agent);
-            if current.system {
+            if current.system && current.id != statuses::OFFLINE {
                 return Err(bad(format!(
                     "Agent {} is in the system status {} and cannot be changed",
                     view.agent.id, current.name
@@ -1351,6 +1353,10 @@ mod apps_tests {
     async fn agent_statuses_refuse_system_statuses_and_bad_bodies() {
         let c = ctx().await;
         set(&c, "1001", AgentState::Available).await;
+        let missed = AgentState::NotReady {
+            reason: Some(statuses::MISSED_CALL.into()),
+        };
+        set(&c, "1002", missed).await;
         for (body, status, message) in [
             (
                 r#"{"agent_ids":[1001],"team_ids":[]}"#,
@@ -1395,7 +1401,7 @@ mod apps_tests {
             (
                 r#"{"status":"Break","agent_ids":[1001,1002],"team_ids":[]}"#,
                 400,
-                "Agent 1002 is in the system status Offline and cannot be changed",
+                "Agent 1002 is in the system status Missed Call and cannot be changed",
             ),
             (
                 r#"{"status":"Break","agent_ids":[77],"team_ids":[]}"#,
@@ -1418,6 +1424,19 @@ mod apps_tests {
         // Nothing moved, not even the agent listed before the refused one.
         let alice = c.engine.agents(&demo(), Some("1001")).await.unwrap();
         assert_eq!(alice[0].agent.state, AgentState::Available);
+        // An Offline agent given a status is logged in with it.
+        let r = c
+            .send(
+                Method::POST,
+                "/apps/api/v1/agent_statuses",
+                br#"{"status":"Available","agent_ids":[1003],"team_ids":[]}"#,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body[0]["previous_status"], "Offline");
+        assert_eq!(r.body[0]["current_status"], "Available");
+        let carol = c.engine.agents(&demo(), Some("1003")).await.unwrap();
+        assert_eq!(carol[0].agent.state, AgentState::Available);
         let other = c.engine.create_tenant(Some("other".into())).await.unwrap();
         let o = &other.credentials.ujet;
         let auth = basic(&o.subdomain, &o.api_token);

@@ -69,6 +69,9 @@ pub fn by_name(name: &str) -> Option<&'static UserStatus> {
         .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
 }
 
+/// Id of the Offline status (a logged-out agent).
+pub const OFFLINE: i64 = -10;
+
 /// Reason code of the not-ready state the system sets after missed offers.
 pub const MISSED_CALL: &str = "missed_call";
 
@@ -97,7 +100,7 @@ impl UserStatus {
 /// The status an agent shows: its state, and for a contact the channel it is on.
 pub fn of(agent: &Agent, channel: Option<Channel>) -> &'static UserStatus {
     let id = match &agent.state {
-        AgentState::LoggedOut => -10,
+        AgentState::LoggedOut => OFFLINE,
         AgentState::Available => 0,
         AgentState::NotReady { reason } if reason.as_deref() == Some(MISSED_CALL) => -5,
         AgentState::NotReady { .. } => -1,
