@@ -226,7 +226,11 @@ mod tests {
         let engine = Engine::start(store, config).await.unwrap();
         let demo = TenantId::parse("demo").unwrap();
         engine
-            .set_clock(&demo, ClockMode::Manual, Some(ccemu_engine::wall_ms()))
+            .set_clock(
+                &demo,
+                ClockMode::Manual,
+                Some(ccemu_engine::wall_ms() + 1_000),
+            )
             .await
             .unwrap();
         let (url, got) = receiver().await;
