@@ -16,4 +16,5 @@ mod udesk_reports;
 mod udesk_scenario;
 mod udesk_socket;
 mod ujet;
+mod ujet_apps;
 mod webhooks;

@@ -22,6 +22,9 @@ use crate::AppState;
 
 /// The surface name of subscriptions made through the control plane.
 pub const SURFACE: &str = "ccemu";
+/// The surface of a tenant's UJET chat webhook, which the control plane can also create (UJET
+/// sets its URL in the admin UI, not through an API).
+const UJET: &str = ccemu_vendor_ujet::webhooks::SURFACE;
 /// Header carrying `sha256=<hex HMAC-SHA256(secret, body)>` when the subscription has a secret.
 pub const SIGNATURE_HEADER: &str = "X-Ccemu-Signature";
 
@@ -139,8 +142,9 @@ impl From<Subscription> for SubscriptionDto {
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateSubscription {
     url: String,
-    events: Vec<String>,
+    events: Option<Vec<String>>,
     secret: Option<String>,
+    surface: Option<String>,
 }
 
 fn invalid_body(message: impl Into<String>) -> ApiError {
@@ -194,7 +198,24 @@ pub(crate) async fn create_subscription(
 ) -> Result<(StatusCode, Json<SubscriptionDto>), ApiError> {
     let id = tenant_id(&id)?;
     check_url(&body.url)?;
-    check_events(&body.events)?;
+    let surface = body.surface.as_deref().unwrap_or(SURFACE);
+    let events = match (surface, body.events) {
+        (SURFACE, Some(events)) => events,
+        (SURFACE, None) => return Err(invalid_body("events: required")),
+        // UJET has one webhook URL per tenant for every chat event (vendor-notes/ujet.md §6).
+        (UJET, events) => events.unwrap_or_else(|| vec!["*".to_owned()]),
+        (other, _) => {
+            return Err(invalid_body(format!(
+                "surface: {other:?} must be \"ccemu\" or \"ujet\""
+            )))
+        }
+    };
+    check_events(&events)?;
+    if surface == UJET && body.secret.is_some() {
+        return Err(invalid_body(
+            "secret: a ujet webhook is signed with the tenant's UJET credentials",
+        ));
+    }
     if let Some(secret) = &body.secret {
         if secret.is_empty() || secret.len() > MAX_SECRET_LEN {
             return Err(invalid_body(format!(
@@ -203,12 +224,21 @@ pub(crate) async fn create_subscription(
         }
     }
     let now = state.engine.clock(&id).await?.now_ms;
+    if surface == UJET {
+        // The new URL replaces the tenant's earlier one, as in UJET's settings page.
+        for old in state.engine.subscriptions(&id).await? {
+            if old.surface == UJET {
+                let op = Op::DeleteSubscription { id: old.id };
+                state.engine.execute(&id, op).await?;
+            }
+        }
+    }
     let sub = Subscription {
         id: format!("sub_{}", uuid::Uuid::new_v4().simple()),
-        surface: SURFACE.to_owned(),
+        surface: surface.to_owned(),
         name: String::new(),
         callback_url: body.url,
-        events: body.events,
+        events,
         secret: body.secret,
         enabled: true,
         created_at_ms: now,

@@ -138,6 +138,10 @@ fn originate_error(error: EngineError) -> UjetError {
             field: "extension" | "call_mode" | "from",
             ..
         }) => bad("Agent does not have access to make calls"),
+        EngineError::Domain(DomainError::Invalid {
+            field: "to",
+            reason,
+        }) if reason.contains("do-not-call") => bad(ON_DNC_LIST),
         EngineError::Domain(DomainError::Invalid { field: "to", .. }) => {
             bad("end_user_number is not well-formed")
         }
@@ -148,6 +152,28 @@ fn originate_error(error: EngineError) -> UjetError {
         ) => bad("Agent is not available to take this call"),
         other => UjetError::from_engine(Api::Apps, other),
     }
+}
+
+/// Refusal of an outbound call to a number on the company DNC list (§3.6). UJET documents no
+/// text for it [inferred]; the engine refuses the dial too, but its reason names no UJET field.
+pub const ON_DNC_LIST: &str = "end_user_number is on the Do Not Call list";
+
+/// Whether `number` is on the tenant's DNC list now (an entry that lapsed does not count).
+async fn on_dnc_list(engine: &Engine, auth: &Authed, number: &str) -> Result<bool, UjetError> {
+    let Ok(id) = ccemu_core::dnc::normalize_phone(number) else {
+        return Ok(false);
+    };
+    let t = &auth.tenant.id;
+    let now = engine
+        .clock(t)
+        .await
+        .map_err(|e| engine_error(Api::Apps, e))?
+        .now_ms;
+    let entry: Option<ccemu_core::DncEntry> = engine
+        .record(t, &id)
+        .await
+        .map_err(|e| engine_error(Api::Apps, e))?;
+    Ok(entry.is_some_and(|e| e.is_active(now)))
 }
 
 /// The call object of an interaction, as it is now.
@@ -221,6 +247,9 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
                     (None, None, Some(_)) => return Err(bad("Contact not found")),
                     (None, None, None) => return Err(bad("ticket_id or end_user_number required")),
                 };
+                if on_dnc_list(&engine, &auth, &to).await? {
+                    return Err(bad(ON_DNC_LIST));
+                }
                 if let Some(m) = menu(&engine, &auth, body.menu_id.as_ref()).await? {
                     data.insert(keys::MENU_ID.to_owned(), json!(m));
                 }
@@ -663,6 +692,28 @@ mod tests {
             .await;
         assert_eq!(r.body, json!([]));
         assert_eq!(r.headers["total"], "0");
+    }
+
+    #[tokio::test]
+    async fn an_outbound_call_to_a_dnc_listed_number_is_refused_as_such() {
+        let c = ctx().await;
+        setup(&c, &["1001"]).await;
+        let r = c
+            .send(
+                Method::POST,
+                "/apps/api/v1/outbound_dialer/dnc",
+                json!({"contacts": [{"phone_number": "+1-617-555-0101"}]}).to_string(),
+            )
+            .await;
+        assert_eq!(r.body[0]["status"], "created");
+        let call = |to: &str| json!({"call_type": "Voice Outbound (API)", "agent_email": "alice@demo.ccemu.test", "end_user_number": to});
+        let r = post(&c, call("+1 (617) 555-0101")).await;
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::BAD_REQUEST, apps(super::ON_DNC_LIST))
+        );
+        let r = post(&c, call("+1 617 555 0102")).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     }
 
     #[tokio::test]

@@ -2,8 +2,9 @@
 //! webhook URL through the engine's durable outbox.
 //!
 //! The URL is a [`Subscription`] of surface [`SURFACE`] (UJET sets it in its admin UI, so there
-//! is no Apps endpoint: test code stores it with `Op::PutSubscription`). The primary webhook
-//! secret is the tenant's company secret and the secondary its API token [inferred]: signing
+//! is no Apps endpoint: the control plane's `POST /_ccemu/tenants/{id}/subscriptions` with
+//! `"surface": "ujet"` creates it). The primary webhook secret is the tenant's company secret
+//! and the secondary its API token [inferred]: signing
 //! happens at each attempt, where only the tenant's credentials are at hand, and this keeps
 //! secrets out of the stored (and listed) outbox rows.
 //! Events [inferred]: `chat.created` (a chat or SMS session opens), `chat.message_received` (the
@@ -226,7 +227,11 @@ mod tests {
         let engine = Engine::start(store, config).await.unwrap();
         let demo = TenantId::parse("demo").unwrap();
         engine
-            .set_clock(&demo, ClockMode::Manual, Some(ccemu_engine::wall_ms()))
+            .set_clock(
+                &demo,
+                ClockMode::Manual,
+                Some(ccemu_engine::wall_ms() + 1_000),
+            )
             .await
             .unwrap();
         let (url, got) = receiver().await;
