@@ -167,12 +167,12 @@ async fn on_dnc_list(engine: &Engine, auth: &Authed, number: &str) -> Result<boo
     let now = engine
         .clock(t)
         .await
-        .map_err(|e| engine_error(Api::Apps, e))?
+        .map_err(|e| UjetError::from_engine(Api::Apps, e))?
         .now_ms;
     let entry: Option<ccemu_core::DncEntry> = engine
         .record(t, &id)
         .await
-        .map_err(|e| engine_error(Api::Apps, e))?;
+        .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
     Ok(entry.is_some_and(|e| e.is_active(now)))
 }
 
