@@ -16,4 +16,6 @@ mod udesk_reports;
 mod udesk_scenario;
 mod udesk_socket;
 mod ujet;
+mod ujet_manager;
+mod ujet_scenario;
 mod webhooks;
