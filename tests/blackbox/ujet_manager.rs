@@ -927,6 +927,27 @@ async fn paging_filters_sorting_and_errors_follow_the_shared_rules() {
     let r = manager(&s, "/agents?status_id[]=-10&online[]=false").await;
     assert_eq!(r.total(), 2);
 
+    // Team filters of the note: agents_count[from|to], id[], name[], parent_id[], position[].
+    for (q, want) in [
+        ("agents_count[from]=2&agents_count[to]=2", vec![11, 12]),
+        ("agents_count[from]=3", vec![]),
+        ("id[]=12", vec![12]),
+        ("name[]=Sales&name[]=Nobody", vec![11]),
+        ("position[]=1", vec![12]),
+        ("sort_column=position&sort_direction=DESC", vec![12, 11]),
+    ] {
+        for base in ["/teams", "/team"] {
+            let r = manager(&s, &format!("{base}?{q}")).await;
+            let ids: Vec<i64> = r.rows().iter().map(|t| t["id"].as_i64().unwrap()).collect();
+            assert_eq!(ids, want, "{base}?{q}");
+        }
+    }
+    // Menus page like every list.
+    let r = manager(&s, "/menus?page=2&per=1").await;
+    assert_eq!((r.total(), r.rows().len()), (2, 1));
+    assert_eq!(r.rows()[0]["id"], 9002);
+    assert!(r.headers.get(LINK).is_none());
+
     // [from]/[to] in every spelling clients send; bounds are inclusive.
     let call = manager(&s, &format!("/calls/{call_id}")).await.body;
     let updated = call["updated_at"].as_str().unwrap().to_owned();

@@ -202,6 +202,46 @@ async fn a_day_of_calls_sms_and_chats_reads_back_through_the_manager_api_page_by
     }
     assert_eq!(moved[2]["name"], "Nina Novak");
     assert_eq!(moved[2]["email"], "nina@demo.ccemu.test");
+    for (body, status, message) in [
+        (
+            json!({"agent_ids": [1001], "team_ids": []}),
+            400,
+            "param is missing or the value is empty: status",
+        ),
+        (
+            json!({"status": "Available", "agent_ids": 1001, "team_ids": []}),
+            400,
+            "agent_ids is invalid",
+        ),
+        (
+            json!({"status": "In-call", "agent_ids": [1001], "team_ids": []}),
+            400,
+            "In-call is a system status and cannot be set",
+        ),
+        (
+            json!({"status": "Break", "agent_ids": [1001, 1002], "team_ids": []}),
+            400,
+            "Agent 1002 is in the system status Offline and cannot be changed",
+        ),
+        (
+            json!({"status": "Break", "agent_ids": [4242], "team_ids": []}),
+            404,
+            "Not Found",
+        ),
+    ] {
+        let (got, answer) = apps(
+            &s,
+            reqwest::Method::POST,
+            "/agent_statuses",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            (got, answer),
+            (status, json!({"message": message})),
+            "{body}"
+        );
+    }
 
     // 3. t=0: an incoming call on the support menu rings Carol (tier 0); she answers at 4 s.
     let (status, incoming) = apps(
@@ -215,8 +255,42 @@ async fn a_day_of_calls_sms_and_chats_reads_back_through_the_manager_api_page_by
     let incoming_id = incoming["id"].as_i64().unwrap();
     assert_eq!(incoming["status"], "assigned", "{incoming}");
     assert_eq!(incoming["agent_info"]["id"], 1003);
+    for (body, message) in [
+        (
+            json!({"call_type": "Voice Inbound (API)", "end_user_number": "+16171231234"}),
+            "menu_id is required",
+        ),
+        (
+            json!({"call_type": "Voice Inbound (API)", "menu_id": 9999, "end_user_number": "+16171231234"}),
+            "menu_id 9999 is not found",
+        ),
+        (
+            json!({"call_type": "Fax", "menu_id": 9002, "end_user_number": "+16171231234"}),
+            "Invalid call type",
+        ),
+    ] {
+        let (got, answer) = apps(&s, reqwest::Method::POST, "/calls", Some(body.clone())).await;
+        assert_eq!((got, answer), (400, json!({"message": message})), "{body}");
+    }
     s.advance("demo", 4_000).await;
     sim(&s, "agents/1003/answer", json!({})).await;
+    // On her call Carol is in a system status: nobody of the request moves.
+    let (got, answer) = apps(
+        &s,
+        reqwest::Method::POST,
+        "/agent_statuses",
+        Some(json!({"status": "Break", "agent_ids": [1005, 1003], "team_ids": []})),
+    )
+    .await;
+    assert_eq!(
+        (got, answer),
+        (
+            400,
+            json!({"message": "Agent 1003 is in the system status In-call and cannot be changed"})
+        )
+    );
+    let nina = manager(&s, "/agents/1005").await;
+    assert_eq!(nina.body["status"]["name"], "Available");
 
     // 4. t=4: Alice calls a customer out; her phone rings, she picks up at 6 s, the customer's
     //    phone rings 5 s and answers at 11 s.
@@ -234,6 +308,23 @@ async fn a_day_of_calls_sms_and_chats_reads_back_through_the_manager_api_page_by
     assert_eq!(outbound["created_at"], at(4));
     s.advance("demo", 2_000).await;
     sim(&s, "agents/1001/answer", json!({})).await;
+    let (got, answer) = apps(
+        &s,
+        reqwest::Method::POST,
+        "/calls",
+        Some(
+            json!({"call_type": "Voice Outbound (API)", "agent_email": "alice@demo.ccemu.test",
+                    "end_user_number": "+17608675309"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (got, answer),
+        (
+            400,
+            json!({"message": "Agent is not available to take this call"})
+        )
+    );
     s.advance("demo", 5_000).await;
 
     // 5. t=11: an SMS goes out; it waits unrouted.
@@ -250,6 +341,20 @@ async fn a_day_of_calls_sms_and_chats_reads_back_through_the_manager_api_page_by
     assert_eq!(status, 201, "{sms}");
     let sms_id = sms["id"].as_i64().unwrap();
     assert_eq!(sms["status"], "selecting");
+    let (got, answer) = apps(
+        &s,
+        reqwest::Method::POST,
+        "/sms",
+        Some(
+            json!({"chat_type": "Fax", "end_user_number": "+16171239999",
+                    "outbound_number": "+14155550100", "message": "x"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (got, answer),
+        (400, json!({"message": "Invalid chat type"}))
+    );
     assert_eq!(sms["created_at"], at(11));
     s.advance("demo", 1_000).await;
 
@@ -540,6 +645,44 @@ async fn a_day_of_calls_sms_and_chats_reads_back_through_the_manager_api_page_by
         "{logs:?}"
     );
     assert!(logs.iter().all(|l| l["agent_id"] == 1003));
+
+    // 13. Another tenant's credentials find none of it.
+    let other = s.create_tenant("other").await;
+    let o = &other["credentials"]["ujet"];
+    let pair = (
+        o["subdomain"].as_str().unwrap(),
+        o["api_token"].as_str().unwrap(),
+    );
+    for path in [
+        format!("/manager/api/v1/calls/{incoming_id}"),
+        format!("/manager/api/v1/calls/{outbound_id}"),
+        format!("/manager/api/v1/chats/{chat_id}"),
+        format!("/manager/api/v1/chats/{sms_id}"),
+        "/manager/api/v1/agents/1005".to_owned(),
+    ] {
+        let r = get_url(&s, &s.url(&path), pair).await;
+        assert_eq!(
+            (r.status, r.body),
+            (
+                404,
+                json!({"error": "Not Found", "message": "Resource not found", "status": 404})
+            ),
+            "{path}"
+        );
+    }
+    let r = get_url(&s, &s.url(&format!("/apps/api/v1/chats/{chat_id}")), pair).await;
+    assert_eq!((r.status, r.body), (404, json!({"message": "Not Found"})));
+    let r = get_url(
+        &s,
+        &s.url(&format!("/apps/api/v1/bulk/users/jobs/{job_id}")),
+        pair,
+    )
+    .await;
+    assert_eq!((r.status, r.body), (404, json!({"message": "Not Found"})));
+    for path in ["/calls", "/chats", "/agents"] {
+        let r = get_url(&s, &s.url(&format!("/manager/api/v1{path}")), pair).await;
+        assert_eq!((r.status, r.total(), r.body), (200, 0, json!([])), "{path}");
+    }
 }
 
 /// The engine id of the interaction behind a UJET id.
