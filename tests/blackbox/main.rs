@@ -17,4 +17,6 @@ mod udesk_scenario;
 mod udesk_socket;
 mod ujet;
 mod ujet_apps;
+mod ujet_manager;
+mod ujet_scenario;
 mod webhooks;

@@ -1781,7 +1781,9 @@ impl State {
                 let m = q.member(agent_id)?;
                 Some(acd::Membership {
                     queue: acd::QueueId(self.queue_ids.get(&q.id)? as u32),
-                    tier: m.tier.max(1),
+                    // The ACD counts tiers from 1 (a contact's level starts at 1), the queue
+                    // from 0: shift, so a tier-1 backup stays behind the tier-0 members.
+                    tier: m.tier.saturating_add(1),
                     position: m.position,
                 })
             })

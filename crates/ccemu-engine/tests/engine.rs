@@ -253,3 +253,34 @@ async fn deleting_a_tenant_removes_every_row_and_leaves_others() {
         "demo untouched"
     );
 }
+
+#[tokio::test]
+async fn a_tier_one_backup_is_offered_a_contact_only_when_no_tier_zero_member_is_free() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    engine
+        .set_clock(&demo(), ClockMode::Manual, Some(T0))
+        .await
+        .unwrap();
+    // Support (9002): Carol and Dan at tier 0, Alice at tier 1. Alice is ready first, so the
+    // longest-idle order alone would pick her.
+    for agent in ["1001", "1003"] {
+        set_state(&engine, agent, AgentState::Available).await;
+    }
+    let inbound = || Op::StartInbound {
+        channel: ccemu_core::interaction::Channel::Voice,
+        queue_id: "9002".into(),
+        from: "+15550001111".into(),
+        to: String::new(),
+        priority: 0,
+    };
+    let agent_of = |out: OpOutput| match out {
+        OpOutput::Interaction(i) => i.agent_id,
+        other => panic!("unexpected output {other:?}"),
+    };
+    let first = engine.execute(&demo(), inbound()).await.unwrap();
+    assert_eq!(agent_of(first).as_deref(), Some("1003"));
+    // Carol is taken: the backup gets the next one.
+    let second = engine.execute(&demo(), inbound()).await.unwrap();
+    assert_eq!(agent_of(second).as_deref(), Some("1001"));
+}

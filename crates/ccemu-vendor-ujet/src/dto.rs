@@ -146,7 +146,9 @@ impl Params {
         Ok((bound("from")?, bound("to")?))
     }
 
-    /// The pairs re-encoded as a query string, with `page` replaced.
+    /// The pairs re-encoded as a query string, with `page` replaced. `:` stays raw, as in the
+    /// note's `Link` example (`status_updated_at%5Bfrom%5D=2019-01-01T00:00:00Z`): it is legal in
+    /// a query, and clients that compare or log the URL see the timestamp they sent.
     pub fn with_page(&self, page: usize) -> String {
         let mut out = form_urlencoded::Serializer::new(String::new());
         let mut had_page = false;
@@ -160,7 +162,7 @@ impl Params {
                 out.append_pair(k, v);
             }
         }
-        let mut query = out.finish();
+        let mut query = out.finish().replace("%3A", ":");
         if !had_page {
             let sep = if query.is_empty() { "" } else { "&" };
             query = format!("page={page}{sep}{query}");
@@ -231,7 +233,7 @@ mod tests {
         );
         assert_eq!(
             p.with_page(2),
-            "page=2&per=100&status_updated_at%5Bfrom%5D=2019-01-01T00%3A00%3A00+00%3A00&id%5B%5D=1&id%5B%5D=2"
+            "page=2&per=100&status_updated_at%5Bfrom%5D=2019-01-01T00:00:00+00:00&id%5B%5D=1&id%5B%5D=2"
         );
         assert_eq!(Params::parse(Some("per=5")).with_page(3), "page=3&per=5");
     }
