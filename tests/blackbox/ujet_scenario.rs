@@ -219,9 +219,10 @@ async fn a_day_of_calls_sms_and_chats_reads_back_through_the_manager_api_page_by
             "In-call is a system status and cannot be set",
         ),
         (
-            json!({"status": "Break", "agent_ids": [1001, 1002], "team_ids": []}),
+            // Going offline is force_logout's job; coming back from Offline is allowed.
+            json!({"status": "Offline", "agent_ids": [1001, 1002], "team_ids": []}),
             400,
-            "Agent 1002 is in the system status Offline and cannot be changed",
+            "Offline is a system status and cannot be set",
         ),
         (
             json!({"status": "Break", "agent_ids": [4242], "team_ids": []}),
