@@ -129,3 +129,61 @@ async fn a_busy_agent_leaves_when_its_contact_ends_without_wrapping_up() {
         .iter()
         .all(|l| l.agent_id != "1003" || !matches!(l.to, AgentState::WrapUp { .. })));
 }
+
+#[tokio::test]
+async fn an_agent_on_its_own_call_leaves_when_the_call_ends() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    setup(&engine).await;
+    for (agent_id, to) in [("1001", "+15550000001"), ("1003", "+15550000003")] {
+        exec(
+            &engine,
+            Op::SetAgentState {
+                agent_id: agent_id.into(),
+                state: AgentState::Available,
+            },
+        )
+        .await;
+        let OpOutput::Interaction(call) = exec(
+            &engine,
+            Op::Originate {
+                agent_id: agent_id.into(),
+                to: to.into(),
+                from: None,
+                custom_data: Default::default(),
+            },
+        )
+        .await
+        else {
+            panic!("interaction expected")
+        };
+        // Refused before: only the call may move an agent on its own call.
+        exec(&engine, logout(agent_id)).await;
+        let a = agent(&engine, agent_id).await;
+        assert!(a.logout_after_contact, "{agent_id}");
+        assert!(a.state.is_logged_in(), "{agent_id}");
+        if agent_id == "1003" {
+            // Answered first: the call ends after talking, not while it rings.
+            exec(
+                &engine,
+                Op::Answer {
+                    agent_id: agent_id.into(),
+                    interaction_id: Some(call.id.clone()),
+                },
+            )
+            .await;
+        }
+        engine.advance_clock(&demo(), 1_000).await.unwrap();
+        exec(
+            &engine,
+            Op::Hangup {
+                interaction_id: call.id.clone(),
+                by: EndedBy::Agent,
+            },
+        )
+        .await;
+        let a = agent(&engine, agent_id).await;
+        assert_eq!(a.state, AgentState::LoggedOut, "{agent_id}");
+        assert!(!a.logout_after_contact, "{agent_id}");
+    }
+}

@@ -532,12 +532,14 @@ impl State {
             fx,
         )?;
         if let Some(agent_id) = agent {
-            // An agent who never answered has nothing to wrap up.
-            let ringing = self
-                .agents
-                .get(&agent_id)
-                .is_some_and(|a| a.state == AgentState::Ringing);
-            let decisions = if ringing {
+            // An agent who never answered has nothing to wrap up (and leaves now if asked to).
+            let (ringing, leaving) = self.agents.get(&agent_id).map_or((false, false), |a| {
+                (a.state == AgentState::Ringing, a.logout_after_contact)
+            });
+            let decisions = if ringing && leaving {
+                self.finish_pending_logout(&agent_id, now, fx)?;
+                Vec::new()
+            } else if ringing {
                 self.set_agent_state(&agent_id, AgentState::Available, now, fx)?;
                 Vec::new()
             } else {

@@ -20,7 +20,9 @@ impl State {
             .agents
             .get(agent_id)
             .ok_or_else(|| not_found("agent", agent_id))?;
+        // An agent's own call counts while it still rings: the call alone may move its agent.
         let on_contact = agent.state == AgentState::OnContact
+            || self.on_direct_call(agent_id)
             || self.active.values().any(|i| {
                 i.agent_id.as_deref() == Some(agent_id)
                     && matches!(
