@@ -17,6 +17,7 @@ mod udesk_scenario;
 mod udesk_socket;
 mod ujet;
 mod ujet_apps;
+mod ujet_examples;
 mod ujet_manager;
 mod ujet_scenario;
 mod webhooks;
