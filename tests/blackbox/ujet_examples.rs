@@ -1754,6 +1754,37 @@ async fn ujet_examples_bulk_users_upload_validate_proceed_and_refuse_the_legacy_
         (&json!("Nina"), &json!("Doe"))
     );
     assert_eq!(nina[0]["teams"], json!([{"name": "Support"}]));
+    // The row's chat limit, enabled, reads back the same from /users and the template.
+    assert_eq!(
+        (
+            &nina[0]["max_chat_limit"],
+            &nina[0]["max_chat_limit_enabled"]
+        ),
+        (&json!(2), &json!(true))
+    );
+    let (_, template) = u.get("/bulk/users/template").await;
+    let row = template
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["email"] == "nina@example.com")
+        .unwrap();
+    assert_eq!(
+        (&row["max_chat_limit"], &row["max_chat_limit_enabled"]),
+        (&json!(2), &json!(1))
+    );
+    let (_, alice) = u.get("/users?id[]=alice@demo.ccemu.test").await;
+    let alice_row = template
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["email"] == "alice@demo.ccemu.test")
+        .unwrap();
+    assert_eq!(
+        alice_row["max_chat_limit_enabled"] == 1,
+        alice[0]["max_chat_limit_enabled"] == true,
+        "{alice_row} {alice}"
+    );
     // A second job; the list is newest first.
     let (_, _, second) = u
         .send(Method::POST, "/bulk/users/upload", file(json!([])))

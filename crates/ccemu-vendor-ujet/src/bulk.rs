@@ -126,7 +126,8 @@ pub async fn get_bulk_users_template(auth: Authed, State(engine): State<Engine>)
                     "status": if a.enabled { "Active" } else { "Inactive" },
                     "location": location(a).unwrap_or_default(),
                     "max_chat_limit": a.capacity.chat,
-                    "max_chat_limit_enabled": i32::from(a.capacity.chat > 0),
+                    // The same flag `/users` shows, so a template row reads like the user.
+                    "max_chat_limit_enabled": i32::from(a.extra.get(LIMIT_ENABLED).and_then(Value::as_bool).unwrap_or(false)),
                     "roles": ROLES.iter().map(|r| json!({"name": r, "value": i32::from(*r == role)})).collect::<Vec<_>>(),
                     "teams": teams.iter().map(|t| json!({"name": t.name, "value": i32::from(a.team_ids.contains(&t.id))})).collect::<Vec<_>>(),
                 })
@@ -139,6 +140,9 @@ pub async fn get_bulk_users_template(auth: Authed, State(engine): State<Engine>)
 }
 
 /// A 0/1/empty flag of a row.
+/// The agent's vendor field `/users` reads as `max_chat_limit_enabled`.
+const LIMIT_ENABLED: &str = "max_chat_limit_enabled";
+
 fn flag(value: Option<&Value>) -> Result<Option<bool>, ()> {
     match value {
         None | Some(Value::Null) => Ok(None),
@@ -474,7 +478,11 @@ async fn apply_row(
         v.as_u64()
             .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
     });
-    match (flag(row.get("max_chat_limit_enabled")), limit) {
+    let enabled_limit = flag(row.get(LIMIT_ENABLED));
+    if let Ok(Some(on)) = enabled_limit {
+        extra.insert(LIMIT_ENABLED.into(), json!(on));
+    }
+    match (enabled_limit, limit) {
         // A disabled limit takes no chats: UJET then routes no chat to the agent [inferred].
         (Ok(Some(false)), _) => capacity.chat = 0,
         (_, Some(n)) => capacity.chat = u32::try_from(n).unwrap_or(Capacity::MAX_CHAT),
@@ -709,6 +717,8 @@ mod tests {
         assert_eq!(nina.role, Role::Supervisor);
         assert_eq!(nina.team_ids, ["12"]);
         assert_eq!(nina.capacity.chat, 3);
+        // The row's enabled limit is what `/users` and the template show afterwards.
+        assert_eq!(nina.extra.get("max_chat_limit_enabled"), Some(&json!(true)));
         let bob = agents.iter().find(|a| a.id == "1002").unwrap();
         assert_eq!(bob.email, "robert@example.com");
         assert_eq!(bob.name, "Robert Doe");
