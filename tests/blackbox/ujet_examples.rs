@@ -608,6 +608,20 @@ async fn ujet_examples_every_doc_item_is_accepted() {
         )
         .await;
     let contact_id = contact["id"].as_i64().unwrap();
+    let import_job = u
+        .ok(
+            Method::POST,
+            "/outbound_dialer/campaigns/240/contacts/import",
+            Body::Multipart(vec![(
+                "file",
+                Some("multi_contacts.json"),
+                json!([{"name": "Imp 0", "phone_number": "+1 111-111-5555"}]).to_string(),
+            )]),
+            202,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     // Bulk jobs: one validated (to proceed), one to upload again.
     let file = json!([bulk_row("nina@example.com", "Nina")]).to_string();
     let upload = |f: String| Body::Multipart(vec![("file", Some("users.json"), f)]);
@@ -684,17 +698,22 @@ async fn ujet_examples_every_doc_item_is_accepted() {
         row("Calls / outbound call by end_user_number", Method::POST, "/calls", Body::Json(json!({
             "call_type": "Voice Outbound (API)", "menu_id": 9001, "agent_email": "alice@demo.ccemu.test",
             "outbound_number": "+1 760-867-5309", "end_user_number": "123123", "lang": "en"})), 201,
-            |c| { call_shape(c); assert_eq!(c["call_type"], "Voice Outbound (API)"); assert_eq!(c["status"], "assigned"); }),
+            |c| { call_shape(c); assert_eq!(c["call_type"], "Voice Outbound (API)"); assert_eq!(c["status"], "assigned");
+                  assert_eq!(c["answer_type"], "manual"); assert_eq!(c["outbound_number"], "+1 760-867-5309");
+                  assert_eq!(c["agent_info"]["id"], 1001); assert_eq!(c["participants"].as_array().map(Vec::len), Some(2)); }),
         // Create an outbound call (ticket_id): the doc's allen@ is Carol (agents need an extension)
         row("Calls / outbound call by ticket_id", Method::POST, "/calls", Body::Json(json!({
             "call_type": "Voice Outbound (API)", "menu_id": 9001, "agent_email": "carol@demo.ccemu.test",
             "outbound_number": "+1 760-867-5309", "ticket_id": "123123", "lang": "en"})), 201,
-            |c| { call_shape(c); assert_eq!(c["out_ticket_id"], "123123"); }),
+            |c| { call_shape(c); assert_eq!(c["out_ticket_id"], "123123"); has(&c["end_user"], "out_contact_id", string);
+                  assert_eq!(c["agent_info"]["id"], 1003); }),
         // Create an incoming call
         row("Calls / incoming call", Method::POST, "/calls", Body::Json(json!({
             "call_type": "Voice Inbound (API)", "lang": "en", "menu_id": 9001, "ticket_id": "76517",
             "end_user_number": "+1 859-657-9625", "recording_permission": "recording_permission_granted"})), 201,
-            |c| { call_shape(c); assert_eq!(c["call_type"], "Voice Inbound (API)"); }),
+            |c| { call_shape(c); assert_eq!(c["call_type"], "Voice Inbound (API)"); assert_eq!(c["status"], "queued");
+                  assert_eq!(c["offer_type"], "cascade"); assert_eq!(c["out_ticket_id"], "76517");
+                  for e in c["offer_events"].as_array().expect("offer_events") { has(e, "casting_time", is_time); has(e, "group", string); } }),
         // Create a scheduled call (the doc's 2019 time is in the past: an hour ahead instead)
         row("Calls / scheduled call", Method::POST, "/calls", Body::Json(json!({
             "call_type": "Voice Scheduled (API)", "lang": "en", "menu_id": 9001, "ticket_id": "76517",
@@ -715,7 +734,8 @@ async fn ujet_examples_every_doc_item_is_accepted() {
         // ===== SMS 1 =====
         row("SMS / send SMS", Method::POST, "/sms", Body::Json(json!({
             "chat_type": "Messaging (SMS)", "end_user_number": "+1 415-555-0100", "outbound_number": "+1 628-555-0199",
-            "message": "lorem ipsum", "ticket_id": "5006x00000XXxxxXXX"})), 201, sms_chat_shape),
+            "message": "lorem ipsum", "ticket_id": "5006x00000XXxxxXXX"})), 201,
+            |c| { sms_chat_shape(c); assert_eq!(c["chat_type"], "Messaging (SMS)"); assert_eq!(c["status"], "selecting"); }),
         // ===== Wait Times 2 =====
         row("Wait Times / get wait times", Method::GET,
             "/wait_times?lang=en&menu_id=9001&menu_type=ivr_menu&channel_type=voice_call&wait[from]=0&wait[to]=86400",
@@ -728,7 +748,7 @@ async fn ujet_examples_every_doc_item_is_accepted() {
                 "address": "", "city": "", "loan_type": "", "due_date": ""},
             "pacing_mode": "Predictive", "call_type": "OB_Regular"})), 404,
             |b| assert_eq!(b, &not_found())),
-        // ===== Bulk User Management 7 =====
+        // ===== Bulk User Management 7 (the note's eight operations and the upload link's alias) =====
         row("Bulk / get template", Method::GET, "/bulk/users/template", Body::None, 200,
             |b| { let rows = b.as_array().expect("array"); assert!(!rows.is_empty());
                   for r in rows { for k in ["email", "new_email", "first_name", "last_name", "status"] { has(r, k, string); }
@@ -750,7 +770,7 @@ async fn ujet_examples_every_doc_item_is_accepted() {
             |b| assert_eq!(b, &json!([]))),
         row("Bulk / error log", Method::GET, format!("/bulk/users/errors/{ready_job}"), Body::None, 200,
             |b| assert!(b.is_array(), "{b}")),
-        // ===== Campaign Endpoints 7 (campaign 240) =====
+        // ===== Campaign Endpoints 7 (campaign 240; Google names six, the seventh is the empty-body item) =====
         row("Campaigns / add contact", Method::POST, "/outbound_dialer/campaigns/240/contacts", Body::Json(json!({
             "name": "string", "email": "customer@somedomain.com", "phone_number": "+1 111-111-1111",
             "outbound_number": "+1 760-867-5309", "external_unique_id": "UID_123456"})), 201,
@@ -761,7 +781,9 @@ async fn ujet_examples_every_doc_item_is_accepted() {
             Body::Multipart(vec![("file", Some("multi_contacts.json"), json!([
                 {"name": "Imp 1", "phone_number": "+1 111-111-3333", "external_unique_id": "UID_IMP1"}]).to_string())]), 202,
             |j| { has(j, "id", int); assert_eq!(j["id"], j["job_id"]); has(j, "status", string); }),
-        // The seventh item has an empty body: the import job's status (below, once its id is known).
+        // The seed doc's item with an empty body; Google's list names it: the import job's status.
+        row("Campaigns / import job status", Method::GET, format!("/outbound_dialer/campaigns/240/contacts/jobs/{import_job}"), Body::None, 200,
+            move |j| { assert_eq!(j["id"], import_job); has(j, "status", string); has(j, "total", int); }),
         row("Campaigns / update contact", Method::PATCH, "/outbound_dialer/campaigns/240/contact", Body::Json(json!({
             "contact_id": contact_id, "name": "string", "email": "customer@somedomain.com",
             "phone_number": "+1 111-111-4444", "external_unique_id": "UID_SETUP"})), 200,
