@@ -1508,6 +1508,12 @@ async fn ujet_examples_agent_statuses_refuse_system_statuses_and_force_logout_wa
         .await;
     assert_eq!(back[0]["previous_status"], "Meal");
     assert_eq!(s.agent_state("demo", "1002").await, "available");
+    // Carol takes a call: In-call, a system status.
+    let call = s.sim_contact("demo", "calls", "9002").await;
+    let (st, b) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1003/answer", json!({}))
+        .await;
+    assert_eq!(st, 200, "{b}");
     // Failure paths: each required field, unknown and system statuses, agents in one, unknown ids.
     for (body, want) in [
         (
@@ -1535,8 +1541,8 @@ async fn ujet_examples_agent_statuses_refuse_system_statuses_and_force_logout_wa
             "Offline is a system status and cannot be set",
         ),
         (
-            json!({"status": "Break", "agent_ids": [1001, 1004], "team_ids": []}),
-            "Agent 1004 is in the system status Offline and cannot be changed",
+            json!({"status": "Break", "agent_ids": [1001, 1003], "team_ids": []}),
+            "Agent 1003 is in the system status In-call and cannot be changed",
         ),
     ] {
         assert_eq!(
@@ -1584,11 +1590,6 @@ async fn ujet_examples_agent_statuses_refuse_system_statuses_and_force_logout_wa
     );
 
     // Force logout: Carol is busy on a call, so her job runs until the call ends.
-    let call = s.sim_contact("demo", "calls", "9002").await;
-    let (st, b) = s
-        .post("/_ccemu/tenants/demo/sim/agents/1003/answer", json!({}))
-        .await;
-    assert_eq!(st, 200, "{b}");
     for (body, want) in [
         (
             json!({}),
