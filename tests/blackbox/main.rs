@@ -18,5 +18,6 @@ mod udesk_socket;
 mod ujet;
 mod ujet_apps;
 mod ujet_manager;
+mod ujet_queue_settings;
 mod ujet_scenario;
 mod webhooks;
