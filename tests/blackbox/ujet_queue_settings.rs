@@ -179,6 +179,15 @@ async fn ujet_queue_settings_export_import_and_restore_round_trip() {
     )
     .await;
     assert_eq!((status, body), (404, json!({"message": "Not Found"})));
+    let (status, _, body) = call(
+        &s,
+        other,
+        reqwest::Method::GET,
+        &format!("{QS}/version_histories"),
+        None,
+    )
+    .await;
+    assert_eq!((status, body), (200, json!([])));
     let restore = json!({"id": export_id, "email": email, "revision": exported["revision"]});
     let (status, _, _) = call(
         &s,
