@@ -19,5 +19,6 @@ mod ujet;
 mod ujet_apps;
 mod ujet_examples;
 mod ujet_manager;
+mod ujet_queue_settings;
 mod ujet_scenario;
 mod webhooks;

@@ -29,7 +29,7 @@ fn entry_json(list_id: &str, e: &ContactListEntry) -> Value {
     })
 }
 
-fn list_json(l: &ContactList) -> Value {
+pub(crate) fn list_json(l: &ContactList) -> Value {
     json!({
         "id": l.id.parse::<i64>().map_or(json!(l.id), |n| json!(n)),
         "name": l.name,

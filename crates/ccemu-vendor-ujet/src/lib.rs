@@ -6,6 +6,9 @@
 //! `{"message":"<operation> is not emulated by ccemu yet"}` on the Apps API and
 //! `{"error":"Not Implemented","message":"...","status":501}` on the Manager API. UJET has no
 //! error codes beyond the HTTP status, so 501 with its reason phrase is the closest it has.
+//! The seven Export/Import Queue Settings items (§3.6), which the vendor documents without
+//! paths, are served at [inferred] paths under `/apps/api/v1/queue_settings`; the second
+//! "Wait Times" item (§3.2) has no known path and is not routed.
 //! Unknown paths and unrouted methods answer 404 `{"message":"Not Found"}` (Apps) or
 //! `{"error":"Not Found","message":"Resource not found","status":404}` (Manager).
 
@@ -29,6 +32,7 @@ mod manager;
 mod menus;
 mod objects;
 mod paging;
+mod queue_settings;
 mod routes;
 #[allow(dead_code)]
 mod statuses;

@@ -4,9 +4,10 @@
 //! Each row names the UJET operation; [`emulated`] maps the operations ccemu emulates to their
 //! handlers, and every other row answers [`UjetError::NotImplemented`] to a request that passed
 //! UJET's Basic auth. The router is built from the list, so the list is also what
-//! `docs/coverage.md` and the tests check against. Not routed on purpose (they answer 404 like
-//! any unknown path): the second "Wait Times" item and the seven Export/Import Queue Settings
-//! items, whose paths are unknown (§3.2, §3.6).
+//! `docs/coverage.md` and the tests check against. Not routed on purpose (it answers 404 like
+//! any unknown path): the second "Wait Times" item, whose path is unknown (§3.2). The seven
+//! Export/Import Queue Settings items (§3.6) have no known paths either; they are served at
+//! [inferred] Rails-style paths under `/queue_settings`.
 
 use std::collections::BTreeMap;
 use std::future::{ready, Ready};
@@ -22,7 +23,7 @@ use crate::auth::Authed;
 use crate::error::{Api, UjetError};
 use crate::{
     agents, bulk, calls, campaigns, chats, contact_lists, dnc, dto, end_users, manager, menus,
-    BASES,
+    queue_settings, BASES,
 };
 
 /// One vendor operation: method, full vendor path (axum syntax), operation name, note section.
@@ -116,10 +117,17 @@ pub static ENDPOINTS: &[Endpoint] = &[
     ep(POST, "/apps/api/v1/chats/{id}/custom_data", "set_chat_custom_data", "3.5"),
     ep(POST, "/apps/api/v1/chats/{id}/end_user", "update_chat_end_user", "3.5"),
     ep(GET, "/apps/api/v1/chats/{id}/media/{media_id}", "get_chat_media", "3.5"),
-    // 3.6 Do-Not-Call, contact lists
+    // 3.6 Do-Not-Call, queue settings [inferred paths], contact lists
     ep(POST, "/apps/api/v1/outbound_dialer/dnc", "add_dnc_numbers", "3.6"),
     ep(POST, "/apps/api/v1/outbound_dialer/dnc/remove", "remove_dnc_numbers", "3.6"),
     ep(GET, "/apps/api/v1/outbound_dialer/dnc/check", "check_dnc_number", "3.6"),
+    ep(GET, "/apps/api/v1/queue_settings/version_histories/{id}/download", "download_version_history", "3.6"),
+    ep(GET, "/apps/api/v1/queue_settings/export", "export_queue_settings", "3.6"),
+    ep(GET, "/apps/api/v1/queue_settings/version_histories", "list_version_histories", "3.6"),
+    ep(GET, "/apps/api/v1/queue_settings/version_histories/{id}", "get_version_history", "3.6"),
+    ep(POST, "/apps/api/v1/queue_settings/import", "import_queue_settings", "3.6"),
+    ep(POST, "/apps/api/v1/queue_settings/version_histories", "create_auto_saved_version", "3.6"),
+    ep(POST, "/apps/api/v1/queue_settings/version_histories/restore", "restore_version_history", "3.6"),
     ep(POST, "/apps/api/v1/contact_lists", "create_contact_list", "3.6"),
     ep(PATCH, "/apps/api/v1/contact_lists/{contact_list_id}", "update_contact_list", "3.6"),
     ep(DELETE, "/apps/api/v1/contact_lists/{contact_list_id}", "delete_contact_list", "3.6"),
@@ -258,6 +266,13 @@ where
         "get_dialer_campaign" | "get_campaign" => on(filter, campaigns::get_campaign),
         "remove_dnc_numbers" => on(filter, dnc::remove_dnc_numbers),
         "check_dnc_number" => on(filter, dnc::check_dnc_number),
+        "export_queue_settings" => on(filter, queue_settings::export_queue_settings),
+        "list_version_histories" => on(filter, queue_settings::list_version_histories),
+        "get_version_history" => on(filter, queue_settings::get_version_history),
+        "download_version_history" => on(filter, queue_settings::download_version_history),
+        "import_queue_settings" => on(filter, queue_settings::import_queue_settings),
+        "create_auto_saved_version" => on(filter, queue_settings::create_auto_saved_version),
+        "restore_version_history" => on(filter, queue_settings::restore_version_history),
         _ => return None,
     };
     Some(route)
@@ -669,7 +684,7 @@ pub(crate) mod tests {
             (GET, "/apps/api/v1/"),
             (GET, "/apps/api/v1"),
             (DELETE, "/apps/api/v1/calls"),
-            (GET, "/apps/api/v1/queue_settings/export"),
+            (GET, "/apps/api/v1/queue_settings/nope"),
         ] {
             let r = c.send(method.clone(), uri, b"").await;
             assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {uri}");
@@ -691,7 +706,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn route_table_has_93_endpoints_grouped_like_the_note() {
+    fn route_table_has_100_endpoints_grouped_like_the_note() {
         let count = |section: &str| ENDPOINTS.iter().filter(|e| e.section == section).count();
         let by_section: Vec<_> = ["3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "4"]
             .into_iter()
@@ -705,11 +720,11 @@ pub(crate) mod tests {
                 ("3.3", 12),
                 ("3.4", 6),
                 ("3.5", 19),
-                ("3.6", 9),
+                ("3.6", 16),
                 ("4", 34)
             ]
         );
-        assert_eq!(ENDPOINTS.len(), 93);
+        assert_eq!(ENDPOINTS.len(), 100);
     }
 
     #[test]
