@@ -450,7 +450,7 @@ struct Row {
     method: Method,
     path: String,
     body: Body,
-    /// The 2xx the item must answer (404 for the items with no known path).
+    /// The 2xx the item must answer (404 for the second Wait Times item, whose path is unknown).
     want: u16,
     check: Box<dyn Fn(&Value)>,
 }
@@ -677,6 +677,27 @@ async fn ujet_examples_every_doc_item_is_accepted() {
         .or_else(|| entry[0]["id"].as_i64())
         .unwrap_or_else(|| panic!("entry id in {entry}"));
 
+    // Queue settings: an export first, so the items naming a version have one to name.
+    let exported = u
+        .ok(
+            Method::GET,
+            "/queue_settings/export?export_audio_files=false&export_attached_files=false",
+            Body::None,
+            200,
+        )
+        .await;
+    let versions = u
+        .ok(
+            Method::GET,
+            "/queue_settings/version_histories",
+            Body::None,
+            200,
+        )
+        .await;
+    let version = &versions[0];
+    let version_id = version["id"].as_i64().expect("version id");
+    let revision = version["revision"].as_str().expect("revision").to_owned();
+
     let scheduled_at = iso(t0 + 3_600_000);
     let now_s = t0 / 1000;
     let call_path = |rest: &str| format!("/calls/{call_id}{rest}");
@@ -854,17 +875,24 @@ async fn ujet_examples_every_doc_item_is_accepted() {
         // ===== Queue Status Endpoints 1 =====
         row("Queue Status / fetch availability", Method::GET, "/queues/status?menu_id=9001&lang=en&channel_type=call",
             Body::None, 200, queue_status_shape),
-        // ===== Export - Import Queues Settings 7: no path known, unrouted =====
-        row("Queue Settings / download version item", Method::GET, "/queue_settings/version_histories/1/download", Body::None, 404, |b| assert_eq!(b, &not_found())),
-        row("Queue Settings / export", Method::GET, "/queue_settings/export?export_audio_files=false&export_attached_files=false", Body::None, 404, |b| assert_eq!(b, &not_found())),
-        row("Queue Settings / list version histories", Method::GET, "/queue_settings/version_histories", Body::None, 404, |b| assert_eq!(b, &not_found())),
-        row("Queue Settings / get version history", Method::GET, "/queue_settings/version_histories/1", Body::None, 404, |b| assert_eq!(b, &not_found())),
+        // ===== Export - Import Queues Settings 7 (paths [inferred]: the doc gives none) =====
+        row("Queue Settings / download version item", Method::GET, format!("/queue_settings/version_histories/{version_id}/download"), Body::None, 200,
+            |b| { has(b, "menus", array); }),
+        row("Queue Settings / export", Method::GET, "/queue_settings/export?export_audio_files=false&export_attached_files=false", Body::None, 200,
+            |b| { has(b, "menus", array); assert_eq!(b["menus"][0]["id"], 9001, "{b}"); }),
+        row("Queue Settings / list version histories", Method::GET, "/queue_settings/version_histories", Body::None, 200,
+            |b| { let r = b.as_array().expect("array"); assert!(!r.is_empty()); for v in r { has(v, "id", int); has(v, "revision", string); } }),
+        row("Queue Settings / get version history", Method::GET, format!("/queue_settings/version_histories/{version_id}"), Body::None, 200,
+            move |b| { assert_eq!(b["id"], version_id); assert_eq!(b["kind"], "export"); }),
         row("Queue Settings / import", Method::POST, "/queue_settings/import",
-            Body::Multipart(vec![("file", Some("import.json"), "{}".into()), ("email", None, "alice@demo.ccemu.test".into())]), 404, |b| assert_eq!(b, &not_found())),
+            Body::Multipart(vec![("file", Some("import.json"), exported.to_string()), ("email", None, "alice@demo.ccemu.test".into())]), 200,
+            |b| { assert_eq!(b["kind"], "import", "{b}"); has(b, "revision", string); }),
         row("Queue Settings / create auto-saved version", Method::POST, "/queue_settings/version_histories",
-            Body::Json(json!({"export_audio_files": false, "export_attached_files": true})), 404, |b| assert_eq!(b, &not_found())),
+            Body::Json(json!({"export_audio_files": false, "export_attached_files": true})), 201,
+            |b| { assert_eq!(b["kind"], "auto_saved", "{b}"); assert_eq!(b["export_attached_files"], true); }),
         row("Queue Settings / restore version", Method::POST, "/queue_settings/version_histories/restore",
-            Body::Json(json!({"id": 1, "email": "alice@demo.ccemu.test", "revision": "e8a11621-50a2-41b0-9152-0a15c3a8391a"})), 404, |b| assert_eq!(b, &not_found())),
+            Body::Json(json!({"id": version_id, "email": "alice@demo.ccemu.test", "revision": revision})), 200,
+            |b| assert_eq!(b["kind"], "restore", "{b}")),
         // ===== Contact Lists 6 =====
         row("Contact Lists / create list", Method::POST, "/contact_lists", Body::Json(json!({"name": "VIP", "description": "best"})), 201,
             |l| { has(l, "id", int); assert_eq!(l["name"], "VIP"); has(l, "contacts", array); }),
