@@ -209,3 +209,69 @@ async fn a_tenant_that_switches_the_rate_limit_on_gets_429_until_its_clock_refil
         assert_eq!(get(&s.http, &url, TOKEN).await.0, 200);
     }
 }
+
+#[tokio::test]
+async fn force_logout_by_address_takes_the_agents_that_logged_in_from_it() {
+    let s = Server::start().await;
+    for (agent, ip) in [
+        ("1001", "34.211.11.7"),
+        ("1003", "2001:db8::5"),
+        ("1004", "10.0.0.1"),
+    ] {
+        let (status, body) = s
+            .post(
+                &format!("/_ccemu/tenants/demo/sim/agents/{agent}/ready"),
+                serde_json::json!({ "login_ip": ip }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["agent"]["extra"]["last_login_ip"], ip);
+    }
+    // Not an address is refused by the simulator, not a string by the body's type check.
+    for (bad, want) in [
+        (serde_json::json!({"login_ip": "nowhere"}), 422),
+        (serde_json::json!({"login_ip": 7}), 400),
+    ] {
+        let (status, _) = s
+            .post("/_ccemu/tenants/demo/sim/agents/1002/ready", bad)
+            .await;
+        assert_eq!(status, want);
+    }
+    let (status, _) = s
+        .post(
+            "/_ccemu/tenants/demo/sim/agents/1002/logout",
+            serde_json::json!({"login_ip": "10.0.0.2"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let response = s
+        .http
+        .post(s.url("/apps/api/v1/agent_statuses/force_logout"))
+        .basic_auth(TOKEN.0, Some(TOKEN.1))
+        .json(&serde_json::json!({
+            "agent_ids": [], "team_ids": [], "ip_addrs": ["34.211.11.0/24", "2001:db8::1-2001:db8::ff"]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let rows: Value = response.json().await.unwrap();
+    let mut ids: Vec<i64> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["current_status"], "Offline", "{r}");
+            r["agent_id"].as_i64().unwrap()
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1001, 1003]);
+    for (agent, state) in [
+        ("1001", "logged_out"),
+        ("1003", "logged_out"),
+        ("1004", "available"),
+    ] {
+        assert_eq!(s.agent_state("demo", agent).await, state, "{agent}");
+    }
+}

@@ -200,6 +200,10 @@ impl fmt::Display for AgentState {
     }
 }
 
+/// Vendor field holding the address the agent last logged in from (set by the simulator's
+/// `login_ip`; UJET force logout matches `ip_addrs` against it).
+pub const LAST_LOGIN_IP: &str = "last_login_ip";
+
 /// An agent of the tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agent {

@@ -169,6 +169,9 @@ struct AgentAction {
     sub_state: u32,
     #[serde(default)]
     duration_ms: Option<i64>,
+    /// The address an agent logging in (ready, not-ready, break) logs in from.
+    #[serde(default)]
+    login_ip: Option<String>,
 }
 
 /// `POST /_ccemu/tenants/{id}/sim/agents/{agent_id}/{ready|not-ready|break|logout|answer|reject}`
@@ -211,7 +214,39 @@ async fn agent_action(
             ))
         }
     };
-    match state.engine.execute(&id, op).await? {
+    if let Some(ip) = &body.login_ip {
+        if ip.trim().parse::<std::net::IpAddr>().is_err()
+            || !matches!(action.as_str(), "ready" | "not-ready" | "break")
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "login_ip must be an IPv4 or IPv6 address, given with ready, not-ready or break",
+            ));
+        }
+    }
+    let mut output = state.engine.execute(&id, op).await?;
+    if let Some(ip) = body.login_ip {
+        let patch = ccemu_engine::AgentPatch {
+            extra: [(
+                ccemu_core::agent::LAST_LOGIN_IP.to_owned(),
+                json!(ip.trim()),
+            )]
+            .into(),
+            ..Default::default()
+        };
+        output = state
+            .engine
+            .execute(
+                &id,
+                Op::UpdateAgent {
+                    agent_id: agent_id.clone(),
+                    patch,
+                },
+            )
+            .await?;
+    }
+    match output {
         OpOutput::Agent(a) => Ok(Json(json!({ "agent": a }))),
         OpOutput::Interaction(i) => Ok(Json(json!({ "interaction": i }))),
         _ => Err(unexpected()),

@@ -293,6 +293,7 @@ pub async fn update_agent(
             role: role(update.role)?,
             enabled: update.enable.map(|f| f.0),
             wrap_up_secs: update.wrap_up.map(|w| w.0),
+            ..AgentPatch::default()
         };
         engine
             .execute(&auth.tenant.id, Op::UpdateAgent { agent_id, patch })

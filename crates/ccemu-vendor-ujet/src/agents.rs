@@ -705,12 +705,12 @@ fn ip_range(text: &str) -> Option<(bool, u128, u128)> {
     Some((v4, n, n))
 }
 
-/// Whether the agent's last login address (its `last_login_ip` vendor field; the engine keeps
-/// no addresses) falls in one of the ranges.
+/// Whether the agent's last login address (the [`ccemu_core::agent::LAST_LOGIN_IP`] field the
+/// simulator's `login_ip` sets) falls in one of the ranges.
 fn ip_matches(agent: &Agent, ranges: &[(bool, u128, u128)]) -> bool {
     let Some((v4, n)) = agent
         .extra
-        .get("last_login_ip")
+        .get(ccemu_core::agent::LAST_LOGIN_IP)
         .and_then(Value::as_str)
         .and_then(|ip| ip_range(ip).map(|(v4, n, _)| (v4, n)))
     else {

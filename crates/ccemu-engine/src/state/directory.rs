@@ -13,6 +13,7 @@ use ccemu_core::event::DomainEvent;
 use ccemu_core::queue::{check_queue_count, Queue, RoutingStrategy};
 use ccemu_core::telephony::{Extension, ExtensionState};
 use ccemu_core::DomainError;
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 
 /// Most extensions bound to one agent (Udesk: two, one usable at a time).
@@ -46,6 +47,9 @@ pub struct AgentPatch {
     pub enabled: Option<bool>,
     /// Wrap-up seconds.
     pub wrap_up_secs: Option<u32>,
+    /// Vendor fields to set (a `null` value removes the field), e.g. the agent's
+    /// [`ccemu_core::agent::LAST_LOGIN_IP`].
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// Settings of a queue to change; `None` keeps the current value.
@@ -189,6 +193,7 @@ impl State {
             role,
             enabled,
             wrap_up_secs,
+            extra,
         } = patch;
         if let Some(v) = work_id {
             agent.work_id = v;
@@ -210,6 +215,13 @@ impl State {
         }
         if let Some(v) = wrap_up_secs {
             agent.wrap_up_secs = v;
+        }
+        for (key, value) in extra {
+            if value.is_null() {
+                agent.extra.remove(&key);
+            } else {
+                agent.extra.insert(key, value);
+            }
         }
         agent.validate()?;
         agent.updated_at_ms = now;
