@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod clock;
 pub mod contact;
 pub mod contact_list;
+pub mod coverage;
 pub mod credential;
 pub mod dnc;
 pub mod entity;
