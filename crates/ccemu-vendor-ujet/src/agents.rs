@@ -873,27 +873,10 @@ mod tests {
     use super::*;
     use crate::routes::tests::*;
 
-    fn demo() -> ccemu_core::TenantId {
-        ccemu_core::TenantId::parse("demo").unwrap()
-    }
-
-    async fn set(c: &Ctx, agent: &str, state: AgentState) {
-        c.engine
-            .execute(
-                &demo(),
-                Op::SetAgentState {
-                    agent_id: agent.into(),
-                    state,
-                },
-            )
-            .await
-            .unwrap();
-    }
-
     #[tokio::test]
     async fn agents_list_has_every_field_of_the_doc_with_its_type() {
         let c = ctx().await;
-        set(&c, "1003", AgentState::Available).await;
+        c.set_state("1003", AgentState::Available).await;
         let r = c
             .send(Method::GET, "/manager/api/v1/agents?page=1&per=100", b"")
             .await;
@@ -939,7 +922,7 @@ mod tests {
     #[tokio::test]
     async fn agents_filter_by_status_and_tail_by_status_updated_at() {
         let c = ctx().await;
-        set(&c, "1002", AgentState::Available).await;
+        c.set_state("1002", AgentState::Available).await;
         let r = c
             .send(Method::GET, "/manager/api/v1/agents?status_id[]=0", b"")
             .await;
@@ -997,10 +980,9 @@ mod tests {
             .set_clock(&demo(), ccemu_core::clock::ClockMode::Manual, None)
             .await
             .unwrap();
-        set(&c, "1001", AgentState::Available).await;
+        c.set_state("1001", AgentState::Available).await;
         c.engine.advance_clock(&demo(), 5_000).await.unwrap();
-        set(
-            &c,
+        c.set_state(
             "1001",
             AgentState::OnBreak {
                 sub_state: 4,
@@ -1009,7 +991,7 @@ mod tests {
         )
         .await;
         c.engine.advance_clock(&demo(), 2_000).await.unwrap();
-        set(&c, "1001", AgentState::LoggedOut).await;
+        c.set_state("1001", AgentState::LoggedOut).await;
         let r = c
             .send(
                 Method::GET,
@@ -1069,7 +1051,7 @@ mod tests {
             .set_clock(&demo(), ccemu_core::clock::ClockMode::Manual, None)
             .await
             .unwrap();
-        set(&c, "1003", AgentState::Available).await;
+        c.set_state("1003", AgentState::Available).await;
         let ccemu_engine::OpOutput::Interaction(call) = c
             .engine
             .execute(
@@ -1199,23 +1181,10 @@ mod tests {
 #[cfg(test)]
 mod apps_tests {
     use axum::http::{Method, StatusCode};
-    use ccemu_engine::Op;
     use serde_json::json;
 
     use super::*;
     use crate::routes::tests::*;
-
-    fn demo() -> ccemu_core::TenantId {
-        ccemu_core::TenantId::parse("demo").unwrap()
-    }
-
-    async fn set(c: &Ctx, agent: &str, state: AgentState) {
-        let op = Op::SetAgentState {
-            agent_id: agent.into(),
-            state,
-        };
-        c.engine.execute(&demo(), op).await.unwrap();
-    }
 
     fn ids(body: &Value) -> Vec<i64> {
         body.as_array()
@@ -1252,7 +1221,7 @@ mod apps_tests {
     #[tokio::test]
     async fn users_filter_one_at_a_time() {
         let c = ctx().await;
-        set(&c, "1002", AgentState::Available).await;
+        c.set_state("1002", AgentState::Available).await;
         for (query, want) in [
             (
                 "id[]=carol@demo.ccemu.test&id[]=DAN@demo.ccemu.test",
@@ -1307,10 +1276,10 @@ mod apps_tests {
     #[tokio::test]
     async fn agent_statuses_move_named_agents_and_teams() {
         let c = ctx().await;
-        set(&c, "1001", AgentState::Available).await;
-        set(&c, "1003", AgentState::NotReady { reason: None }).await;
-        set(
-            &c,
+        c.set_state("1001", AgentState::Available).await;
+        c.set_state("1003", AgentState::NotReady { reason: None })
+            .await;
+        c.set_state(
             "1004",
             AgentState::OnBreak {
                 sub_state: 4,
@@ -1352,11 +1321,11 @@ mod apps_tests {
     #[tokio::test]
     async fn agent_statuses_refuse_system_statuses_and_bad_bodies() {
         let c = ctx().await;
-        set(&c, "1001", AgentState::Available).await;
+        c.set_state("1001", AgentState::Available).await;
         let missed = AgentState::NotReady {
             reason: Some(statuses::MISSED_CALL.into()),
         };
-        set(&c, "1002", missed).await;
+        c.set_state("1002", missed).await;
         for (body, status, message) in [
             (
                 r#"{"agent_ids":[1001],"team_ids":[]}"#,
@@ -1463,10 +1432,6 @@ mod logout_tests {
 
     use super::*;
     use crate::routes::tests::*;
-
-    fn demo() -> ccemu_core::TenantId {
-        ccemu_core::TenantId::parse("demo").unwrap()
-    }
 
     async fn exec(c: &Ctx, op: Op) -> OpOutput {
         c.engine.execute(&demo(), op).await.unwrap()

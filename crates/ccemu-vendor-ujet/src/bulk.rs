@@ -601,16 +601,11 @@ pub async fn get_bulk_users_errors(
 mod tests {
     use axum::http::{Method, StatusCode};
     use ccemu_core::agent::{Agent, Role};
-    use ccemu_core::TenantId;
     use serde_json::{json, Value};
 
     use crate::routes::tests::*;
 
     const B: &str = "/apps/api/v1/bulk/users";
-
-    fn demo() -> TenantId {
-        TenantId::parse("demo").unwrap()
-    }
 
     /// Polls a job until its status is no longer `from`.
     async fn settle(c: &Ctx, id: i64, from: &str) -> Value {

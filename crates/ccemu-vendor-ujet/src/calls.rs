@@ -552,17 +552,12 @@ mod tests {
     use axum::http::Method;
     use ccemu_core::agent::AgentState;
     use ccemu_core::clock::ClockMode;
-    use ccemu_core::TenantId;
     use serde_json::json;
 
     use super::*;
     use crate::routes::tests::*;
 
     const T0: i64 = 1_798_761_600_000; // 2027-01-01T00:00:00Z
-
-    fn demo() -> TenantId {
-        TenantId::parse("demo").unwrap()
-    }
 
     /// Manual clock at T0, simulated agents that answer, and `agents` logged in and available.
     async fn setup(c: &Ctx, agents: &[&str]) {

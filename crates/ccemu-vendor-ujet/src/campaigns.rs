@@ -501,7 +501,7 @@ mod tests {
     use axum::http::{Method, StatusCode};
     use ccemu_core::agent::AgentState;
     use ccemu_core::clock::ClockMode;
-    use ccemu_core::{Campaign, CampaignContact, TenantId};
+    use ccemu_core::{Campaign, CampaignContact};
     use ccemu_engine::sim::{Duration, SimSettings};
     use ccemu_engine::{CampaignAction, Op};
     use serde_json::{json, Value};
@@ -512,10 +512,6 @@ mod tests {
     const CONTACT: &str = "/apps/api/v1/outbound_dialer/campaigns/240/contact";
     /// 2030-01-01T00:00:00Z, ahead of the real clock the test starts on.
     const NOW: i64 = 1_893_456_000_000;
-
-    fn demo() -> TenantId {
-        TenantId::parse("demo").unwrap()
-    }
 
     /// Campaign 240 (progressive, support queue) in draft with `n` numbers, on a manual clock.
     async fn campaign(c: &Ctx, n: usize) {

@@ -956,10 +956,6 @@ mod tests {
         c
     }
 
-    fn demo() -> ccemu_core::TenantId {
-        ccemu_core::TenantId::parse("demo").unwrap()
-    }
-
     #[tokio::test]
     async fn chat_flags_and_custom_data_work_like_the_calls_on_open_chats_only() {
         let c = setup().await;

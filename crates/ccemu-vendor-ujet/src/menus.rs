@@ -760,16 +760,12 @@ pub async fn get_queue_operation_status(
 mod tests {
     use axum::http::{Method, StatusCode};
     use ccemu_core::clock::ClockMode;
-    use ccemu_core::{AgentState, TenantId};
+    use ccemu_core::AgentState;
     use ccemu_engine::{Op, QueueLimits};
     use serde_json::json;
 
     use super::*;
     use crate::routes::tests::*;
-
-    fn demo() -> TenantId {
-        TenantId::parse("demo").unwrap()
-    }
 
     /// A demo context on a frozen clock, so simulated agents do nothing by themselves.
     async fn frozen() -> Ctx {
@@ -779,19 +775,6 @@ mod tests {
             .await
             .unwrap();
         c
-    }
-
-    async fn set(c: &Ctx, agent: &str, state: AgentState) {
-        c.engine
-            .execute(
-                &demo(),
-                Op::SetAgentState {
-                    agent_id: agent.into(),
-                    state,
-                },
-            )
-            .await
-            .unwrap();
     }
 
     async fn call(c: &Ctx, queue: &str) {
@@ -953,7 +936,7 @@ mod tests {
         assert_eq!(support["available_agents"], 0);
         assert_eq!(support["breakthrough_agents"], 0);
         assert_eq!(support["voice_call"], talk(&c, 1, 1).await);
-        set(&c, "1003", AgentState::Available).await;
+        c.set_state("1003", AgentState::Available).await;
         let support = get().await.body[1].clone();
         assert_eq!(support["logged_in_agents"], 1);
         assert_eq!(support["available_agents"], 1);
@@ -966,7 +949,8 @@ mod tests {
         assert_eq!(support["voice_call"], talk(&c, 2, 1).await);
         // Chats wait apart from calls.
         assert_eq!(support["chat"], talk(&c, 1, 1).await);
-        set(&c, "1004", AgentState::NotReady { reason: None }).await;
+        c.set_state("1004", AgentState::NotReady { reason: None })
+            .await;
         let support = get().await.body[1].clone();
         assert_eq!(support["logged_in_agents"], 2);
         assert_eq!(support["voice_call"], talk(&c, 2, 2).await);
@@ -979,11 +963,12 @@ mod tests {
             .await;
         assert_eq!(r.body, json!([]));
         // Logging out takes the agent out of the counts and the estimate grows back.
-        set(&c, "1004", AgentState::LoggedOut).await;
+        c.set_state("1004", AgentState::LoggedOut).await;
         let support = get().await.body[1].clone();
         assert_eq!(support["logged_in_agents"], 1);
         assert_eq!(support["voice_call"], talk(&c, 2, 1).await);
-        set(&c, "1004", AgentState::NotReady { reason: None }).await;
+        c.set_state("1004", AgentState::NotReady { reason: None })
+            .await;
         let r = c
             .send(
                 Method::GET,
@@ -1041,13 +1026,14 @@ mod tests {
         call(&c, "9001").await;
         let r = c.send(Method::GET, op, b"").await;
         assert_eq!(r.body["overcapacity"], true);
-        set(&c, "1002", AgentState::NotReady { reason: None }).await;
+        c.set_state("1002", AgentState::NotReady { reason: None })
+            .await;
         let r = c.send(Method::GET, op, b"").await;
         assert_eq!(r.body["overcapacity"], false);
         let q = c.send(Method::GET, status, b"").await.body["queues"][0].clone();
         assert_eq!(q["logged_in_agents"], 1);
         assert_eq!(q["current_queue_ewt"], talk(&c, 2, 1).await);
-        set(&c, "1001", AgentState::Available).await; // takes the waiting call
+        c.set_state("1001", AgentState::Available).await; // takes the waiting call
         let q = c.send(Method::GET, status, b"").await.body["queues"][0].clone();
         assert_eq!(q["logged_in_agents"], 2);
         assert_eq!(q["current_queue_ewt"], talk(&c, 1, 2).await);

@@ -377,8 +377,7 @@ pub(crate) mod tests {
             ..EngineConfig::default()
         };
         let engine = Engine::start(store, config).await.expect("engine");
-        let demo = TenantId::parse("demo").unwrap();
-        let ujet = engine.tenant(&demo).unwrap().credentials.ujet;
+        let ujet = engine.tenant(&demo()).unwrap().credentials.ujet;
         Ctx {
             engine,
             ujet,
@@ -489,6 +488,22 @@ pub(crate) mod tests {
                 headers,
                 body: serde_json::from_slice(&bytes).unwrap(),
             }
+        }
+    }
+
+    /// The demo tenant's id.
+    pub(crate) fn demo() -> TenantId {
+        TenantId::parse("demo").unwrap()
+    }
+
+    impl Ctx {
+        /// Moves one of the demo tenant's agents to a state through the engine.
+        pub async fn set_state(&self, agent: &str, state: ccemu_core::AgentState) {
+            let op = ccemu_engine::Op::SetAgentState {
+                agent_id: agent.into(),
+                state,
+            };
+            self.engine.execute(&demo(), op).await.unwrap();
         }
     }
 
