@@ -1,4 +1,4 @@
-//! Customer flags and custom data of any interaction (calls now, chats after merging):
+//! Customer flags and custom data of any interaction (calls and chats):
 //! `customer_flag` GET/PATCH/PUT and `custom_data` unsigned or signed (`vendor-notes/ujet.md` §3.1).
 //!
 //! Flags live in `Interaction::custom_data` under [`FLAGS_KEY`], custom data under [`DATA_KEY`].
