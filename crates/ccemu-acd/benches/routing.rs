@@ -14,6 +14,8 @@
 //! * `freed_across_50_queues`: the same cycle with 1k agents in 50 queues each.
 //! * `ready_storm_1k`: 1k not-ready agents (1k queues, 10k waiting) become ready at one instant;
 //!   one iteration is the whole storm.
+//! * `growth` (latency study only): the 1k and 100k steady states in alternating chunks, and the
+//!   ratio of each pair, which the box's changes of speed between criterion groups cannot skew.
 //! * `reference/btreeset_10k`: a plain `BTreeSet<u64>` of 10k keys, one remove and one insert of
 //!   a pseudo-random key per iteration: no engine code, measured in the same run so that figures
 //!   taken on machines of different (or varying) speed can be compared as ratios to it.
@@ -26,6 +28,7 @@
 //! CARGO_TARGET_DIR=/tmp/tgt-sim cargo bench -p ccemu-acd --bench routing
 //! ROUTING_SKIP_LATENCY=1 cargo bench -p ccemu-acd --bench routing -- steady_state   # criterion only
 //! ROUTING_ONLY=steady_state/100k ROUTING_CYCLES=200000 cargo bench -p ccemu-acd --bench routing
+//! ROUTING_ONLY=growth cargo bench -p ccemu-acd --bench routing   # the 100k ÷ 1k ratio only
 //! ```
 
 use std::hint::black_box;
@@ -301,6 +304,48 @@ fn latency_cycle(label: &str, agents: u32, per_agent: u32, cycles: usize) {
     );
 }
 
+/// Growth study: the 1k- and 100k-agent worlds side by side, run in alternating chunks of
+/// `chunk` cycles, each chunk after an untimed tenth of its length that brings the world's own
+/// data back into the cache. The ratio of each pair of neighbouring chunks is taken, so the box
+/// changing speed between (not within) chunks cancels out, where criterion's groups, run
+/// minutes apart, carry it into the ratio.
+fn growth(pairs: usize, chunk: usize) {
+    let mut small = World::new(1_000, 1_000, 3, 10_000, true);
+    let mut large = World::new(100_000, 1_000, 3, 10_000, true);
+    let timed = |w: &mut World| {
+        for _ in 0..chunk / 10 {
+            w.cycle();
+        }
+        let t = Instant::now();
+        for _ in 0..chunk {
+            black_box(w.cycle());
+        }
+        t.elapsed().as_nanos() as f64 / chunk as f64
+    };
+    let (mut ns_small, mut ns_large, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..pairs {
+        let s = timed(&mut small);
+        let l = timed(&mut large);
+        ns_small.push(s);
+        ns_large.push(l);
+        ratios.push(l / s);
+    }
+    let quartiles = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let at = |q: f64| v[((q * (v.len() - 1) as f64).round()) as usize];
+        (at(0.25), at(0.5), at(0.75))
+    };
+    let (s1, s2, s3) = quartiles(&mut ns_small);
+    let (l1, l2, l3) = quartiles(&mut ns_large);
+    let (r1, r2, r3) = quartiles(&mut ratios);
+    println!(
+        "growth: 1k vs 100k agents (1000 queues, 3 per agent, 10k waiting), {pairs} pairs of {chunk}-cycle chunks\n  \
+         1k:   {s2:.0} ns per cycle (quartiles {s1:.0}-{s3:.0})\n  \
+         100k: {l2:.0} ns per cycle (quartiles {l1:.0}-{l3:.0})\n  \
+         100k / 1k per pair: median {r2:.2} (quartiles {r1:.2}-{r3:.2})"
+    );
+}
+
 /// Latency study of the ready storm.
 fn latency_storm(rounds: usize) {
     let mut per_call = Samples::with_capacity(rounds * 1_000);
@@ -459,6 +504,9 @@ fn main() {
         }
         if only.as_deref().is_none_or(|o| o == "ready_storm") {
             latency_storm(cycles(20.0).max(1));
+        }
+        if only.as_deref().is_none_or(|o| o == "growth") {
+            growth(20, cycles(2e5).max(1_000));
         }
         if only.is_some() {
             return;

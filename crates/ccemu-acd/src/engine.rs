@@ -211,8 +211,7 @@ pub struct Acd {
     seq: u64,
     queues: HashMap<QueueId, QueueState>,
     agents: AgentTable<AgentState>,
-    /// Waiting and ringing contacts, and the ids of connected ones (their state is in their
-    /// agent's record; the id is kept only to tell them apart from unknown ids).
+    /// Waiting and ringing contacts. A connected contact is in its agent's record only.
     contacts: ContactTable<ContactState>,
     /// Queue → agents naming it in their memberships (whether or not the queue exists yet).
     members: HashMap<QueueId, BTreeSet<AgentId>>,
@@ -444,7 +443,7 @@ impl Acd {
     }
 
     /// Removes an agent: outstanding offers are withdrawn (`OfferWithdrawn`, then `Requeued` if
-    /// no other agent still rings), connected contacts are forgotten, timers are cancelled.
+    /// no other agent still rings), its connected contacts go with it, timers are cancelled.
     pub fn remove_agent(&mut self, id: AgentId, now_ms: i64) -> Result<Vec<Decision>, AcdError> {
         let mut out = Vec::new();
         self.logout_inner(id, now_ms, &mut out)?;
@@ -453,9 +452,6 @@ impl Acd {
         };
         for k in agent.wraps {
             self.timers.remove(&k);
-        }
-        for c in agent.connected {
-            self.contacts.disconnect(&c.contact);
         }
         for m in &agent.memberships {
             if let Some(set) = self.members.get_mut(&m.queue) {
@@ -651,9 +647,6 @@ impl Acd {
     /// O(log n) plus the number of agents ringing for it.
     pub fn abandon(&mut self, contact: ContactId, now_ms: i64) -> Result<Vec<Decision>, AcdError> {
         let mut out = Vec::new();
-        if self.contacts.is_connected(&contact) {
-            return Err(AcdError::AlreadyConnected(contact));
-        }
         let cs = self
             .contacts
             .get(&contact)
@@ -692,10 +685,8 @@ impl Acd {
         let (qid, entered, ch) = (cs.queue, cs.entered_ms, cs.channel);
         let timers = [cs.queue_timer, cs.tier_timer];
         let state = std::mem::replace(&mut cs.state, CState::Waiting);
-        // The id stays known, as connected; what is left to know moves to the agent's record
-        // below. The state is dropped where it lies rather than moved out, which would copy
-        // all of it, lines that nothing else in this event reads included.
-        self.contacts.connect(&contact);
+        // From here the contact is the agent's: what is left to know moves to its record below.
+        self.contacts.discard(&contact);
         for t in timers {
             self.cancel(t);
         }
@@ -768,14 +759,9 @@ impl Acd {
             .get_mut(&agent)
             .ok_or(AcdError::UnknownAgent(agent))?;
         let Some(i) = a.connected.iter().position(|c| c.contact == contact) else {
-            return Err(if self.knows(contact) {
-                AcdError::NotConnected { contact, agent }
-            } else {
-                AcdError::UnknownContact(contact)
-            });
+            return Err(AcdError::NotConnected { contact, agent });
         };
         let cs = a.connected.swap_remove(i);
-        self.contacts.disconnect(&contact);
         let talk = (now_ms - cs.since).max(0);
         if let Some(q) = self.queues.get_mut(&cs.queue) {
             q.handled += 1;
@@ -815,14 +801,8 @@ impl Acd {
             Some(CState::Ringing { offers, .. }) if offers.iter().any(|o| o.agent == agent) => {
                 Ok(())
             }
-            _ if self.knows(contact) => Err(AcdError::NotOffered { contact, agent }),
-            _ => Err(AcdError::UnknownContact(contact)),
+            _ => Err(AcdError::NotOffered { contact, agent }),
         }
-    }
-
-    /// Whether the contact waits, rings or is connected.
-    fn knows(&self, contact: ContactId) -> bool {
-        self.contacts.knows(&contact)
     }
 
     // ----------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@
 //! Every method returns the decisions it made, in the order the caller must apply them.
 //!
 //! # Deviations from the agreed API (additions only)
-//! - [`AcdError`] has three more variants: `NotConnected` (`complete` of a contact the agent has
-//!   not accepted), `AlreadyConnected` (`abandon` of a connected contact) and `QueueNotEmpty`
-//!   (`remove_queue` while contacts wait or ring). `AcdError` implements `Display` + `Error`.
+//! - [`AcdError`] has two more variants: `NotConnected` (`complete` of a contact the agent does
+//!   not hold) and `QueueNotEmpty` (`remove_queue` while contacts wait or ring). `AcdError`
+//!   implements `Display` + `Error`.
 //! - [`Channel::ALL`] and [`Channel::index`]; `Default` for [`QueueConfig`], [`AgentConfig`],
 //!   [`Channel`], [`Strategy`], [`QueueStats`] and [`Acd`] (seed 0).
 //!
@@ -28,6 +28,14 @@
 //!   a reject/no-answer/withdrawal restores exactly this key (original position). An overflowed
 //!   contact keeps priority and original enqueue time in the new queue; its timeout and tier
 //!   rules restart there. A contact may overflow at most 16 times (guards against cycles).
+//! - **Contacts the engine knows** are the waiting and ringing ones; their ids are unique among
+//!   them (`DuplicateContact`). An accepted contact is its agent's: `complete` names both, and
+//!   the engine keeps no index of connected ids, so that the cost of an event does not grow with
+//!   the number of agents talking (at 100k agents such an index no longer stays in the cache).
+//!   `abandon` of a connected contact therefore sees an unknown contact (`accept` and
+//!   `reject` a contact not offered to that agent), and its id may be enqueued again while the agent still holds it (a transfer to a queue that
+//!   keeps the first leg up): that is a second, independent routing, and each connection ends
+//!   with its own `complete`.
 //! - **Work conservation**: after every call, no waiting contact has an eligible agent. When
 //!   several agents or contacts become eligible in one event, they are paired by alternating
 //!   "best agent for this contact" / "best contact for this agent" until both agree, so every
@@ -94,8 +102,8 @@
 //! - Agents live in a slab indexed by their id (ids far beyond the number of agents fall back
 //!   to a map); an agent's memberships and contact lists are stored inline, and the record is
 //!   four cache-line-aligned lines, the first three holding everything a routing event reads.
-//!   Contacts are a map from id to a slot of a slab (a connected contact keeps only its map
-//!   entry; its state is in its agent's record). Maps use a fast non-cryptographic hash (ids are
+//!   Waiting and ringing contacts are a map from id to a slot of a slab; a connected contact
+//!   is only in its agent's record. Maps use a fast non-cryptographic hash (ids are
 //!   chosen by the caller, not by an attacker).
 //! - `queue_stats` is O(member agents + waiting contacts); `waiting` is
 //!   O(n log n); both are off the routing path. Queue reconfiguration re-classifies that queue's

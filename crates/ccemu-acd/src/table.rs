@@ -7,8 +7,9 @@
 //! from 1), so agents live in a slab indexed by the id, with a map only for ids far beyond the
 //! number of agents. Contact ids are arbitrary (and grow forever), so contacts keep a map, but a
 //! narrow one from id to a slot in a slab: a slot freed by an accept is the one the next enqueue
-//! fills, while it is still in the cache, and a connected contact is one entry of that map with
-//! no slot instead of an entry in a separate set.
+//! fills, while it is still in the cache. Only waiting and ringing contacts are in it: a
+//! connected contact is its agent's (the agent record lists it), so the map holds the waiting
+//! contacts however many agents talk, and stays in the cache at 100k agents.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -137,13 +138,10 @@ impl<T: Default> AgentTable<T> {
     }
 }
 
-/// Index value of a connected contact: known, but its state lives in its agent's record.
-const CONNECTED: u32 = u32::MAX;
-
-/// Waiting and ringing contacts by id, plus the ids of connected ones.
+/// Waiting and ringing contacts by id.
 #[derive(Debug)]
 pub(crate) struct ContactTable<T> {
-    /// Id → slot in `slab`, or [`CONNECTED`].
+    /// Id → slot in `slab`.
     index: HashMap<ContactId, u32>,
     slab: Vec<Option<T>>,
     /// Free slots of `slab`, last freed on top: the next insert reuses a warm slot.
@@ -161,33 +159,21 @@ impl<T> Default for ContactTable<T> {
 }
 
 impl<T> ContactTable<T> {
-    fn slot(&self, id: &ContactId) -> Option<usize> {
-        match self.index.get(id) {
-            Some(&s) if s != CONNECTED => Some(s as usize),
-            _ => None,
-        }
-    }
-
     /// A waiting or ringing contact.
     pub(crate) fn get(&self, id: &ContactId) -> Option<&T> {
-        let s = self.slot(id)?;
-        self.slab[s].as_ref()
+        let s = *self.index.get(id)?;
+        self.slab[s as usize].as_ref()
     }
 
     /// A waiting or ringing contact.
     pub(crate) fn get_mut(&mut self, id: &ContactId) -> Option<&mut T> {
-        let s = self.slot(id)?;
-        self.slab[s].as_mut()
+        let s = *self.index.get(id)?;
+        self.slab[s as usize].as_mut()
     }
 
-    /// Whether the contact waits, rings or is connected.
+    /// Whether the contact waits or rings.
     pub(crate) fn knows(&self, id: &ContactId) -> bool {
         self.index.contains_key(id)
-    }
-
-    /// Whether the contact is connected.
-    pub(crate) fn is_connected(&self, id: &ContactId) -> bool {
-        self.index.get(id) == Some(&CONNECTED)
     }
 
     /// Adds a waiting contact; the caller has checked that the id is unknown.
@@ -205,51 +191,27 @@ impl<T> ContactTable<T> {
             }
         };
         if let Some(old) = self.index.insert(id, s) {
-            self.release(old);
+            self.slab[old as usize] = None;
+            self.free.push(old);
         }
     }
 
-    /// Removes a waiting or ringing contact and forgets the id.
+    /// Removes a contact and returns its state.
     pub(crate) fn remove(&mut self, id: &ContactId) -> Option<T> {
-        let s = self.slot(id)?;
-        self.index.remove(id);
-        self.take_slot(s)
+        let s = self.index.remove(id)? as usize;
+        self.free.push(s as u32);
+        self.slab[s].take()
     }
 
-    /// Drops a waiting or ringing contact's state and keeps the id as connected; false if the
-    /// contact was not waiting or ringing.
-    pub(crate) fn connect(&mut self, id: &ContactId) -> bool {
-        let Some(entry) = self.index.get_mut(id) else {
+    /// Removes a contact and drops its state where it lies (moving it out would copy all of
+    /// it, lines the caller never reads included); false if the contact was unknown.
+    pub(crate) fn discard(&mut self, id: &ContactId) -> bool {
+        let Some(s) = self.index.remove(id) else {
             return false;
         };
-        if *entry == CONNECTED {
-            return false;
-        }
-        let s = std::mem::replace(entry, CONNECTED) as usize;
-        self.slab[s] = None;
-        self.free.push(s as u32);
+        self.slab[s as usize] = None;
+        self.free.push(s);
         true
-    }
-
-    /// Forgets a connected contact; false if it was not connected.
-    pub(crate) fn disconnect(&mut self, id: &ContactId) -> bool {
-        if !self.is_connected(id) {
-            return false;
-        }
-        self.index.remove(id);
-        true
-    }
-
-    fn take_slot(&mut self, s: usize) -> Option<T> {
-        let value = self.slab[s].take();
-        self.free.push(s as u32);
-        value
-    }
-
-    fn release(&mut self, old: u32) {
-        if old != CONNECTED {
-            self.take_slot(old as usize);
-        }
     }
 }
 
@@ -304,23 +266,25 @@ mod tests {
     }
 
     #[test]
-    fn contact_table_tracks_waiting_and_connected_ids() {
+    fn contact_table_reuses_the_slot_last_freed() {
         let mut t: ContactTable<&str> = ContactTable::default();
         let (a, b) = (ContactId(1), ContactId(2));
         t.insert(a, "a");
         t.insert(b, "b");
-        assert!(t.connect(&a));
-        assert!(t.is_connected(&a) && t.knows(&a));
+        assert!(t.discard(&a));
+        assert!(!t.knows(&a));
         assert_eq!(t.get(&a), None);
-        assert!(!t.connect(&a));
+        assert!(!t.discard(&a));
         // The slot `a` left is the next one filled.
         t.insert(ContactId(3), "c");
         assert_eq!(t.slab.len(), 2);
         assert_eq!(t.remove(&b), Some("b"));
+        assert_eq!(t.remove(&b), None);
         assert!(!t.knows(&b));
-        assert!(!t.disconnect(&b));
-        assert!(t.disconnect(&a));
-        assert!(!t.knows(&a));
         assert_eq!(t.get(&ContactId(3)), Some(&"c"));
+        // A second insert of a known id replaces it and frees its old slot.
+        t.insert(ContactId(3), "d");
+        assert_eq!(t.get(&ContactId(3)), Some(&"d"));
+        assert_eq!(t.slab.iter().filter(|s| s.is_some()).count(), 1);
     }
 }

@@ -657,18 +657,14 @@ fn same_events_same_decisions() {
 }
 
 #[test]
-fn connected_contacts_keep_their_errors() {
-    // Connected contacts live in the agent's record, not with waiting ones: every call that
-    // names one must still tell "connected" from "unknown".
+fn a_connected_contact_is_its_agents() {
+    // An accepted contact leaves the engine's contact index for its agent's record: calls that
+    // name it without that agent see an unknown contact, and its id may be routed again.
     let mut acd = setup(Strategy::LongestIdle, 2);
-    acd.enqueue(voice(1), 10).unwrap();
-    acd.accept(ContactId(1), AgentId(1), 11).unwrap();
     let (c, a1, a2) = (ContactId(1), AgentId(1), AgentId(2));
-    assert_eq!(
-        acd.enqueue(voice(1), 12),
-        Err(AcdError::DuplicateContact(c))
-    );
-    assert_eq!(acd.abandon(c, 12), Err(AcdError::AlreadyConnected(c)));
+    assert_eq!(offered_agent(&acd.enqueue(voice(1), 10).unwrap()), Some(1));
+    acd.accept(c, a1, 11).unwrap();
+    assert_eq!(acd.abandon(c, 12), Err(AcdError::UnknownContact(c)));
     assert_eq!(
         acd.accept(c, a2, 12),
         Err(AcdError::NotOffered {
@@ -685,24 +681,42 @@ fn connected_contacts_keep_their_errors() {
     );
     assert_eq!(
         acd.complete(ContactId(9), a1, 0, 12),
-        Err(AcdError::UnknownContact(ContactId(9)))
+        Err(AcdError::NotConnected {
+            contact: ContactId(9),
+            agent: a1
+        })
     );
-    // Talk time counts from the accept: least-talk-time now prefers agent 2.
+    // A transfer to the queue with the first leg still up: a second routing of the same id,
+    // unique while it rings, that ends on its own.
+    assert_eq!(offered_agent(&acd.enqueue(voice(1), 13).unwrap()), Some(2));
+    assert_eq!(
+        acd.enqueue(voice(1), 14),
+        Err(AcdError::DuplicateContact(c))
+    );
+    acd.accept(c, a2, 15).unwrap();
     acd.complete(c, a1, 0, 41).unwrap();
-    assert_eq!(acd.complete(c, a1, 0, 42), Err(AcdError::UnknownContact(c)));
+    assert_eq!(
+        acd.complete(c, a1, 0, 42),
+        Err(AcdError::NotConnected {
+            contact: c,
+            agent: a1
+        })
+    );
+    // Agent 1 is free again and takes the next contact while agent 2 still talks.
+    assert_eq!(offered_agent(&acd.enqueue(voice(2), 43).unwrap()), Some(1));
+    acd.complete(c, a2, 0, 44).unwrap();
     // Talk time counts from the accept (30 ms on agent 1): least-talk-time prefers agent 2.
     let mut lt = setup(Strategy::LeastTalkTime, 2);
     lt.enqueue(voice(1), 10).unwrap();
     lt.accept(c, a1, 11).unwrap();
     lt.complete(c, a1, 0, 41).unwrap();
     assert_eq!(offered_agent(&lt.enqueue(voice(2), 50).unwrap()), Some(2));
-    // A removed agent takes its connected contact with it: the id is free again.
-    acd.enqueue(voice(5), 60).unwrap();
-    acd.accept(ContactId(5), a2, 61).unwrap();
-    acd.remove_agent(a2, 62).unwrap();
+    // A removed agent takes its connected contact with it.
+    acd.accept(ContactId(2), a1, 61).unwrap();
+    acd.remove_agent(a1, 62).unwrap();
     assert_eq!(
-        acd.abandon(ContactId(5), 63),
-        Err(AcdError::UnknownContact(ContactId(5)))
+        acd.complete(ContactId(2), a1, 0, 63),
+        Err(AcdError::UnknownAgent(a1))
     );
-    acd.enqueue(voice(5), 64).unwrap();
+    assert_eq!(offered_agent(&acd.enqueue(voice(2), 64).unwrap()), Some(2));
 }

@@ -213,28 +213,26 @@ pub enum AcdError {
     UnknownQueue(QueueId),
     /// No such agent.
     UnknownAgent(AgentId),
-    /// No such contact.
+    /// No such contact waits or rings.
     UnknownContact(ContactId),
     /// The queue is at `max_length`.
     QueueFull(QueueId),
-    /// The contact id is already known.
+    /// A contact with this id already waits or rings.
     DuplicateContact(ContactId),
-    /// The contact is not (or no longer) offered to this agent.
+    /// `accept` or `reject` of a contact that is not (or no longer) offered to this agent.
     NotOffered {
         /// The contact.
         contact: ContactId,
         /// The agent.
         agent: AgentId,
     },
-    /// `complete` for a contact this agent has not accepted.
+    /// `complete` for a contact this agent does not hold.
     NotConnected {
         /// The contact.
         contact: ContactId,
         /// The agent.
         agent: AgentId,
     },
-    /// `abandon` for a contact that is already connected to an agent.
-    AlreadyConnected(ContactId),
     /// `remove_queue` while contacts wait or ring in it.
     QueueNotEmpty(QueueId),
 }
@@ -261,7 +259,6 @@ impl fmt::Display for AcdError {
                     contact.0, agent.0
                 )
             }
-            AcdError::AlreadyConnected(c) => write!(f, "contact {} is already connected", c.0),
             AcdError::QueueNotEmpty(q) => write!(f, "queue {} still has contacts", q.0),
         }
     }
