@@ -46,6 +46,27 @@ async fn an_inbound_call_is_routed_rings_is_answered_talks_wraps_up_and_ends() {
     assert_eq!(i["state"], "connected");
     assert_eq!(i["answered_at_ms"], T0 + 3000);
     assert_eq!(s.agent_state("demo", "1003").await, "on_contact");
+    // The caller, waiting since 0, and the agent's leg, added at the answer, are both on the line.
+    let legs: Vec<_> = i["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_owned(),
+                p["state"].clone(),
+                p["joined_at_ms"].as_i64().unwrap() - T0,
+                p["connected_at_ms"].as_i64().unwrap() - T0,
+            )
+        })
+        .collect();
+    assert_eq!(
+        legs,
+        [
+            ("customer".to_owned(), json!("connected"), 0, 3000),
+            ("agent".to_owned(), json!("connected"), 3000, 3000),
+        ]
+    );
 
     s.post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": 60000 }))
         .await;

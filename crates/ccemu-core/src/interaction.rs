@@ -239,6 +239,12 @@ pub struct Participant {
 }
 
 impl Participant {
+    /// Puts the participant on the line, keeping the first connection time.
+    pub fn connect(&mut self, now_ms: i64) {
+        self.state = ParticipantState::Connected;
+        self.connected_at_ms.get_or_insert(now_ms);
+    }
+
     /// Marks the participant gone, keeping the first leave time.
     pub fn leave(&mut self, now_ms: i64) {
         if self.state != ParticipantState::Left {

@@ -14,7 +14,7 @@ use ccemu_core::agent::{Agent, AgentState, AgentStateLog};
 use ccemu_core::event::DomainEvent;
 use ccemu_core::interaction::{
     Channel, Direction, EndReason, EndedBy, Interaction, InteractionState, ParticipantKind,
-    Transfer, TransferStatus,
+    ParticipantState, Transfer, TransferStatus,
 };
 use ccemu_core::queue::{Queue, RoutingStrategy};
 use ccemu_core::timer::TimerAction;
@@ -1268,7 +1268,7 @@ impl State {
             .get(agent_id)
             .map(|a| a.name.clone())
             .unwrap_or_default();
-        i.add_participant(
+        let pid = i.add_participant(
             ParticipantKind::Agent,
             Some(agent_id.to_owned()),
             None,
@@ -1281,9 +1281,25 @@ impl State {
         });
         // A transferred contact is handed over once an agent of the target takes it.
         settle_transfer(i, true, now, fx)?;
+        let callee_rings = self.campaign_call_connected(interaction_id, now, fx)?;
+        let i = self
+            .active
+            .get_mut(interaction_id)
+            .ok_or_else(|| not_found("interaction", interaction_id))?;
+        if let Some(p) = i.participants.iter_mut().find(|p| p.id == pid) {
+            p.connect(now);
+        }
+        // The customer is on the line from the answer on, unless this answer confirmed a
+        // campaign preview and only now dials the callee.
+        if let Some(p) = calls::customer(i) {
+            if callee_rings {
+                p.state = ParticipantState::Ringing;
+            } else {
+                p.connect(now);
+            }
+        }
         let i = i.clone();
         fx.changes.put(&i)?;
-        let callee_rings = self.campaign_call_connected(interaction_id, now, fx)?;
         let agent = self.agent_mut(agent_id)?;
         if agent.state != AgentState::OnContact {
             let log = agent.set_state(AgentState::OnContact, now)?;

@@ -810,6 +810,16 @@ async fn an_inbound_call_transferred_to_a_number_ends_after_talk_time_even_acros
     // The simulated agent answers after 2 s; 3 s later it hands the caller to a number, which
     // rings 5 s; the engine restarts meanwhile.
     first.advance_clock(&demo(), 5_000).await.unwrap();
+    // The routed answer put both legs on the line.
+    let answered = stored(&first, &call.id).await;
+    for kind in [ParticipantKind::Customer, ParticipantKind::Agent] {
+        let p = participant(&answered, kind);
+        assert_eq!(
+            (p.state, p.connected_at_ms),
+            (ParticipantState::Connected, Some(T0 + 2_000)),
+            "{kind:?}"
+        );
+    }
     let moved = interaction(
         exec(
             &first,

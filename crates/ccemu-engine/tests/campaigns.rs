@@ -6,6 +6,7 @@ use common::{demo, engine, T0};
 
 use ccemu_core::agent::AgentState;
 use ccemu_core::clock::ClockMode;
+use ccemu_core::interaction::{Interaction, ParticipantKind, ParticipantState};
 use ccemu_core::{Campaign, CampaignContact};
 use ccemu_engine::sim::{Duration, SimSettings};
 use ccemu_engine::{CampaignAction, CampaignView, Engine, Op, OpOutput};
@@ -236,4 +237,69 @@ async fn a_ratio_campaign_changes_its_ratio_and_others_refuse() {
         engine.campaign(&demo(), "a").await.unwrap().campaign.ratio,
         3.5
     );
+}
+
+/// A dialled callee is on the line from the pick-up on, and the agent's leg from the answer.
+#[tokio::test]
+async fn a_dialled_callee_connects_at_the_pick_up_and_the_agent_at_the_answer() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    engine
+        .set_clock(&demo(), ClockMode::Manual, Some(T0))
+        .await
+        .unwrap();
+    let sim = SimSettings {
+        answer_delay_ms: 1_000,
+        talk_time: Duration::fixed(20_000),
+        wrap_up_ms: Some(0),
+        dial_answer_rate: 1.0,
+        dial_ring_time: Duration::fixed(5_000),
+        seed: 7,
+        ..SimSettings::default()
+    };
+    run(&engine, Op::PutSimSettings(sim)).await;
+    let op = Op::SetAgentState {
+        agent_id: "1001".into(),
+        state: AgentState::Available,
+    };
+    run(&engine, op).await;
+    let campaign: Campaign = serde_json::from_value(json!({
+        "id": "p", "name": "p", "queue_id": "9002", "mode": "progressive", "concurrency_limit": 1,
+    }))
+    .unwrap();
+    let contact: CampaignContact = serde_json::from_value(json!({
+        "id": "", "campaign_id": "", "phone_number": "+15553000001"
+    }))
+    .unwrap();
+    let op = Op::CreateCampaign {
+        campaign: Box::new(campaign),
+        contacts: vec![contact],
+    };
+    run(&engine, op).await;
+    let op = Op::ControlCampaign {
+        campaign_id: "p".into(),
+        action: CampaignAction::Start,
+    };
+    run(&engine, op).await;
+    engine.advance_clock(&demo(), 10_000).await.unwrap();
+    let views = engine.campaigns(&demo()).await.unwrap();
+    let id = views[0].contacts[0]
+        .interaction_id
+        .clone()
+        .expect("the contact was dialled");
+    let call: Interaction = engine.record(&demo(), &id).await.unwrap().expect("stored");
+    let leg = |kind| {
+        let p = call.participants.iter().find(|p| p.kind == kind).unwrap();
+        (p.state, p.connected_at_ms)
+    };
+    let picked_up = call.created_at_ms + 5_000;
+    assert_eq!(
+        leg(ParticipantKind::Customer),
+        (ParticipantState::Connected, Some(picked_up))
+    );
+    assert_eq!(
+        leg(ParticipantKind::Agent),
+        (ParticipantState::Connected, Some(picked_up + 1_000))
+    );
+    assert_eq!(call.answered_at_ms, Some(picked_up + 1_000));
 }

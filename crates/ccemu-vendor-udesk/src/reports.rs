@@ -279,10 +279,7 @@ fn call_log(i: &Interaction, agents: &HashMap<String, Agent>) -> Value {
         .participants
         .iter()
         .find(|p| p.kind == ParticipantKind::Agent)
-        .and_then(|p| {
-            p.connected_at_ms
-                .or(i.answered_at_ms.map(|_| p.joined_at_ms))
-        })
+        .and_then(|p| p.connected_at_ms)
         .unwrap_or(0);
     // The customer answers only a call the center places: an inbound caller is on the line
     // from the start, and the doc's Incoming row has `UserAnswerTime` 0.

@@ -9,8 +9,7 @@
 
 use ccemu_core::agent::Agent;
 use ccemu_core::interaction::{
-    Channel, Direction, EndedBy, Interaction, InteractionState, Participant, ParticipantKind,
-    ParticipantState,
+    Channel, Direction, EndedBy, Interaction, InteractionState, ParticipantKind, ParticipantState,
 };
 use ccemu_core::{Contact, Queue};
 use ccemu_engine::Engine;
@@ -178,8 +177,7 @@ fn customer_ringing(i: &Interaction) -> bool {
                     p.state,
                     ParticipantState::Waiting | ParticipantState::Ringing
                 )
-                // A routed callback's customer is on the line from the answer on.
-                && connected_at(i, p).is_none()
+                && p.connected_at_ms.is_none()
         })
 }
 
@@ -215,24 +213,6 @@ fn text_key(i: &Interaction, key: &str) -> Value {
     }
 }
 
-/// When a participant got on the line. The engine stamps that on an agent's own call, whose
-/// legs connect one by one; a routed call's legs both connect at its answer, where the engine
-/// adds the agent's leg and leaves the waiting customer's as it was.
-fn connected_at(i: &Interaction, p: &Participant) -> Option<i64> {
-    if p.connected_at_ms.is_some() || direct(i) {
-        return p.connected_at_ms;
-    }
-    let answered = i.answered_at_ms?;
-    let from = answered.max(p.joined_at_ms);
-    match (p.state, p.left_at_ms) {
-        (ParticipantState::Waiting | ParticipantState::Connected | ParticipantState::Held, _) => {
-            Some(from)
-        }
-        (ParticipantState::Left, Some(left)) if left >= from => Some(from),
-        _ => None,
-    }
-}
-
 /// An agent's own outbound call, outside every queue (the engine's direct call).
 fn direct(i: &Interaction) -> bool {
     i.direction == Direction::Outbound && i.queue_id.is_none() && i.campaign_id.is_none()
@@ -248,14 +228,13 @@ fn participants(i: &Interaction, call_id: i64, now: i64, hold_ms: i64) -> Vec<Va
         .iter()
         .map(|p| {
             let agent_leg = p.kind == ParticipantKind::Agent;
-            let connected = connected_at(i, p);
+            let connected = p.connected_at_ms;
             let end = p.left_at_ms.unwrap_or(now);
             let status = match p.state {
                 ParticipantState::Ringing => "connecting",
                 ParticipantState::Connected | ParticipantState::Held => "connected",
                 ParticipantState::Left if connected.is_some() => "finished",
                 ParticipantState::Left => "failed",
-                ParticipantState::Waiting if connected.is_some() => "connected",
                 ParticipantState::Waiting => "waiting",
             };
             let fail_reason = match (status, i.end_reason) {

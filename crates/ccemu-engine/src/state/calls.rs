@@ -57,7 +57,7 @@ fn dial_end(outcome: DialOutcome) -> EndReason {
 }
 
 /// The customer participant of a call.
-fn customer(i: &mut Interaction) -> Option<&mut ccemu_core::interaction::Participant> {
+pub(super) fn customer(i: &mut Interaction) -> Option<&mut ccemu_core::interaction::Participant> {
     i.participants
         .iter_mut()
         .find(|p| p.kind == ParticipantKind::Customer)
@@ -399,8 +399,7 @@ impl State {
             now,
         )?;
         if let Some(p) = i.participants.iter_mut().find(|p| p.id == pid) {
-            p.state = ParticipantState::Connected;
-            p.connected_at_ms = Some(now);
+            p.connect(now);
         }
         if let Some(p) = customer(i) {
             p.state = ParticipantState::Ringing;
@@ -452,8 +451,7 @@ impl State {
         let agent_id = i.agent_id.clone();
         if outcome == DialOutcome::Answered {
             if let Some(p) = customer(i) {
-                p.state = ParticipantState::Connected;
-                p.connected_at_ms = Some(now);
+                p.connect(now);
             }
             i.updated_at_ms = now;
             let number = i.to.clone();

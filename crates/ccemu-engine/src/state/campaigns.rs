@@ -12,7 +12,7 @@
 //! available, a dial result came in, a retry fell due"), and the dialer's next deadline is one of
 //! the tenant's deadlines ([`State::next_deadline`]).
 
-use super::{acd_error, not_found, Effects, Ids, OpOutput, State};
+use super::{acd_error, calls, not_found, Effects, Ids, OpOutput, State};
 use crate::{EngineError, Result};
 use ccemu_acd as acd;
 use ccemu_acd::dialer::{
@@ -1072,6 +1072,15 @@ impl State {
             (DialOutcome::Answered, Some(agent_id)) => {
                 // The agent who confirmed the preview is on the line already.
                 status = CampaignContactStatus::Connected;
+                let i = self
+                    .active
+                    .get_mut(interaction_id)
+                    .ok_or_else(|| not_found("interaction", interaction_id))?;
+                if let Some(p) = calls::customer(i) {
+                    p.connect(now);
+                }
+                i.updated_at_ms = now;
+                fx.changes.put(&*i)?;
                 self.arm_talk_time(interaction_id, agent_id, now, fx);
             }
             (DialOutcome::Answered, None) => {
@@ -1079,6 +1088,10 @@ impl State {
                     .active
                     .get_mut(interaction_id)
                     .ok_or_else(|| not_found("interaction", interaction_id))?;
+                // The callee picked up and waits on the line for an agent.
+                if let Some(p) = calls::customer(i) {
+                    p.connect(now);
+                }
                 i.set_state(InteractionState::Queued, now)?;
                 let spec = self
                     .contact_spec(interaction_id)

@@ -11,9 +11,7 @@ use super::{acd_error, not_found, Effects, Op, OpOutput, State};
 use crate::Result;
 use ccemu_acd as acd;
 use ccemu_core::event::DomainEvent;
-use ccemu_core::interaction::{
-    Channel, Direction, Interaction, InteractionState, ParticipantKind, ParticipantState,
-};
+use ccemu_core::interaction::{Channel, Direction, Interaction, InteractionState, ParticipantKind};
 use ccemu_core::DomainError;
 
 impl State {
@@ -89,7 +87,9 @@ impl State {
         self.contact_ids.get_or_insert(&id);
         if let Some(name) = bot {
             let pid = i.add_participant(ParticipantKind::Bot, None, None, name, now)?;
-            set_participant(&mut i, &pid, ParticipantState::Connected, now);
+            if let Some(p) = i.participants.iter_mut().find(|p| p.id == pid) {
+                p.connect(now);
+            }
             i.set_state(InteractionState::Connected, now)?;
         }
         fx.events.push(DomainEvent::InteractionCreated {
@@ -181,12 +181,5 @@ impl State {
         self.arm_patience(interaction_id, now, fx);
         self.apply_decisions(decisions, now, fx)?;
         self.interaction_output(interaction_id)
-    }
-}
-
-fn set_participant(i: &mut Interaction, id: &str, state: ParticipantState, now: i64) {
-    if let Some(p) = i.participants.iter_mut().find(|p| p.id == id) {
-        p.state = state;
-        p.connected_at_ms.get_or_insert(now);
     }
 }
