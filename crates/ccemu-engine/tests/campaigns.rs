@@ -20,6 +20,16 @@ async fn run(engine: &Engine, op: Op) -> OpOutput {
 /// Two campaigns sharing the support queue (three agents): ratio 2 and progressive, with
 /// redials, a 40 % answer rate and fixed ring and talk times.
 async fn start(engine: &Engine) {
+    prepare(engine, 0.4, &["1001", "1003", "1004"]).await;
+    let a = json!({ "mode": "ratio", "ratio": 2.0, "concurrency_limit": 4, "max_attempts": 3, "retry_after_ms": 7000 });
+    launch(engine, "a", a, (0..10).map(|i| format!("+15551{i:03}"))).await;
+    let b = json!({ "mode": "progressive", "concurrency_limit": 3, "max_attempts": 2, "retry_after_ms": 3000 });
+    launch(engine, "b", b, (0..6).map(|i| format!("+15552{i:03}"))).await;
+}
+
+/// A manual clock at T0; callees pick up at `answer_rate` after 5 s, agents answer after 1 s
+/// and talk 20 s; the given agents are available.
+async fn prepare(engine: &Engine, answer_rate: f64, agents: &[&str]) {
     engine
         .set_clock(&demo(), ClockMode::Manual, Some(T0))
         .await
@@ -28,56 +38,53 @@ async fn start(engine: &Engine) {
         answer_delay_ms: 1_000,
         talk_time: Duration::fixed(20_000),
         wrap_up_ms: Some(0),
-        dial_answer_rate: 0.4,
+        dial_answer_rate: answer_rate,
         dial_ring_time: Duration::fixed(5_000),
         seed: 7,
         ..SimSettings::default()
     };
     run(engine, Op::PutSimSettings(sim)).await;
-    for agent in ["1001", "1003", "1004"] {
+    for agent in agents {
         let op = Op::SetAgentState {
-            agent_id: agent.into(),
+            agent_id: (*agent).into(),
             state: AgentState::Available,
         };
         run(engine, op).await;
     }
-    for (id, body, n) in [
-        (
-            "a",
-            json!({ "mode": "ratio", "ratio": 2.0, "concurrency_limit": 4, "max_attempts": 3, "retry_after_ms": 7000 }),
-            10,
-        ),
-        (
-            "b",
-            json!({ "mode": "progressive", "concurrency_limit": 3, "max_attempts": 2, "retry_after_ms": 3000 }),
-            6,
-        ),
-    ] {
-        let mut campaign = json!({ "id": id, "name": id, "queue_id": "9002" });
-        campaign
-            .as_object_mut()
+}
+
+/// Creates a campaign on the support queue with `body`'s settings and these numbers, and
+/// starts it.
+async fn launch(
+    engine: &Engine,
+    id: &str,
+    body: serde_json::Value,
+    phones: impl Iterator<Item = String>,
+) {
+    let mut campaign = json!({ "id": id, "name": id, "queue_id": "9002" });
+    campaign
+        .as_object_mut()
+        .unwrap()
+        .extend(body.as_object().unwrap().clone());
+    let campaign: Campaign = serde_json::from_value(campaign).unwrap();
+    let contacts = phones
+        .map(|phone| {
+            serde_json::from_value::<CampaignContact>(json!({
+                "id": "", "campaign_id": "", "phone_number": phone
+            }))
             .unwrap()
-            .extend(body.as_object().unwrap().clone());
-        let campaign: Campaign = serde_json::from_value(campaign).unwrap();
-        let contacts = (0..n)
-            .map(|i| {
-                serde_json::from_value::<CampaignContact>(json!({
-                    "id": "", "campaign_id": "", "phone_number": format!("+1555{}{i:03}", if id == "a" { 1 } else { 2 })
-                }))
-                .unwrap()
-            })
-            .collect();
-        let op = Op::CreateCampaign {
-            campaign: Box::new(campaign),
-            contacts,
-        };
-        run(engine, op).await;
-        let op = Op::ControlCampaign {
-            campaign_id: id.into(),
-            action: CampaignAction::Start,
-        };
-        run(engine, op).await;
-    }
+        })
+        .collect();
+    let op = Op::CreateCampaign {
+        campaign: Box::new(campaign),
+        contacts,
+    };
+    run(engine, op).await;
+    let op = Op::ControlCampaign {
+        campaign_id: id.into(),
+        action: CampaignAction::Start,
+    };
+    run(engine, op).await;
 }
 
 /// What must not depend on restarts: per campaign, its counters and every contact's status,
@@ -244,43 +251,9 @@ async fn a_ratio_campaign_changes_its_ratio_and_others_refuse() {
 async fn a_dialled_callee_connects_at_the_pick_up_and_the_agent_at_the_answer() {
     let db = TestDb::new().await;
     let engine = engine(&db).await;
-    engine
-        .set_clock(&demo(), ClockMode::Manual, Some(T0))
-        .await
-        .unwrap();
-    let sim = SimSettings {
-        answer_delay_ms: 1_000,
-        talk_time: Duration::fixed(20_000),
-        wrap_up_ms: Some(0),
-        dial_answer_rate: 1.0,
-        dial_ring_time: Duration::fixed(5_000),
-        seed: 7,
-        ..SimSettings::default()
-    };
-    run(&engine, Op::PutSimSettings(sim)).await;
-    let op = Op::SetAgentState {
-        agent_id: "1001".into(),
-        state: AgentState::Available,
-    };
-    run(&engine, op).await;
-    let campaign: Campaign = serde_json::from_value(json!({
-        "id": "p", "name": "p", "queue_id": "9002", "mode": "progressive", "concurrency_limit": 1,
-    }))
-    .unwrap();
-    let contact: CampaignContact = serde_json::from_value(json!({
-        "id": "", "campaign_id": "", "phone_number": "+15553000001"
-    }))
-    .unwrap();
-    let op = Op::CreateCampaign {
-        campaign: Box::new(campaign),
-        contacts: vec![contact],
-    };
-    run(&engine, op).await;
-    let op = Op::ControlCampaign {
-        campaign_id: "p".into(),
-        action: CampaignAction::Start,
-    };
-    run(&engine, op).await;
+    prepare(&engine, 1.0, &["1001"]).await;
+    let p = json!({ "mode": "progressive", "concurrency_limit": 1 });
+    launch(&engine, "p", p, ["+15553000001".to_owned()].into_iter()).await;
     engine.advance_clock(&demo(), 10_000).await.unwrap();
     let views = engine.campaigns(&demo()).await.unwrap();
     let id = views[0].contacts[0]

@@ -1068,19 +1068,22 @@ impl State {
         let mut status = contact_status(target);
         let mut decisions = Vec::new();
         let mut after = Vec::new();
+        if outcome == DialOutcome::Answered {
+            // The callee is on the line: with the agent who confirmed its preview, or waiting
+            // on it for an agent.
+            let i = self
+                .active
+                .get_mut(interaction_id)
+                .ok_or_else(|| not_found("interaction", interaction_id))?;
+            if let Some(p) = calls::customer(i) {
+                p.connect(now);
+            }
+            i.updated_at_ms = now;
+        }
         match (outcome, &agent) {
             (DialOutcome::Answered, Some(agent_id)) => {
-                // The agent who confirmed the preview is on the line already.
                 status = CampaignContactStatus::Connected;
-                let i = self
-                    .active
-                    .get_mut(interaction_id)
-                    .ok_or_else(|| not_found("interaction", interaction_id))?;
-                if let Some(p) = calls::customer(i) {
-                    p.connect(now);
-                }
-                i.updated_at_ms = now;
-                fx.changes.put(&*i)?;
+                fx.changes.put(&self.active[interaction_id])?;
                 self.arm_talk_time(interaction_id, agent_id, now, fx);
             }
             (DialOutcome::Answered, None) => {
@@ -1088,10 +1091,6 @@ impl State {
                     .active
                     .get_mut(interaction_id)
                     .ok_or_else(|| not_found("interaction", interaction_id))?;
-                // The callee picked up and waits on the line for an agent.
-                if let Some(p) = calls::customer(i) {
-                    p.connect(now);
-                }
                 i.set_state(InteractionState::Queued, now)?;
                 let spec = self
                     .contact_spec(interaction_id)
