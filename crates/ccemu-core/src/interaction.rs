@@ -668,6 +668,11 @@ impl Interaction {
         self.participants.iter().find(|p| p.id == id)
     }
 
+    /// The participant with this id, to change it.
+    pub fn participant_mut(&mut self, id: &str) -> Option<&mut Participant> {
+        self.participants.iter_mut().find(|p| p.id == id)
+    }
+
     /// The agent's participant that has not left, if any.
     pub fn agent_participant_mut(&mut self, agent_id: &str) -> Option<&mut Participant> {
         self.participants

@@ -1286,7 +1286,7 @@ impl State {
             .active
             .get_mut(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
-        if let Some(p) = i.participants.iter_mut().find(|p| p.id == pid) {
+        if let Some(p) = i.participant_mut(&pid) {
             p.connect(now);
         }
         // The customer is on the line from the answer on, unless this answer confirmed a

@@ -398,7 +398,7 @@ impl State {
             name,
             now,
         )?;
-        if let Some(p) = i.participants.iter_mut().find(|p| p.id == pid) {
+        if let Some(p) = i.participant_mut(&pid) {
             p.connect(now);
         }
         if let Some(p) = customer(i) {

@@ -87,7 +87,7 @@ impl State {
         self.contact_ids.get_or_insert(&id);
         if let Some(name) = bot {
             let pid = i.add_participant(ParticipantKind::Bot, None, None, name, now)?;
-            if let Some(p) = i.participants.iter_mut().find(|p| p.id == pid) {
+            if let Some(p) = i.participant_mut(&pid) {
                 p.connect(now);
             }
             i.set_state(InteractionState::Connected, now)?;
