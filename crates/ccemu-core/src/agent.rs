@@ -419,6 +419,16 @@ pub struct AgentStateLog {
 }
 crate::entity!(AgentStateLog, "agent_state_log");
 
+impl AgentStateLog {
+    /// The agent's state-change number that ended this period (the id's suffix; 0 if it has none).
+    pub fn seq(&self) -> u64 {
+        self.id
+            .rsplit_once('-')
+            .and_then(|(_, n)| n.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -396,8 +396,12 @@ pub struct Recording {
 /// A contact between the center and a customer on one channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interaction {
-    /// Interaction id (Udesk `CallId`, UJET call/chat id, Cention errand id, ...).
+    /// Interaction id (Udesk `CallId`, Cention errand id, ...).
     pub id: String,
+    /// Per-tenant sequence number, from 1 in creation order, given by the engine (UJET call and
+    /// chat ids); 0 until the engine numbers it.
+    #[serde(default)]
+    pub number: u64,
     /// Medium.
     pub channel: Channel,
     /// Who started it.
@@ -491,6 +495,7 @@ impl Interaction {
     pub fn new(id: impl Into<String>, channel: Channel, direction: Direction, now_ms: i64) -> Self {
         Self {
             id: id.into(),
+            number: 0,
             channel,
             direction,
             state: InteractionState::Created,

@@ -80,6 +80,9 @@ pub(crate) enum Command {
     Extensions {
         reply: Reply<Vec<ccemu_core::telephony::Extension>>,
     },
+    OpenInteractions {
+        reply: Reply<Vec<Interaction>>,
+    },
     Campaigns {
         campaign_id: Option<String>,
         reply: Reply<Result<Vec<crate::CampaignView>>>,
@@ -131,6 +134,7 @@ pub(crate) async fn spawn(
         next_seq: 1,
         state: State::default(),
         pending: Changes::default(),
+        stored_messages: Default::default(),
         feed: crate::feed::sender(),
     };
     center.load().await?;
@@ -154,6 +158,8 @@ struct Center {
     state: State,
     /// Writes and events of the command being applied.
     pending: Changes,
+    /// How many messages of each open interaction are stored, so a commit inserts only new ones.
+    stored_messages: std::collections::HashMap<String, u32>,
     /// Live feed of committed events; dropped with the task, which ends every listener's feed.
     feed: crate::feed::FeedSender,
 }
@@ -169,7 +175,8 @@ impl Center {
         if let Some(record) = self.store.get_tenant(&id).await? {
             self.clock = record.clock;
         }
-        let docs = self.store.documents(&id).await?;
+        let docs = self.store.live_documents(&id).await?;
+        let last_number = self.store.last_interaction_number(&id).await?;
         self.timers = self
             .store
             .list_timers(&id)
@@ -185,12 +192,14 @@ impl Center {
             + 1;
         self.next_seq = self.store.last_event_seq(&id).await? + 1;
         self.pending = Changes::default();
-        self.rebuild(docs)
+        self.rebuild(docs, last_number)?;
+        self.stored_messages = self.state.message_counts();
+        Ok(())
     }
 
     /// Replaces the working set with one built from `docs`; what rebuilding decides (offers to
     /// agents that are available while contacts wait) becomes pending work of this center.
-    fn rebuild(&mut self, docs: Vec<ccemu_store::Document>) -> Result<()> {
+    fn rebuild(&mut self, docs: Vec<ccemu_store::Document>, last_number: u64) -> Result<()> {
         let now = self.now();
         let (mut events, mut timers) = (Vec::new(), Vec::new());
         let mut fx = Effects {
@@ -199,7 +208,7 @@ impl Center {
             events: &mut events,
             timers: &mut timers,
         };
-        self.state = State::from_documents(docs, now, &mut fx)?;
+        self.state = State::from_documents(docs, last_number, now, &mut fx)?;
         self.absorb(now, events, timers);
         Ok(())
     }
@@ -286,6 +295,9 @@ impl Center {
             Command::Extensions { reply } => {
                 let _ = reply.send(self.state.extension_list());
             }
+            Command::OpenInteractions { reply } => {
+                let _ = reply.send(self.state.open_interactions());
+            }
             Command::Campaigns { campaign_id, reply } => {
                 let _ = reply.send(self.state.campaign_views(campaign_id.as_deref()));
             }
@@ -361,9 +373,22 @@ impl Center {
         // Notifications ride in the same transaction as the events they announce.
         self.notifiers
             .collect(&self.tenant, &self.state, &mut self.pending);
-        let changes = std::mem::take(&mut self.pending);
+        let mut changes = std::mem::take(&mut self.pending);
+        for i in &changes.interactions {
+            if let Some(n) = self.stored_messages.get(&i.id) {
+                changes.messages_stored.insert(i.id.clone(), *n);
+            }
+        }
         let committed = self.store.commit(&self.tenant.id, &changes).await;
         if committed.is_ok() {
+            for i in &changes.interactions {
+                if i.state.is_terminal() {
+                    self.stored_messages.remove(&i.id);
+                } else {
+                    let n = u32::try_from(i.messages.len()).unwrap_or(u32::MAX);
+                    self.stored_messages.insert(i.id.clone(), n);
+                }
+            }
             // Only now: a listener must never see an event the log does not hold.
             crate::feed::publish(&self.feed, &changes.events);
         }
@@ -405,7 +430,7 @@ impl Center {
         if self.tenant.id.as_str() == TenantId::DEMO {
             let docs = crate::state::demo_documents()?;
             self.pending.puts.extend(docs.clone());
-            self.rebuild(docs)?;
+            self.rebuild(docs, 0)?;
         }
         Ok(())
     }
@@ -596,11 +621,7 @@ impl Center {
         if !unknown {
             return error;
         }
-        match self
-            .store
-            .get::<Interaction>(self.id(), interaction_id)
-            .await
-        {
+        match self.store.interaction(self.id(), interaction_id).await {
             Ok(Some(i)) if i.state.is_terminal() => {
                 DomainError::Conflict(format!("interaction {interaction_id} has ended")).into()
             }

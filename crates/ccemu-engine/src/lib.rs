@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod delivery;
 pub mod feed;
 pub mod notify;
+mod query;
 pub mod sim;
 mod state;
 
@@ -32,6 +33,9 @@ pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use feed::EventFeed;
 pub use notify::{Notifier, View};
+pub use query::{
+    ConfigRecord, ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter,
+};
 pub use state::recording_path;
 pub use state::{
     acd_strategy, AgentPatch, AgentView, Annotation, CampaignAction, CampaignContactPatch,
@@ -415,23 +419,6 @@ impl Engine {
     /// A tenant's webhook subscriptions (every surface's), ordered by id.
     pub async fn subscriptions(&self, id: &TenantId) -> Result<Vec<ccemu_core::Subscription>> {
         self.records(id).await
-    }
-
-    /// Every committed record of one kind in a tenant (interactions, agent state logs, ...), ordered
-    /// by id. Reads the system of record, so it sees every write a client was told succeeded.
-    pub async fn records<E: ccemu_core::Entity>(&self, id: &TenantId) -> Result<Vec<E>> {
-        self.center(id)?;
-        Ok(self.inner.store.list(id).await?)
-    }
-
-    /// One committed record of a tenant by id, `None` if there is none.
-    pub async fn record<E: ccemu_core::Entity>(
-        &self,
-        id: &TenantId,
-        record_id: &str,
-    ) -> Result<Option<E>> {
-        self.center(id)?;
-        Ok(self.inner.store.get(id, record_id).await?)
     }
 
     /// A tenant's outbox deliveries, newest first, with their attempts.

@@ -14,10 +14,9 @@ use ccemu_core::agent::Agent;
 use ccemu_core::event::EventRecord;
 use ccemu_core::interaction::Interaction;
 use ccemu_core::telephony::Extension;
-use ccemu_core::{DomainError, Entity, Subscription, Tenant};
+use ccemu_core::{DomainError, Subscription, Tenant};
 use ccemu_store::outbox::Notification;
-use ccemu_store::{Changes, Document};
-use serde::Deserialize;
+use ccemu_store::Changes;
 use std::borrow::Cow;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -54,11 +53,11 @@ pub trait Notifier: Send + Sync + 'static {
 /// devices) from here.
 pub struct View<'a> {
     state: &'a State,
-    written: &'a [Document],
+    written: &'a Changes,
 }
 
 impl<'a> View<'a> {
-    pub(crate) fn new(state: &'a State, written: &'a [Document]) -> Self {
+    pub(crate) fn new(state: &'a State, written: &'a Changes) -> Self {
         Self { state, written }
     }
 
@@ -74,12 +73,7 @@ impl<'a> View<'a> {
             return Some(Cow::Borrowed(i));
         }
         // The last write of a record is its state at commit.
-        let doc = self
-            .written
-            .iter()
-            .rev()
-            .find(|d| d.kind == Interaction::KIND && d.id == id)?;
-        Interaction::deserialize(&doc.data).ok().map(Cow::Owned)
+        self.written.interaction(id).map(Cow::Borrowed)
     }
 
     /// An extension, by number.
@@ -116,7 +110,7 @@ impl Notifiers {
         if subscriptions.is_empty() || self.notifiers.is_empty() {
             return;
         }
-        let view = View::new(state, &changes.puts);
+        let view = View::new(state, changes);
         let mut out = Vec::new();
         for event in &changes.events {
             for notifier in &self.notifiers {
@@ -224,7 +218,7 @@ mod tests {
         changes.put(&first).unwrap();
         changes.put(&sub("s1")).unwrap();
         changes.put(&last).unwrap();
-        let view = View::new(&state, &changes.puts);
+        let view = View::new(&state, &changes);
         let found = view.interaction("c1").expect("found among the writes");
         assert!(matches!(found, Cow::Owned(_)));
         assert_eq!(found.agent_id.as_deref(), Some("1001"));

@@ -547,6 +547,8 @@ pub(crate) struct State {
     contact_lists: BTreeMap<String, ccemu_core::ContactList>,
     /// Highest contact list id given out.
     last_contact_list_id: u64,
+    /// Highest interaction number given out.
+    last_number: u64,
 }
 
 impl Default for State {
@@ -569,6 +571,7 @@ impl Default for State {
             last_job_id: 0,
             contact_lists: BTreeMap::new(),
             last_contact_list_id: 0,
+            last_number: 0,
         }
     }
 }
@@ -612,8 +615,16 @@ impl State {
     /// queues, agents, contacts in progress, waiting contacts in their original order, and
     /// finally the agents that are available. Decisions this produces (offers to agents that were
     /// available while contacts waited) go into `fx` for the caller to commit.
-    pub fn from_documents(docs: Vec<Document>, now: i64, fx: &mut Effects<'_>) -> Result<Self> {
-        let mut state = Self::default();
+    pub fn from_documents(
+        docs: Vec<Document>,
+        last_number: u64,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<Self> {
+        let mut state = Self {
+            last_number,
+            ..Self::default()
+        };
         let (mut campaigns, mut contacts) = (Vec::new(), Vec::new());
         for doc in docs {
             match doc.kind.as_str() {
@@ -632,6 +643,7 @@ impl State {
                 }
                 k if k == Interaction::KIND => {
                     let i: Interaction = serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.last_number = state.last_number.max(i.number);
                     if !i.state.is_terminal() {
                         state.active.insert(i.id.clone(), i);
                     }
@@ -779,6 +791,19 @@ impl State {
         self.apply_decisions(decisions, now, fx)
     }
 
+    /// A new interaction with a fresh id and the tenant's next number.
+    pub(crate) fn new_interaction(
+        &mut self,
+        channel: Channel,
+        direction: Direction,
+        now: i64,
+    ) -> Interaction {
+        self.last_number += 1;
+        let mut i = Interaction::new(uuid::Uuid::new_v4().to_string(), channel, direction, now);
+        i.number = self.last_number;
+        i
+    }
+
     /// Adds this tenant's counts to `stats`.
     pub fn count(&self, stats: &mut Stats) {
         for agent in self.agents.values() {
@@ -835,6 +860,19 @@ impl State {
     /// An agent, for notifiers.
     pub fn agent(&self, id: &str) -> Option<&Agent> {
         self.agents.get(id)
+    }
+
+    /// How many messages each open interaction holds.
+    pub fn message_counts(&self) -> std::collections::HashMap<String, u32> {
+        self.active
+            .values()
+            .map(|i| (i.id.clone(), u32::try_from(i.messages.len()).unwrap_or(u32::MAX)))
+            .collect()
+    }
+
+    /// Every interaction that has not ended, by id.
+    pub fn open_interactions(&self) -> Vec<Interaction> {
+        self.active.values().cloned().collect()
     }
 
     /// An interaction that has not ended, for notifiers.
@@ -1185,8 +1223,8 @@ impl State {
             }
             .into());
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        let mut i = Interaction::new(&id, channel, Direction::Inbound, now);
+        let mut i = self.new_interaction(channel, Direction::Inbound, now);
+        let id = i.id.clone();
         i.queue_id = Some(queue_id.to_owned());
         i.from = from.clone();
         i.to = to;

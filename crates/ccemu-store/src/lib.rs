@@ -12,6 +12,12 @@ use sqlx::{AnyPool, Row};
 use std::time::Duration;
 
 pub mod outbox;
+pub mod query;
+mod typed;
+
+use ccemu_core::interaction::Interaction;
+use ccemu_core::{AgentStateLog, Contact};
+use std::collections::{HashMap, HashSet};
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,10 +90,24 @@ impl Document {
 }
 
 /// Everything one engine command changed in one tenant, written in one transaction.
+///
+/// Records of the typed history tables (interactions, agent state logs, contacts) are kept typed;
+/// every other kind is a document. A record written several times in one command is stored once,
+/// as last written.
 #[derive(Debug, Default, Clone)]
 pub struct Changes {
     /// Documents to insert or replace.
     pub puts: Vec<Document>,
+    /// Interactions to insert or replace, with their child rows.
+    pub interactions: Vec<Interaction>,
+    /// For an interaction written here, how many of its messages are stored already: only the
+    /// later ones are inserted. Without an entry every message is offered (and an existing one
+    /// kept), which is correct, only slower.
+    pub messages_stored: HashMap<String, u32>,
+    /// Agent state logs to append.
+    pub state_logs: Vec<AgentStateLog>,
+    /// Contacts to insert or replace.
+    pub contacts: Vec<Contact>,
     /// Documents to delete, by `(kind, id)`.
     pub deletes: Vec<(String, String)>,
     /// Events to append.
@@ -108,6 +128,9 @@ impl Changes {
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
         self.puts.is_empty()
+            && self.interactions.is_empty()
+            && self.state_logs.is_empty()
+            && self.contacts.is_empty()
             && self.deletes.is_empty()
             && self.events.is_empty()
             && self.timers_armed.is_empty()
@@ -119,8 +142,40 @@ impl Changes {
 
     /// Records a typed entity to insert or replace.
     pub fn put<E: Entity>(&mut self, entity: &E) -> Result<()> {
-        self.puts.push(Document::from_entity(entity)?);
+        let any: &dyn std::any::Any = entity;
+        if let Some(i) = any.downcast_ref::<Interaction>() {
+            self.interactions.push(i.clone());
+        } else if let Some(log) = any.downcast_ref::<AgentStateLog>() {
+            self.state_logs.push(log.clone());
+        } else if let Some(c) = any.downcast_ref::<Contact>() {
+            self.contacts.push(c.clone());
+        } else {
+            self.puts.push(Document::from_entity(entity)?);
+        }
         Ok(())
+    }
+
+    /// The interaction as this command last wrote it.
+    pub fn interaction(&self, id: &str) -> Option<&Interaction> {
+        self.interactions.iter().rev().find(|i| i.id == id)
+    }
+
+    /// Moves documents of the typed kinds (a seed, a test) to their typed lists.
+    fn typed_documents(&self) -> Result<(Vec<Interaction>, Vec<AgentStateLog>, Vec<Contact>)> {
+        let (mut interactions, mut logs, mut contacts) = (Vec::new(), Vec::new(), Vec::new());
+        for doc in &self.puts {
+            match doc.kind.as_str() {
+                k if k == Interaction::KIND => {
+                    interactions.push(serde_json::from_value(doc.data.clone())?)
+                }
+                k if k == AgentStateLog::KIND => {
+                    logs.push(serde_json::from_value(doc.data.clone())?)
+                }
+                k if k == Contact::KIND => contacts.push(serde_json::from_value(doc.data.clone())?),
+                _ => {}
+            }
+        }
+        Ok((interactions, logs, contacts))
     }
 
     /// Records a typed entity to delete.
@@ -128,6 +183,39 @@ impl Changes {
         self.deletes.push((E::KIND.to_owned(), id.to_owned()));
     }
 }
+
+/// Whether a kind is kept in a typed table rather than as a document.
+fn is_typed(kind: &str) -> bool {
+    [Interaction::KIND, AgentStateLog::KIND, Contact::KIND].contains(&kind)
+}
+
+/// The last write of each record, in the order first written: `key` names a record.
+fn last_writes<'a, T, K: std::hash::Hash + Eq>(
+    items: impl DoubleEndedIterator<Item = &'a T>,
+    key: impl Fn(&'a T) -> K,
+) -> Vec<&'a T>
+where
+    T: 'a,
+{
+    let mut seen = HashSet::new();
+    let mut out: Vec<&T> = items.rev().filter(|x| seen.insert(key(x))).collect();
+    out.reverse();
+    out
+}
+
+/// Tables that hold a tenant's rows directly, children before parents.
+const TENANT_TABLES: &[&str] = &[
+    "participants",
+    "messages",
+    "transfers",
+    "recordings",
+    "interactions",
+    "agent_state_logs",
+    "contacts",
+    "entities",
+    "events",
+    "timers",
+];
 
 /// The repository: a connection pool and the backend it talks to.
 #[derive(Debug, Clone)]
@@ -237,7 +325,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // Explicit deletes rather than relying on ON DELETE CASCADE alone: a SQLite connection
         // opened without the foreign_keys pragma would otherwise leave orphans behind.
-        for table in ["entities", "events", "timers"] {
+        for table in TENANT_TABLES {
             sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
                 .bind(id.as_str())
                 .execute(&mut *tx)
@@ -260,7 +348,7 @@ impl Store {
         let t = tenant.as_str();
         let mut tx = self.pool.begin().await?;
         if changes.wipe {
-            for table in ["entities", "events", "timers"] {
+            for table in TENANT_TABLES {
                 sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
                     .bind(t)
                     .execute(&mut *tx)
@@ -277,14 +365,28 @@ impl Store {
                 .await?;
         }
         for (kind, id) in &changes.deletes {
-            sqlx::query("DELETE FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3")
-                .bind(t)
-                .bind(kind)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            match kind.as_str() {
+                k if k == Interaction::KIND => typed::delete_interaction(&mut tx, t, id).await?,
+                k if k == AgentStateLog::KIND => typed::delete_state_log(&mut tx, t, id).await?,
+                k if k == Contact::KIND => typed::delete_contact(&mut tx, t, id).await?,
+                _ => {
+                    sqlx::query(
+                        "DELETE FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3",
+                    )
+                    .bind(t)
+                    .bind(kind)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
         }
-        for doc in &changes.puts {
+        let (seeded, seeded_logs, seeded_contacts) = changes.typed_documents()?;
+        let docs = last_writes(
+            changes.puts.iter().filter(|d| !is_typed(&d.kind)),
+            |d: &Document| (d.kind.as_str(), d.id.as_str()),
+        );
+        for doc in docs {
             sqlx::query(
                 "INSERT INTO entities (tenant_id, kind, id, data) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (tenant_id, kind, id) DO UPDATE SET data = excluded.data",
@@ -295,6 +397,24 @@ impl Store {
             .bind(doc.data.to_string())
             .execute(&mut *tx)
             .await?;
+        }
+        let contacts = last_writes(
+            seeded_contacts.iter().chain(&changes.contacts),
+            |c: &Contact| c.id.as_str(),
+        );
+        for c in contacts {
+            typed::put_contact(&mut tx, self.backend, t, c).await?;
+        }
+        let interactions = last_writes(
+            seeded.iter().chain(&changes.interactions),
+            |i: &Interaction| i.id.as_str(),
+        );
+        for i in interactions {
+            let stored = changes.messages_stored.get(&i.id).copied().unwrap_or(0);
+            typed::put_interaction(&mut tx, self.backend, t, i, stored).await?;
+        }
+        for log in seeded_logs.iter().chain(&changes.state_logs) {
+            typed::put_state_log(&mut tx, self.backend, t, log).await?;
         }
         for timer in &changes.timers_armed {
             sqlx::query(
@@ -341,6 +461,20 @@ impl Store {
 
     /// One typed record.
     pub async fn get<E: Entity>(&self, tenant: &TenantId, id: &str) -> Result<Option<E>> {
+        match E::KIND {
+            k if k == Interaction::KIND => {
+                return Ok(self.interaction(tenant, id).await?.and_then(cast))
+            }
+            k if k == Contact::KIND => {
+                let key = query::ContactKey::Id(id.to_owned());
+                return Ok(self.contact(tenant, &key).await?.and_then(cast));
+            }
+            k if k == AgentStateLog::KIND => {
+                let all: Vec<E> = self.list(tenant).await?;
+                return Ok(all.into_iter().find(|l| l.id() == id));
+            }
+            _ => {}
+        }
         let row =
             sqlx::query("SELECT data FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3")
                 .bind(tenant.as_str())
@@ -354,8 +488,35 @@ impl Store {
         }
     }
 
-    /// All records of one kind in a tenant, ordered by id.
+    /// All records of one kind in a tenant, ordered by id (history kinds: in their own order).
+    /// Costs the whole kind: the engine reads history through the paged queries instead.
     pub async fn list<E: Entity>(&self, tenant: &TenantId) -> Result<Vec<E>> {
+        let all = u64::MAX >> 1;
+        match E::KIND {
+            k if k == Interaction::KIND => {
+                let page = self
+                    .interactions(tenant, &query::InteractionFilter::first(all))
+                    .await?;
+                let mut out = Vec::with_capacity(page.items.len());
+                for i in page.items {
+                    out.extend(self.interaction(tenant, &i.id).await?.and_then(cast));
+                }
+                return Ok(out);
+            }
+            k if k == Contact::KIND => {
+                let page = self.contacts(tenant, 0, all).await?;
+                return Ok(page.items.into_iter().filter_map(cast).collect());
+            }
+            k if k == AgentStateLog::KIND => {
+                let filter = query::StateLogFilter {
+                    limit: all,
+                    ..Default::default()
+                };
+                let page = self.state_logs(tenant, &filter).await?;
+                return Ok(page.items.into_iter().filter_map(cast).collect());
+            }
+            _ => {}
+        }
         let rows =
             sqlx::query("SELECT data FROM entities WHERE tenant_id = $1 AND kind = $2 ORDER BY id")
                 .bind(tenant.as_str())
@@ -367,7 +528,20 @@ impl Store {
             .collect()
     }
 
-    /// Every document of a tenant, for rebuilding in-memory state after a restart.
+    /// What a tenant's contact center needs in memory after a restart: every document, the
+    /// interactions that have not ended and the contacts; never ended interactions or state logs.
+    pub async fn live_documents(&self, tenant: &TenantId) -> Result<Vec<Document>> {
+        let mut docs = self.documents(tenant).await?;
+        for i in self.open_interactions(tenant).await? {
+            docs.push(Document::from_entity(&i)?);
+        }
+        for c in self.contacts(tenant, 0, u64::MAX >> 1).await?.items {
+            docs.push(Document::from_entity(&c)?);
+        }
+        Ok(docs)
+    }
+
+    /// Every document (configuration record) of a tenant, by kind and id.
     pub async fn documents(&self, tenant: &TenantId) -> Result<Vec<Document>> {
         let rows = sqlx::query(
             "SELECT kind, id, data FROM entities WHERE tenant_id = $1 ORDER BY kind, id",
@@ -445,7 +619,7 @@ impl Store {
     /// Counts the rows a tenant owns in every table (used to prove deletes are complete).
     pub async fn count_rows(&self, tenant: &TenantId) -> Result<i64> {
         let mut total = 0;
-        for table in ["entities", "events", "timers"] {
+        for table in TENANT_TABLES {
             let row = sqlx::query(&format!(
                 "SELECT COUNT(*) FROM {table} WHERE tenant_id = $1"
             ))
@@ -461,6 +635,12 @@ impl Store {
             .await?;
         Ok(total + row.try_get::<i64, _>(0)?)
     }
+}
+
+/// A record of a concrete type as the generic type a caller asked for (the same type).
+fn cast<E: 'static, T: 'static>(value: T) -> Option<E> {
+    let boxed: Box<dyn std::any::Any> = Box::new(value);
+    boxed.downcast::<E>().ok().map(|b| *b)
 }
 
 fn tenant_from_row(row: &AnyRow) -> Result<TenantRecord> {

@@ -317,8 +317,8 @@ impl State {
         )
         .map(str::to_owned)
         .ok_or_else(|| unmet("from", "the tenant has no caller number".into()))?;
-        let id = uuid::Uuid::new_v4().to_string();
-        let mut i = Interaction::new(&id, Channel::Voice, Direction::Outbound, now);
+        let mut i = self.new_interaction(Channel::Voice, Direction::Outbound, now);
+        let id = i.id.clone();
         i.agent_id = Some(agent_id.to_owned());
         i.from = caller;
         i.to = to.clone();

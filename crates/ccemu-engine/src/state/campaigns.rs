@@ -723,15 +723,15 @@ impl State {
     }
 
     /// The interaction of a new attempt at a contact: outbound voice, in the campaign's queue.
-    fn attempt_interaction(&self, campaign_id: &str, idx: usize, now: i64) -> Result<Interaction> {
+    fn attempt_interaction(
+        &mut self,
+        campaign_id: &str,
+        idx: usize,
+        now: i64,
+    ) -> Result<Interaction> {
+        let mut i = self.new_interaction(Channel::Voice, Direction::Outbound, now);
         let run = &self.campaigns.runs[campaign_id];
         let c = &run.contacts[idx];
-        let mut i = Interaction::new(
-            uuid::Uuid::new_v4().to_string(),
-            Channel::Voice,
-            Direction::Outbound,
-            now,
-        );
         i.campaign_id = Some(campaign_id.to_owned());
         i.queue_id = run.campaign.queue_id.clone();
         i.to = c.phone_number.clone();

@@ -151,8 +151,8 @@ impl State {
             }
             .into());
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        let mut i = Interaction::new(&id, channel, Direction::Outbound, now);
+        let mut i = self.new_interaction(channel, Direction::Outbound, now);
+        let id = i.id.clone();
         i.queue_id = queue_id.clone();
         i.to = customer.clone();
         i.scheduled_at_ms = Some(scheduled_at_ms);

@@ -11,7 +11,7 @@ use super::{acd_error, not_found, Effects, Op, OpOutput, State};
 use crate::Result;
 use ccemu_acd as acd;
 use ccemu_core::event::DomainEvent;
-use ccemu_core::interaction::{Channel, Direction, Interaction, InteractionState, ParticipantKind};
+use ccemu_core::interaction::{Channel, Direction, InteractionState, ParticipantKind};
 use ccemu_core::DomainError;
 
 impl State {
@@ -76,8 +76,8 @@ impl State {
                 .into());
             }
         }
-        let id = uuid::Uuid::new_v4().to_string();
-        let mut i = Interaction::new(&id, channel, direction, now);
+        let mut i = self.new_interaction(channel, direction, now);
+        let id = i.id.clone();
         i.queue_id = queue_id.clone();
         i.from = from.clone();
         i.to = to;

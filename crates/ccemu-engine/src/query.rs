@@ -1,0 +1,127 @@
+//! The engine's read API: history pages answered by the store's indexed queries, and the live
+//! working set answered from memory. Vendor surfaces and the control plane read through these,
+//! never through the store, so what a read costs is the page it returns.
+
+use crate::center::Command;
+use crate::{Engine, Result};
+use ccemu_core::interaction::{Interaction, Message};
+use ccemu_core::{AgentStateLog, Contact, TenantId};
+pub use ccemu_store::query::{
+    ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter,
+};
+
+/// A small configuration kind kept whole as a document (settings, subscriptions, IVR menus, DNC
+/// entries, jobs, teams, ...), which may be read whole. History kinds (interactions, state logs,
+/// contacts) and the live directory (agents, queues) have their own reads instead.
+pub trait ConfigRecord: ccemu_core::Entity {}
+
+macro_rules! config_records {
+    ($($ty:ty),* $(,)?) => { $(impl ConfigRecord for $ty {})* };
+}
+config_records!(
+    ccemu_core::SurfaceSettings,
+    ccemu_core::Subscription,
+    ccemu_core::RelayNumber,
+    ccemu_core::VoiceFile,
+    ccemu_core::DefaultVoices,
+    ccemu_core::IvrMenu,
+    ccemu_core::ContactList,
+    ccemu_core::DncEntry,
+    ccemu_core::Job,
+    ccemu_core::Team,
+    ccemu_core::Skill,
+    ccemu_core::ApiCredential,
+    crate::sim::SimSettings,
+);
+
+impl Engine {
+    /// One interaction, open or ended, with its participants, transfers, recordings and transcript.
+    pub async fn interaction(
+        &self,
+        id: &TenantId,
+        interaction_id: &str,
+    ) -> Result<Option<Interaction>> {
+        self.center(id)?;
+        Ok(self.inner.store.interaction(id, interaction_id).await?)
+    }
+
+    /// One interaction by its per-tenant number ([`Interaction::number`]).
+    pub async fn interaction_by_number(
+        &self,
+        id: &TenantId,
+        number: u64,
+    ) -> Result<Option<Interaction>> {
+        self.center(id)?;
+        Ok(self.inner.store.interaction_by_number(id, number).await?)
+    }
+
+    /// A page of interactions, open and ended, that match `filter`; transcripts are left out
+    /// (see [`Engine::messages`]).
+    pub async fn interactions(
+        &self,
+        id: &TenantId,
+        filter: &InteractionFilter,
+    ) -> Result<Page<Interaction>> {
+        self.center(id)?;
+        Ok(self.inner.store.interactions(id, filter).await?)
+    }
+
+    /// The transcript of an interaction from `index` on (1-based; 0 or 1 is the whole transcript);
+    /// `None` when the tenant has no such interaction.
+    pub async fn messages(
+        &self,
+        id: &TenantId,
+        interaction_id: &str,
+        index: u32,
+    ) -> Result<Option<Vec<Message>>> {
+        Ok(self
+            .interaction(id, interaction_id)
+            .await?
+            .map(|i| i.messages_from(index).to_vec()))
+    }
+
+    /// The interactions that have not ended, by id, from the live working set.
+    pub async fn open_interactions(&self, id: &TenantId) -> Result<Vec<Interaction>> {
+        self.center(id)?
+            .call(|reply| Command::OpenInteractions { reply })
+            .await
+    }
+
+    /// A page of finished agent state periods that match `filter`.
+    pub async fn state_logs(
+        &self,
+        id: &TenantId,
+        filter: &StateLogFilter,
+    ) -> Result<Page<AgentStateLog>> {
+        self.center(id)?;
+        Ok(self.inner.store.state_logs(id, filter).await?)
+    }
+
+    /// The contact (end user) a key names.
+    pub async fn contact(&self, id: &TenantId, key: &ContactKey) -> Result<Option<Contact>> {
+        self.center(id)?;
+        Ok(self.inner.store.contact(id, key).await?)
+    }
+
+    /// A page of contacts, by id.
+    pub async fn contacts(&self, id: &TenantId, offset: u64, limit: u64) -> Result<Page<Contact>> {
+        self.center(id)?;
+        Ok(self.inner.store.contacts(id, offset, limit).await?)
+    }
+
+    /// Every record of one configuration kind in a tenant, ordered by id.
+    pub async fn records<E: ConfigRecord>(&self, id: &TenantId) -> Result<Vec<E>> {
+        self.center(id)?;
+        Ok(self.inner.store.list(id).await?)
+    }
+
+    /// One configuration record of a tenant by id, `None` if there is none.
+    pub async fn record<E: ConfigRecord>(
+        &self,
+        id: &TenantId,
+        record_id: &str,
+    ) -> Result<Option<E>> {
+        self.center(id)?;
+        Ok(self.inner.store.get(id, record_id).await?)
+    }
+}

@@ -1,0 +1,1077 @@
+//! The typed tables of what grows with history: interactions with their participants, transcript,
+//! transfers and recordings; agent state logs; contacts. Each record is written as the rows it
+//! changes (a message is one insert) and read back with indexed queries.
+
+use crate::query::{ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter};
+use crate::{Backend, Result, StoreError};
+use ccemu_core::interaction::{Attachment, Interaction, Message, Participant, Recording, Transfer};
+use ccemu_core::{AgentState, AgentStateLog, Contact, TenantId};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+type Tx<'a> = Transaction<'a, Any>;
+
+/// A snake_case enum as its stored name.
+fn name<T: Serialize>(value: &T) -> Result<String> {
+    match serde_json::to_value(value)? {
+        Value::String(s) => Ok(s),
+        other => Err(corrupt(format!("expected an enum name, got {other}"))),
+    }
+}
+
+/// A stored enum name back as the enum.
+fn parse<T: DeserializeOwned>(name: String) -> Result<T> {
+    Ok(serde_json::from_value(Value::String(name))?)
+}
+
+fn parse_opt<T: DeserializeOwned>(name: Option<String>) -> Result<Option<T>> {
+    name.map(parse).transpose()
+}
+
+fn corrupt(reason: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Decode(reason.into()))
+}
+
+/// A JSON column read as text (`CAST(col AS TEXT)` in the SELECT), parsed.
+fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
+    Ok(serde_json::from_str(&row.try_get::<String, _>(column)?)?)
+}
+
+fn i64_of(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The placeholder of a JSON parameter: PostgreSQL's column is JSONB, SQLite's TEXT.
+fn json_param(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!("${n}"),
+        Backend::Postgres => format!("CAST(${n} AS jsonb)"),
+    }
+}
+
+const INTERACTION_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "id",
+    "number",
+    "channel",
+    "direction",
+    "state",
+    "state_since_ms",
+    "queue_id",
+    "agent_id",
+    "contact_id",
+    "from_address",
+    "to_address",
+    "subject",
+    "priority",
+    "lang",
+    "parent_id",
+    "campaign_id",
+    "created_at_ms",
+    "scheduled_at_ms",
+    "queued_at_ms",
+    "offered_at_ms",
+    "answered_at_ms",
+    "ended_at_ms",
+    "hold_ms",
+    "ended_by",
+    "end_reason",
+    "updated_at_ms",
+    "custom_data",
+];
+
+/// `INSERT ... ON CONFLICT (keys) DO UPDATE` of every column, JSON columns cast for `backend`.
+fn upsert_sql(
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    json_columns: &[&str],
+    keys: &[&str],
+) -> String {
+    let values: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            if json_columns.contains(c) {
+                json_param(backend, i + 1)
+            } else {
+                format!("${}", i + 1)
+            }
+        })
+        .collect();
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| !keys.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let action = if updates.is_empty() {
+        "NOTHING".to_owned()
+    } else {
+        format!("UPDATE SET {}", updates.join(", "))
+    };
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
+        columns.join(", "),
+        values.join(", "),
+        keys.join(", ")
+    )
+}
+
+/// The SELECT list of a table, JSON columns read as text.
+fn select_list(columns: &[&str], json_columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| {
+            if json_columns.contains(c) {
+                format!("CAST({c} AS TEXT) AS {c}")
+            } else {
+                (*c).to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Writes an interaction's own row, its participants, transfers and recordings, and the messages
+/// from index `messages_stored + 1` on (the earlier ones are already stored).
+pub(crate) async fn put_interaction(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    t: &str,
+    i: &Interaction,
+    messages_stored: u32,
+) -> Result<()> {
+    let sql = upsert_sql(
+        backend,
+        "interactions",
+        INTERACTION_COLUMNS,
+        &["custom_data"],
+        &["tenant_id", "id"],
+    );
+    sqlx::query(&sql)
+        .bind(t)
+        .bind(&i.id)
+        .bind(i64_of(i.number))
+        .bind(name(&i.channel)?)
+        .bind(name(&i.direction)?)
+        .bind(i.state.name())
+        .bind(i.state_since_ms)
+        .bind(i.queue_id.as_deref())
+        .bind(i.agent_id.as_deref())
+        .bind(i.contact_id.as_deref())
+        .bind(&i.from)
+        .bind(&i.to)
+        .bind(&i.subject)
+        .bind(i64::from(i.priority))
+        .bind(i.lang.as_deref())
+        .bind(i.parent_id.as_deref())
+        .bind(i.campaign_id.as_deref())
+        .bind(i.created_at_ms)
+        .bind(i.scheduled_at_ms)
+        .bind(i.queued_at_ms)
+        .bind(i.offered_at_ms)
+        .bind(i.answered_at_ms)
+        .bind(i.ended_at_ms)
+        .bind(i.hold_ms)
+        .bind(i.ended_by.as_ref().map(name).transpose()?)
+        .bind(i.end_reason.as_ref().map(name).transpose()?)
+        .bind(i.updated_at_ms)
+        .bind(serde_json::to_string(&i.custom_data)?)
+        .execute(&mut **tx)
+        .await?;
+    for (n, p) in i.participants.iter().enumerate() {
+        put_participant(tx, backend, t, &i.id, n, p).await?;
+    }
+    for (n, x) in i.transfers.iter().enumerate() {
+        put_transfer(tx, backend, t, &i.id, n, x).await?;
+    }
+    for (n, r) in i.recordings.iter().enumerate() {
+        put_recording(tx, backend, t, &i.id, n, r).await?;
+    }
+    insert_messages(tx, backend, t, &i.id, &i.messages, messages_stored).await
+}
+
+const PARTICIPANT_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "interaction_id",
+    "id",
+    "position",
+    "kind",
+    "agent_id",
+    "contact_id",
+    "nickname",
+    "address",
+    "state",
+    "joined_at_ms",
+    "connected_at_ms",
+    "left_at_ms",
+    "left_reason",
+];
+
+async fn put_participant(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    t: &str,
+    interaction_id: &str,
+    position: usize,
+    p: &Participant,
+) -> Result<()> {
+    let sql = upsert_sql(
+        backend,
+        "participants",
+        PARTICIPANT_COLUMNS,
+        &[],
+        &["tenant_id", "interaction_id", "id"],
+    );
+    sqlx::query(&sql)
+        .bind(t)
+        .bind(interaction_id)
+        .bind(&p.id)
+        .bind(position as i64 + 1)
+        .bind(name(&p.kind)?)
+        .bind(p.agent_id.as_deref())
+        .bind(p.contact_id.as_deref())
+        .bind(&p.nickname)
+        .bind(p.address.as_deref())
+        .bind(name(&p.state)?)
+        .bind(p.joined_at_ms)
+        .bind(p.connected_at_ms)
+        .bind(p.left_at_ms)
+        .bind(p.left_reason.as_ref().map(name).transpose()?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const TRANSFER_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "interaction_id",
+    "id",
+    "position",
+    "status",
+    "from_agent_id",
+    "to_agent_id",
+    "from_queue_id",
+    "to_queue_id",
+    "to_number",
+    "created_at_ms",
+];
+
+async fn put_transfer(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    t: &str,
+    interaction_id: &str,
+    position: usize,
+    x: &Transfer,
+) -> Result<()> {
+    let sql = upsert_sql(
+        backend,
+        "transfers",
+        TRANSFER_COLUMNS,
+        &[],
+        &["tenant_id", "interaction_id", "id"],
+    );
+    sqlx::query(&sql)
+        .bind(t)
+        .bind(interaction_id)
+        .bind(&x.id)
+        .bind(position as i64 + 1)
+        .bind(name(&x.status)?)
+        .bind(x.from_agent_id.as_deref())
+        .bind(x.to_agent_id.as_deref())
+        .bind(x.from_queue_id.as_deref())
+        .bind(x.to_queue_id.as_deref())
+        .bind(x.to_number.as_deref())
+        .bind(x.created_at_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const RECORDING_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "interaction_id",
+    "id",
+    "position",
+    "url",
+    "started_at_ms",
+    "ended_at_ms",
+];
+
+async fn put_recording(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    t: &str,
+    interaction_id: &str,
+    position: usize,
+    r: &Recording,
+) -> Result<()> {
+    let sql = upsert_sql(
+        backend,
+        "recordings",
+        RECORDING_COLUMNS,
+        &[],
+        &["tenant_id", "interaction_id", "id"],
+    );
+    sqlx::query(&sql)
+        .bind(t)
+        .bind(interaction_id)
+        .bind(&r.id)
+        .bind(position as i64 + 1)
+        .bind(&r.url)
+        .bind(r.started_at_ms)
+        .bind(r.ended_at_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const MESSAGE_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "interaction_id",
+    "idx",
+    "id",
+    "kind",
+    "from_participant_id",
+    "from_kind",
+    "text",
+    "subject",
+    "html",
+    "visibility",
+    "attachments",
+    "sent_at_ms",
+];
+
+/// Rows per multi-row INSERT: 13 parameters a row stays far below every backend's limit.
+const MESSAGE_BATCH: usize = 64;
+
+/// Inserts the messages after the first `stored`, several rows a statement; a message already
+/// stored is left as it is (the transcript is append-only).
+async fn insert_messages(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    t: &str,
+    interaction_id: &str,
+    messages: &[Message],
+    stored: u32,
+) -> Result<()> {
+    let new = &messages[(stored as usize).min(messages.len())..];
+    for chunk in new.chunks(MESSAGE_BATCH) {
+        let width = MESSAGE_COLUMNS.len();
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let cells: Vec<String> = MESSAGE_COLUMNS
+                    .iter()
+                    .enumerate()
+                    .map(|(c, col)| {
+                        let n = r * width + c + 1;
+                        if *col == "attachments" {
+                            json_param(backend, n)
+                        } else {
+                            format!("${n}")
+                        }
+                    })
+                    .collect();
+                format!("({})", cells.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO messages ({}) VALUES {} \
+             ON CONFLICT (tenant_id, interaction_id, idx) DO NOTHING",
+            MESSAGE_COLUMNS.join(", "),
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for m in chunk {
+            query = query
+                .bind(t)
+                .bind(interaction_id)
+                .bind(i64::from(m.index))
+                .bind(&m.id)
+                .bind(name(&m.kind)?)
+                .bind(m.from_participant_id.as_deref())
+                .bind(name(&m.from_kind)?)
+                .bind(&m.text)
+                .bind(m.subject.as_deref())
+                .bind(m.html.as_deref())
+                .bind(name(&m.visibility)?)
+                .bind(serde_json::to_string(&m.attachments)?)
+                .bind(m.sent_at_ms);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Deletes an interaction and (by cascade) its child rows.
+pub(crate) async fn delete_interaction(tx: &mut Tx<'_>, t: &str, id: &str) -> Result<()> {
+    for table in ["participants", "messages", "transfers", "recordings"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND interaction_id = $2"
+        ))
+        .bind(t)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM interactions WHERE tenant_id = $1 AND id = $2")
+        .bind(t)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// An agent state as its columns: name, reason, sub-state and end time.
+fn state_columns(state: &AgentState) -> Result<(String, Option<String>, Option<i64>, Option<i64>)> {
+    let v = serde_json::to_value(state)?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let int = |k: &str| v.get(k).and_then(Value::as_i64);
+    Ok((
+        state.name().to_owned(),
+        text("reason"),
+        int("sub_state"),
+        int("until_ms"),
+    ))
+}
+
+/// An agent state back from its columns.
+fn state_from(
+    state: String,
+    reason: Option<String>,
+    sub_state: Option<i64>,
+    until_ms: Option<i64>,
+) -> Result<AgentState> {
+    let mut v = serde_json::Map::new();
+    v.insert("state".into(), Value::String(state));
+    if let Some(r) = reason {
+        v.insert("reason".into(), Value::String(r));
+    }
+    if let Some(s) = sub_state {
+        v.insert("sub_state".into(), s.into());
+    }
+    if let Some(u) = until_ms {
+        v.insert("until_ms".into(), u.into());
+    }
+    Ok(serde_json::from_value(Value::Object(v))?)
+}
+
+const STATE_LOG_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "agent_id",
+    "seq",
+    "from_state",
+    "from_reason",
+    "from_sub_state",
+    "from_until_ms",
+    "to_state",
+    "to_reason",
+    "to_sub_state",
+    "to_until_ms",
+    "start_ms",
+    "end_ms",
+    "duration_ms",
+];
+
+/// Appends one agent state log (a log is never changed once written).
+pub(crate) async fn put_state_log(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    t: &str,
+    log: &AgentStateLog,
+) -> Result<()> {
+    let sql = upsert_sql(
+        backend,
+        "agent_state_logs",
+        STATE_LOG_COLUMNS,
+        &[],
+        &["tenant_id", "agent_id", "seq"],
+    );
+    let (fs, fr, fsub, fu) = state_columns(&log.from)?;
+    let (ts, tr, tsub, tu) = state_columns(&log.to)?;
+    sqlx::query(&sql)
+        .bind(t)
+        .bind(&log.agent_id)
+        .bind(i64_of(log.seq()))
+        .bind(fs)
+        .bind(fr)
+        .bind(fsub)
+        .bind(fu)
+        .bind(ts)
+        .bind(tr)
+        .bind(tsub)
+        .bind(tu)
+        .bind(log.start_ms)
+        .bind(log.end_ms)
+        .bind(log.duration_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn state_log_from_row(row: &AnyRow) -> Result<AgentStateLog> {
+    let agent_id: String = row.try_get("agent_id")?;
+    let seq: i64 = row.try_get("seq")?;
+    Ok(AgentStateLog {
+        id: format!("{agent_id}-{seq}"),
+        agent_id,
+        from: state_from(
+            row.try_get("from_state")?,
+            row.try_get("from_reason")?,
+            row.try_get("from_sub_state")?,
+            row.try_get("from_until_ms")?,
+        )?,
+        to: state_from(
+            row.try_get("to_state")?,
+            row.try_get("to_reason")?,
+            row.try_get("to_sub_state")?,
+            row.try_get("to_until_ms")?,
+        )?,
+        start_ms: row.try_get("start_ms")?,
+        end_ms: row.try_get("end_ms")?,
+        duration_ms: row.try_get("duration_ms")?,
+    })
+}
+
+/// Deletes one agent state log by its id (`{agent}-{seq}`).
+pub(crate) async fn delete_state_log(tx: &mut Tx<'_>, t: &str, id: &str) -> Result<()> {
+    let Some((agent, seq)) = id.rsplit_once('-') else {
+        return Ok(());
+    };
+    let seq: i64 = seq.parse().unwrap_or(-1);
+    sqlx::query("DELETE FROM agent_state_logs WHERE tenant_id = $1 AND agent_id = $2 AND seq = $3")
+        .bind(t)
+        .bind(agent)
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+const CONTACT_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "id",
+    "identifier",
+    "external_id",
+    "name",
+    "email",
+    "phone",
+    "attributes",
+    "created_at_ms",
+    "updated_at_ms",
+];
+
+/// Inserts or replaces a contact.
+pub(crate) async fn put_contact(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    t: &str,
+    c: &Contact,
+) -> Result<()> {
+    let sql = upsert_sql(
+        backend,
+        "contacts",
+        CONTACT_COLUMNS,
+        &["attributes"],
+        &["tenant_id", "id"],
+    );
+    sqlx::query(&sql)
+        .bind(t)
+        .bind(&c.id)
+        .bind(c.identifier.as_deref())
+        .bind(c.external_id.as_deref())
+        .bind(&c.name)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .bind(serde_json::to_string(&c.attributes)?)
+        .bind(c.created_at_ms)
+        .bind(c.updated_at_ms)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a contact.
+pub(crate) async fn delete_contact(tx: &mut Tx<'_>, t: &str, id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM contacts WHERE tenant_id = $1 AND id = $2")
+        .bind(t)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn contact_from_row(row: &AnyRow) -> Result<Contact> {
+    Ok(Contact {
+        id: row.try_get("id")?,
+        identifier: row.try_get("identifier")?,
+        external_id: row.try_get("external_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        attributes: json(row, "attributes")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    })
+}
+
+fn interaction_from_row(row: &AnyRow) -> Result<Interaction> {
+    let state: String = row.try_get("state")?;
+    let number: i64 = row.try_get("number")?;
+    let priority: i64 = row.try_get("priority")?;
+    Ok(Interaction {
+        id: row.try_get("id")?,
+        number: u64::try_from(number).unwrap_or(0),
+        channel: parse(row.try_get("channel")?)?,
+        direction: parse(row.try_get("direction")?)?,
+        state: parse(state)?,
+        state_since_ms: row.try_get("state_since_ms")?,
+        queue_id: row.try_get("queue_id")?,
+        agent_id: row.try_get("agent_id")?,
+        contact_id: row.try_get("contact_id")?,
+        from: row.try_get("from_address")?,
+        to: row.try_get("to_address")?,
+        subject: row.try_get("subject")?,
+        priority: i32::try_from(priority).unwrap_or(0),
+        lang: row.try_get("lang")?,
+        parent_id: row.try_get("parent_id")?,
+        campaign_id: row.try_get("campaign_id")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        scheduled_at_ms: row.try_get("scheduled_at_ms")?,
+        queued_at_ms: row.try_get("queued_at_ms")?,
+        offered_at_ms: row.try_get("offered_at_ms")?,
+        answered_at_ms: row.try_get("answered_at_ms")?,
+        ended_at_ms: row.try_get("ended_at_ms")?,
+        hold_ms: row.try_get("hold_ms")?,
+        ended_by: parse_opt(row.try_get("ended_by")?)?,
+        end_reason: parse_opt(row.try_get("end_reason")?)?,
+        participants: Vec::new(),
+        transfers: Vec::new(),
+        messages: Vec::new(),
+        recordings: Vec::new(),
+        custom_data: json(row, "custom_data")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    })
+}
+
+fn participant_from_row(row: &AnyRow) -> Result<Participant> {
+    Ok(Participant {
+        id: row.try_get("id")?,
+        kind: parse(row.try_get("kind")?)?,
+        agent_id: row.try_get("agent_id")?,
+        contact_id: row.try_get("contact_id")?,
+        nickname: row.try_get("nickname")?,
+        address: row.try_get("address")?,
+        state: parse(row.try_get("state")?)?,
+        joined_at_ms: row.try_get("joined_at_ms")?,
+        connected_at_ms: row.try_get("connected_at_ms")?,
+        left_at_ms: row.try_get("left_at_ms")?,
+        left_reason: parse_opt(row.try_get("left_reason")?)?,
+    })
+}
+
+fn transfer_from_row(row: &AnyRow) -> Result<Transfer> {
+    Ok(Transfer {
+        id: row.try_get("id")?,
+        status: parse(row.try_get("status")?)?,
+        from_agent_id: row.try_get("from_agent_id")?,
+        to_agent_id: row.try_get("to_agent_id")?,
+        from_queue_id: row.try_get("from_queue_id")?,
+        to_queue_id: row.try_get("to_queue_id")?,
+        to_number: row.try_get("to_number")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+    })
+}
+
+fn recording_from_row(row: &AnyRow) -> Result<Recording> {
+    Ok(Recording {
+        id: row.try_get("id")?,
+        url: row.try_get("url")?,
+        started_at_ms: row.try_get("started_at_ms")?,
+        ended_at_ms: row.try_get("ended_at_ms")?,
+    })
+}
+
+fn message_from_row(row: &AnyRow) -> Result<Message> {
+    let idx: i64 = row.try_get("idx")?;
+    let attachments: Vec<Attachment> = json(row, "attachments")?;
+    Ok(Message {
+        id: row.try_get("id")?,
+        index: u32::try_from(idx).unwrap_or(0),
+        kind: parse(row.try_get("kind")?)?,
+        from_participant_id: row.try_get("from_participant_id")?,
+        from_kind: parse(row.try_get("from_kind")?)?,
+        text: row.try_get("text")?,
+        subject: row.try_get("subject")?,
+        html: row.try_get("html")?,
+        visibility: parse(row.try_get("visibility")?)?,
+        attachments,
+        sent_at_ms: row.try_get("sent_at_ms")?,
+    })
+}
+
+/// Reads of the typed tables.
+impl crate::Store {
+    fn interaction_select(&self) -> String {
+        format!(
+            "SELECT {} FROM interactions",
+            select_list(INTERACTION_COLUMNS, &["custom_data"])
+        )
+    }
+
+    /// Fills in the child rows of interactions read without them: one query per child table for
+    /// the whole page, never one per interaction.
+    async fn attach_children(
+        &self,
+        t: &str,
+        items: &mut [Interaction],
+        with_messages: bool,
+    ) -> Result<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+        let marks: Vec<String> = (0..ids.len()).map(|n| format!("${}", n + 2)).collect();
+        let within = format!(
+            "tenant_id = $1 AND interaction_id IN ({})",
+            marks.join(", ")
+        );
+        let fetch = |sql: String| self.children(sql, t, &ids);
+        let index: std::collections::HashMap<String, usize> =
+            ids.iter().enumerate().map(|(n, id)| (id.clone(), n)).collect();
+        let position = |rows: &Vec<AnyRow>, r: usize| -> Result<usize> {
+            let id: String = rows[r].try_get("interaction_id")?;
+            index
+                .get(&id)
+                .copied()
+                .ok_or_else(|| corrupt(format!("child row of unknown interaction {id}")))
+        };
+        let rows = fetch(format!(
+            "SELECT * FROM participants WHERE {within} ORDER BY interaction_id, position"
+        ))
+        .await?;
+        for r in 0..rows.len() {
+            let at = position(&rows, r)?;
+            items[at].participants.push(participant_from_row(&rows[r])?);
+        }
+        let rows = fetch(format!(
+            "SELECT * FROM transfers WHERE {within} ORDER BY interaction_id, position"
+        ))
+        .await?;
+        for r in 0..rows.len() {
+            let at = position(&rows, r)?;
+            items[at].transfers.push(transfer_from_row(&rows[r])?);
+        }
+        let rows = fetch(format!(
+            "SELECT * FROM recordings WHERE {within} ORDER BY interaction_id, position"
+        ))
+        .await?;
+        for r in 0..rows.len() {
+            let at = position(&rows, r)?;
+            items[at].recordings.push(recording_from_row(&rows[r])?);
+        }
+        if with_messages {
+            let rows = fetch(format!(
+                "SELECT interaction_id, idx, id, kind, from_participant_id, from_kind, text, \
+                 subject, html, visibility, CAST(attachments AS TEXT) AS attachments, sent_at_ms \
+                 FROM messages WHERE {within} ORDER BY interaction_id, idx"
+            ))
+            .await?;
+            for r in 0..rows.len() {
+                let at = position(&rows, r)?;
+                items[at].messages.push(message_from_row(&rows[r])?);
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows of one child table for a page of interactions.
+    async fn children(&self, sql: String, t: &str, ids: &[String]) -> Result<Vec<AnyRow>> {
+        let mut q = sqlx::query(&sql).bind(t);
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    /// Interactions of one query, whole (with transcripts when `with_messages`).
+    async fn fetch_interactions(
+        &self,
+        t: &str,
+        condition: &str,
+        binds: Vec<Bind>,
+        tail: &str,
+        with_messages: bool,
+    ) -> Result<Vec<Interaction>> {
+        let sql = format!(
+            "{} WHERE tenant_id = $1{condition} {tail}",
+            self.interaction_select()
+        );
+        let mut q = sqlx::query(&sql).bind(t);
+        for b in binds {
+            q = b.bind(q);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let mut items = rows
+            .iter()
+            .map(interaction_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.attach_children(t, &mut items, with_messages).await?;
+        Ok(items)
+    }
+
+    /// One interaction with its participants, transfers, recordings and transcript.
+    pub async fn interaction(&self, tenant: &TenantId, id: &str) -> Result<Option<Interaction>> {
+        let mut found = self
+            .fetch_interactions(
+                tenant.as_str(),
+                " AND id = $2",
+                vec![Bind::Text(id.to_owned())],
+                "",
+                true,
+            )
+            .await?;
+        Ok(found.pop())
+    }
+
+    /// One interaction by its per-tenant number.
+    pub async fn interaction_by_number(
+        &self,
+        tenant: &TenantId,
+        number: u64,
+    ) -> Result<Option<Interaction>> {
+        let mut found = self
+            .fetch_interactions(
+                tenant.as_str(),
+                " AND number = $2",
+                vec![Bind::Int(i64_of(number))],
+                "",
+                true,
+            )
+            .await?;
+        Ok(found.pop())
+    }
+
+    /// The interactions that have not ended, whole, by number (what start-up loads).
+    pub async fn open_interactions(&self, tenant: &TenantId) -> Result<Vec<Interaction>> {
+        self.fetch_interactions(
+            tenant.as_str(),
+            " AND state NOT IN ('ended', 'abandoned', 'failed')",
+            Vec::new(),
+            "ORDER BY number",
+            true,
+        )
+        .await
+    }
+
+    /// The highest interaction number of a tenant (0 when it has none).
+    pub async fn last_interaction_number(&self, tenant: &TenantId) -> Result<u64> {
+        let row = sqlx::query("SELECT MAX(number) FROM interactions WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        let n: Option<i64> = row.try_get(0)?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+
+    /// A page of interactions (without their transcripts) that match `filter`.
+    pub async fn interactions(
+        &self,
+        tenant: &TenantId,
+        filter: &InteractionFilter,
+    ) -> Result<Page<Interaction>> {
+        let f = filter;
+        let mut condition = String::new();
+        let mut binds = Vec::new();
+        if !f.channels.is_empty() {
+            let mut marks = Vec::new();
+            for c in &f.channels {
+                binds.push(Bind::Text(name(c)?));
+                marks.push(format!("${}", binds.len() + 1));
+            }
+            condition.push_str(&format!(" AND channel IN ({})", marks.join(", ")));
+        }
+        let mut add = |sql: &str, value: Bind| {
+            binds.push(value);
+            condition.push_str(&sql.replace('?', &format!("${}", binds.len() + 1)));
+        };
+        if let Some(d) = &f.direction {
+            add(" AND direction = ?", Bind::Text(name(d)?));
+        }
+        if let Some(a) = &f.agent_id {
+            add(" AND agent_id = ?", Bind::Text(a.clone()));
+        }
+        if let Some(q) = &f.queue_id {
+            add(" AND queue_id = ?", Bind::Text(q.clone()));
+        }
+        if let Some(c) = &f.campaign_id {
+            add(" AND campaign_id = ?", Bind::Text(c.clone()));
+        }
+        if let Some(v) = f.created_from_ms {
+            add(" AND created_at_ms >= ?", Bind::Int(v));
+        }
+        if let Some(v) = f.created_to_ms {
+            add(" AND created_at_ms <= ?", Bind::Int(v));
+        }
+        if let Some(v) = f.updated_from_ms {
+            add(" AND updated_at_ms >= ?", Bind::Int(v));
+        }
+        if let Some(v) = f.updated_to_ms {
+            add(" AND updated_at_ms <= ?", Bind::Int(v));
+        }
+        if !f.states.is_empty() {
+            let names: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.name())).collect();
+            // The names are the enum's own fixed words, never client text.
+            condition.push_str(&format!(" AND state IN ({})", names.join(", ")));
+        }
+        match f.ended {
+            Some(true) => condition.push_str(" AND ended_at_ms IS NOT NULL"),
+            Some(false) => condition.push_str(" AND ended_at_ms IS NULL"),
+            None => {}
+        }
+        let order = match f.order {
+            InteractionOrder::NumberAsc => "number ASC",
+            InteractionOrder::NumberDesc => "number DESC",
+            InteractionOrder::CreatedAsc => "created_at_ms ASC, number ASC",
+            InteractionOrder::CreatedDesc => "created_at_ms DESC, number DESC",
+            InteractionOrder::UpdatedAsc => "updated_at_ms ASC, number ASC",
+            InteractionOrder::UpdatedDesc => "updated_at_ms DESC, number DESC",
+        };
+        let count_sql =
+            format!("SELECT COUNT(*) FROM interactions WHERE tenant_id = $1{condition}");
+        let mut q = sqlx::query(&count_sql).bind(tenant.as_str());
+        for b in &binds {
+            q = b.clone().bind(q);
+        }
+        let total: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+        let tail = format!(
+            "ORDER BY {order} LIMIT {} OFFSET {}",
+            i64_of(f.limit),
+            i64_of(f.offset)
+        );
+        let items = self
+            .fetch_interactions(tenant.as_str(), &condition, binds, &tail, false)
+            .await?;
+        Ok(Page {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    /// A page of agent state logs that match `filter`, by end time, agent and sequence.
+    pub async fn state_logs(
+        &self,
+        tenant: &TenantId,
+        filter: &StateLogFilter,
+    ) -> Result<Page<AgentStateLog>> {
+        let f = filter;
+        let mut condition = String::new();
+        let mut binds = Vec::new();
+        if let Some(a) = &f.agent_id {
+            binds.push(Bind::Text(a.clone()));
+            condition.push_str(&format!(" AND agent_id = ${}", binds.len() + 1));
+        }
+        if let Some(v) = f.end_from_ms {
+            binds.push(Bind::Int(v));
+            condition.push_str(&format!(" AND end_ms >= ${}", binds.len() + 1));
+        }
+        if let Some(v) = f.end_to_ms {
+            binds.push(Bind::Int(v));
+            condition.push_str(&format!(" AND end_ms <= ${}", binds.len() + 1));
+        }
+        let dir = if f.newest_first { "DESC" } else { "ASC" };
+        let count_sql =
+            format!("SELECT COUNT(*) FROM agent_state_logs WHERE tenant_id = $1{condition}");
+        let mut q = sqlx::query(&count_sql).bind(tenant.as_str());
+        for b in &binds {
+            q = b.clone().bind(q);
+        }
+        let total: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+        let sql = format!(
+            "SELECT * FROM agent_state_logs WHERE tenant_id = $1{condition} \
+             ORDER BY end_ms {dir}, agent_id {dir}, seq {dir} LIMIT {} OFFSET {}",
+            i64_of(f.limit),
+            i64_of(f.offset)
+        );
+        let mut q = sqlx::query(&sql).bind(tenant.as_str());
+        for b in binds {
+            q = b.bind(q);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(Page {
+            items: rows.iter().map(state_log_from_row).collect::<Result<_>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+
+    /// The contact a key names (the oldest by id when several match).
+    pub async fn contact(&self, tenant: &TenantId, key: &ContactKey) -> Result<Option<Contact>> {
+        let (condition, value) = match key {
+            ContactKey::Id(v) => ("id = $2", v),
+            ContactKey::Identifier(v) => ("identifier = $2", v),
+            ContactKey::ExternalId(v) => ("external_id = $2", v),
+            ContactKey::Phone(v) => ("phone = $2 AND phone <> ''", v),
+            ContactKey::Email(v) => ("lower(email) = lower($2) AND email <> ''", v),
+        };
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE tenant_id = $1 AND {condition} ORDER BY id LIMIT 1",
+            select_list(CONTACT_COLUMNS, &["attributes"])
+        );
+        let row = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(value.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(contact_from_row).transpose()
+    }
+
+    /// A page of contacts, by id.
+    pub async fn contacts(
+        &self,
+        tenant: &TenantId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Contact>> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) FROM contacts WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE tenant_id = $1 ORDER BY id LIMIT {} OFFSET {}",
+            select_list(CONTACT_COLUMNS, &["attributes"]),
+            i64_of(limit),
+            i64_of(offset)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(contact_from_row).collect::<Result<_>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+        })
+    }
+}
+
+/// A parameter of a query built at run time.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Bind {
+    fn bind<'q>(
+        self,
+        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(n) => q.bind(n),
+        }
+    }
+}
