@@ -147,8 +147,8 @@ CREATE TABLE agent_state_logs (
     duration_ms   BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, agent_id, seq)
 );
-CREATE INDEX agent_state_logs_by_end ON agent_state_logs (tenant_id, end_ms);
-CREATE INDEX agent_state_logs_by_agent_end ON agent_state_logs (tenant_id, agent_id, end_ms);
+CREATE INDEX agent_state_logs_by_start ON agent_state_logs (tenant_id, start_ms);
+CREATE INDEX agent_state_logs_by_agent_start ON agent_state_logs (tenant_id, agent_id, start_ms);
 
 -- End users (UJET end users, Chatwoot contacts, Genesys customers).
 CREATE TABLE contacts (

@@ -139,9 +139,16 @@ impl Engine {
         Ok(engine)
     }
 
-    /// The store behind the engine.
+    /// The store behind the engine, for the engine's own tests only: everyone else reads
+    /// through the query API.
+    #[cfg(feature = "testing")]
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Which database the engine keeps its tenants in.
+    pub fn backend(&self) -> Backend {
+        self.inner.store.backend()
     }
 
     /// Creates a tenant with fresh random credentials.

@@ -220,7 +220,8 @@ mod tests {
         changes.put(&last).unwrap();
         let view = View::new(&state, &changes);
         let found = view.interaction("c1").expect("found among the writes");
-        assert!(matches!(found, Cow::Owned(_)));
+        // Borrowed from the command's writes: no copy of a transcript per event.
+        assert!(matches!(found, Cow::Borrowed(_)));
         assert_eq!(found.agent_id.as_deref(), Some("1001"));
         assert_eq!(found.from, "13800138000");
         // A record of another kind with that id, or nothing written, is not an interaction.

@@ -97,6 +97,17 @@ impl Engine {
         Ok(self.inner.store.state_logs(id, filter).await?)
     }
 
+    /// For each log, the state its agent was in during the period before it (`None` for an
+    /// agent's first period).
+    pub async fn previous_states(
+        &self,
+        id: &TenantId,
+        logs: &[AgentStateLog],
+    ) -> Result<Vec<Option<ccemu_core::AgentState>>> {
+        self.center(id)?;
+        Ok(self.inner.store.previous_states(id, logs).await?)
+    }
+
     /// The contact (end user) a key names.
     pub async fn contact(&self, id: &TenantId, key: &ContactKey) -> Result<Option<Contact>> {
         self.center(id)?;

@@ -866,7 +866,12 @@ impl State {
     pub fn message_counts(&self) -> std::collections::HashMap<String, u32> {
         self.active
             .values()
-            .map(|i| (i.id.clone(), u32::try_from(i.messages.len()).unwrap_or(u32::MAX)))
+            .map(|i| {
+                (
+                    i.id.clone(),
+                    u32::try_from(i.messages.len()).unwrap_or(u32::MAX),
+                )
+            })
             .collect()
     }
 

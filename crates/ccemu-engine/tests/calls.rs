@@ -123,7 +123,7 @@ fn step(at: i64, kind: &str, detail: &str) -> (i64, String, String) {
 
 async fn stored(engine: &Engine, id: &str) -> Interaction {
     engine
-        .record::<Interaction>(&demo(), id)
+        .interaction(&demo(), id)
         .await
         .unwrap()
         .expect("interaction stored")
@@ -447,7 +447,7 @@ async fn caller_number_is_the_given_one_then_the_agents_then_the_tenants() {
     );
     // The demo's call is not the other tenant's.
     assert!(engine
-        .record::<Interaction>(&other.id, &call.id)
+        .interaction(&other.id, &call.id)
         .await
         .unwrap()
         .is_none());

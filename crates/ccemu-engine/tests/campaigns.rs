@@ -158,8 +158,11 @@ async fn dials(engine: &Engine, campaign: &str) -> Vec<(String, String, Option<S
     for c in view.contacts {
         let state = match &c.interaction_id {
             Some(id) => {
-                let i: ccemu_core::Interaction =
-                    engine.record(&demo(), id).await.unwrap().expect("dial");
+                let i: ccemu_core::Interaction = engine
+                    .interaction(&demo(), id)
+                    .await
+                    .unwrap()
+                    .expect("dial");
                 let reason = i
                     .end_reason
                     .map(|r| serde_json::to_value(r).unwrap().to_string());
@@ -260,7 +263,11 @@ async fn a_dialled_callee_connects_at_the_pick_up_and_the_agent_at_the_answer() 
         .interaction_id
         .clone()
         .expect("the contact was dialled");
-    let call: Interaction = engine.record(&demo(), &id).await.unwrap().expect("stored");
+    let call: Interaction = engine
+        .interaction(&demo(), &id)
+        .await
+        .unwrap()
+        .expect("stored");
     let leg = |kind| {
         let p = call.participants.iter().find(|p| p.kind == kind).unwrap();
         (p.state, p.connected_at_ms)

@@ -72,8 +72,9 @@ async fn upsert_by_identifier_creates_then_updates_keeping_the_phone() {
         })
     ));
     // The in-memory set is rebuilt from the store: a restart keeps numbering and matching.
-    let stored: Vec<Contact> = engine.records(&t).await.unwrap();
-    assert_eq!(stored.len(), 2);
+    let stored = engine.contacts(&t, 0, 10).await.unwrap();
+    assert_eq!(stored.total, 2);
+    assert_eq!(stored.items.len(), 2);
 }
 
 #[tokio::test]
@@ -125,7 +126,7 @@ async fn annotations_merge_remove_and_check_the_contact() {
         i.custom_data,
         BTreeMap::from([("b".to_owned(), json!(2)), ("c".to_owned(), json!(3))])
     );
-    let stored: Interaction = engine.record(&t, &call.id).await.unwrap().unwrap();
+    let stored: Interaction = engine.interaction(&t, &call.id).await.unwrap().unwrap();
     assert_eq!(stored.custom_data, i.custom_data);
     let err = engine
         .execute(&t, note(BTreeMap::new(), Some("99")))

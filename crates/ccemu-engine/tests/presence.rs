@@ -118,7 +118,12 @@ async fn a_busy_agent_leaves_when_its_contact_ends_without_wrapping_up() {
     let carol = agent(&engine, "1003").await;
     assert_eq!(carol.state, AgentState::LoggedOut);
     assert!(!carol.logout_after_contact);
-    let logs: Vec<AgentStateLog> = engine.records(&demo()).await.unwrap();
+    let filter = ccemu_engine::StateLogFilter {
+        agent_id: Some("1003".into()),
+        limit: 1000,
+        ..Default::default()
+    };
+    let logs: Vec<AgentStateLog> = engine.state_logs(&demo(), &filter).await.unwrap().items;
     let last = logs
         .iter()
         .filter(|l| l.agent_id == "1003")

@@ -4,7 +4,7 @@ mod common;
 
 use ccemu_core::agent::AgentState;
 use ccemu_core::clock::ClockMode;
-use ccemu_core::interaction::{Channel, EndedBy, Interaction, Recording};
+use ccemu_core::interaction::{Channel, EndedBy, Recording};
 use ccemu_engine::sim::SimSettings;
 use ccemu_engine::{Engine, Op, OpOutput, TransferTarget};
 use ccemu_store::testing::TestDb;
@@ -73,7 +73,7 @@ async fn hangup(engine: &Engine, id: &str, by: EndedBy) {
 
 async fn recordings(engine: &Engine, id: &str) -> Vec<Recording> {
     engine
-        .record::<Interaction>(&demo(), id)
+        .interaction(&demo(), id)
         .await
         .unwrap()
         .expect("interaction")

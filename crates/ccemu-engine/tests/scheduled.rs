@@ -62,7 +62,7 @@ async fn available(engine: &Engine, agent_id: &str) {
 
 async fn current(engine: &Engine, id: &str) -> Interaction {
     engine
-        .record::<Interaction>(&demo(), id)
+        .interaction(&demo(), id)
         .await
         .unwrap()
         .expect("interaction stored")

@@ -231,7 +231,7 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "store": state.engine.store().backend().name(),
+        "store": state.engine.backend().name(),
     }))
 }
 

@@ -120,13 +120,10 @@ async fn list_messages(
     Params(q): Params<MessagesQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let id = tenant_id(&id)?;
-    state.engine.tenant(&id)?;
-    let i = state
+    let messages = state
         .engine
-        .store()
-        .get::<Interaction>(&id, &interaction_id)
-        .await
-        .map_err(EngineError::Store)?
+        .messages(&id, &interaction_id, q.index.unwrap_or(0))
+        .await?
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -134,7 +131,5 @@ async fn list_messages(
                 format!("interaction {interaction_id} not found"),
             )
         })?;
-    Ok(Json(
-        json!({ "messages": i.messages_from(q.index.unwrap_or(0)) }),
-    ))
+    Ok(Json(json!({ "messages": messages })))
 }

@@ -38,7 +38,7 @@ pub async fn get_recording(
     let recording_id = file.strip_suffix(".wav").ok_or_else(missing)?;
     let interaction = state
         .engine
-        .record::<Interaction>(&id, &interaction_id)
+        .interaction(&id, &interaction_id)
         .await?
         .ok_or_else(missing)?;
     let recording = interaction

@@ -9,11 +9,13 @@ use ccemu_core::agent::{Agent, AgentState, AgentStateLog};
 use ccemu_core::interaction::{Channel, EndedBy, Interaction};
 use ccemu_core::TenantId;
 use ccemu_engine::sim::SimSettings;
-use ccemu_engine::{Op, OpOutput, TransferTarget};
+use ccemu_engine::{
+    InteractionFilter, InteractionOrder, Op, OpOutput, StateLogFilter, TransferTarget,
+};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::control::{tenant_id, ApiError, Body};
+use crate::control::{tenant_id, ApiError, Body, Params};
 use crate::AppState;
 
 /// The simulator routes.
@@ -347,59 +349,67 @@ async fn list_agents(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = tenant_id(&id)?;
-    state.engine.tenant(&id)?;
-    let agents = state
+    let agents: Vec<Agent> = state
         .engine
-        .store()
-        .list::<Agent>(&id)
-        .await
-        .map_err(store)?;
+        .agents(&id, None)
+        .await?
+        .into_iter()
+        .map(|v| v.agent)
+        .collect();
     Ok(Json(json!({ "agents": agents })))
+}
+
+/// Paging of the control plane's history lists.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    limit: Option<u64>,
+    offset: Option<u64>,
+}
+
+/// Default and largest `limit` of a history list.
+const PAGE_LIMIT: u64 = 1000;
+
+impl PageQuery {
+    fn limit(&self) -> u64 {
+        self.limit.unwrap_or(PAGE_LIMIT).min(PAGE_LIMIT)
+    }
 }
 
 /// `GET /_ccemu/tenants/{id}/agents/{agent_id}/state-log`: finished periods, oldest first.
 async fn agent_state_log(
     State(state): State<AppState>,
     Path((id, agent_id)): Path<(String, String)>,
+    Params(q): Params<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let id = tenant_id(&id)?;
-    state.engine.tenant(&id)?;
-    let mut entries: Vec<AgentStateLog> = state
-        .engine
-        .store()
-        .list::<AgentStateLog>(&id)
-        .await
-        .map_err(store)?
-        .into_iter()
-        .filter(|l| l.agent_id == agent_id)
-        .collect();
-    entries.sort_by_key(|l| (l.end_ms, l.start_ms, sequence(&l.id)));
-    Ok(Json(json!({ "entries": entries })))
+    let filter = StateLogFilter {
+        agent_id: Some(agent_id),
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit(),
+        ..StateLogFilter::default()
+    };
+    let page = state.engine.state_logs(&id, &filter).await?;
+    Ok(Json(json!({ "entries": page.items, "total": page.total })))
 }
 
-/// The sequence number at the end of a state-log id (`{agent}-{seq}`).
-fn sequence(id: &str) -> u64 {
-    id.rsplit('-')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
-}
-
-/// `GET /_ccemu/tenants/{id}/interactions`: every interaction, newest first.
+/// `GET /_ccemu/tenants/{id}/interactions`: interactions newest first, a page at a time.
 async fn list_interactions(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Params(q): Params<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let id = tenant_id(&id)?;
-    state.engine.tenant(&id)?;
-    let mut all = state
-        .engine
-        .store()
-        .list::<Interaction>(&id)
-        .await
-        .map_err(store)?;
-    all.sort_by(|a, b| (b.created_at_ms, &b.id).cmp(&(a.created_at_ms, &a.id)));
-    Ok(Json(json!({ "interactions": all })))
+    let filter = InteractionFilter {
+        order: InteractionOrder::CreatedDesc,
+        offset: q.offset.unwrap_or(0),
+        limit: q.limit(),
+        ..InteractionFilter::default()
+    };
+    let page = state.engine.interactions(&id, &filter).await?;
+    Ok(Json(
+        json!({ "interactions": page.items, "total": page.total }),
+    ))
 }
 
 /// `GET /_ccemu/tenants/{id}/interactions/{interaction_id}`
@@ -408,13 +418,10 @@ async fn get_interaction(
     Path((id, interaction_id)): Path<(String, String)>,
 ) -> Result<Json<Interaction>, ApiError> {
     let id = tenant_id(&id)?;
-    state.engine.tenant(&id)?;
     state
         .engine
-        .store()
-        .get::<Interaction>(&id, &interaction_id)
-        .await
-        .map_err(store)?
+        .interaction(&id, &interaction_id)
+        .await?
         .map(Json)
         .ok_or_else(|| {
             ApiError::new(
@@ -433,10 +440,6 @@ async fn waiting(
     let id: TenantId = tenant_id(&id)?;
     let waiting = state.engine.waiting(&id, &queue_id).await?;
     Ok(Json(json!({ "waiting": waiting })))
-}
-
-fn store(e: ccemu_store::StoreError) -> ApiError {
-    ApiError::from(ccemu_engine::EngineError::Store(e))
 }
 
 /// A command answered with an output its handler does not expect (a bug, not a client mistake).

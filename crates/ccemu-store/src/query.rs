@@ -64,6 +64,10 @@ pub struct InteractionFilter {
     pub updated_from_ms: Option<i64>,
     /// Last changed at or before.
     pub updated_to_ms: Option<i64>,
+    /// Ended at or after.
+    pub ended_from_ms: Option<i64>,
+    /// Ended at or before.
+    pub ended_to_ms: Option<i64>,
     /// Only interactions that have ended (`ended_at_ms` set) or, with `Some(false)`, only open ones.
     pub ended: Option<bool>,
     /// Order of the rows.
@@ -84,11 +88,16 @@ impl InteractionFilter {
     }
 }
 
-/// Which agent state logs a list wants: one agent or all, periods that end inside a window.
+/// Which agent state logs a list wants: one agent or all, periods inside a window; ordered by
+/// start time, then agent and sequence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateLogFilter {
     /// The agent, or every agent.
     pub agent_id: Option<String>,
+    /// Periods that started at or after.
+    pub start_from_ms: Option<i64>,
+    /// Periods that started at or before.
+    pub start_to_ms: Option<i64>,
     /// Periods that ended at or after.
     pub end_from_ms: Option<i64>,
     /// Periods that ended at or before.

@@ -740,8 +740,11 @@ impl crate::Store {
             marks.join(", ")
         );
         let fetch = |sql: String| self.children(sql, t, &ids);
-        let index: std::collections::HashMap<String, usize> =
-            ids.iter().enumerate().map(|(n, id)| (id.clone(), n)).collect();
+        let index: std::collections::HashMap<String, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| (id.clone(), n))
+            .collect();
         let position = |rows: &Vec<AnyRow>, r: usize| -> Result<usize> {
             let id: String = rows[r].try_get("interaction_id")?;
             index
@@ -922,6 +925,12 @@ impl crate::Store {
         if let Some(v) = f.updated_to_ms {
             add(" AND updated_at_ms <= ?", Bind::Int(v));
         }
+        if let Some(v) = f.ended_from_ms {
+            add(" AND ended_at_ms >= ?", Bind::Int(v));
+        }
+        if let Some(v) = f.ended_to_ms {
+            add(" AND ended_at_ms <= ?", Bind::Int(v));
+        }
         if !f.states.is_empty() {
             let names: Vec<String> = f.states.iter().map(|s| format!("'{}'", s.name())).collect();
             // The names are the enum's own fixed words, never client text.
@@ -974,6 +983,14 @@ impl crate::Store {
             binds.push(Bind::Text(a.clone()));
             condition.push_str(&format!(" AND agent_id = ${}", binds.len() + 1));
         }
+        if let Some(v) = f.start_from_ms {
+            binds.push(Bind::Int(v));
+            condition.push_str(&format!(" AND start_ms >= ${}", binds.len() + 1));
+        }
+        if let Some(v) = f.start_to_ms {
+            binds.push(Bind::Int(v));
+            condition.push_str(&format!(" AND start_ms <= ${}", binds.len() + 1));
+        }
         if let Some(v) = f.end_from_ms {
             binds.push(Bind::Int(v));
             condition.push_str(&format!(" AND end_ms >= ${}", binds.len() + 1));
@@ -992,7 +1009,7 @@ impl crate::Store {
         let total: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
         let sql = format!(
             "SELECT * FROM agent_state_logs WHERE tenant_id = $1{condition} \
-             ORDER BY end_ms {dir}, agent_id {dir}, seq {dir} LIMIT {} OFFSET {}",
+             ORDER BY start_ms {dir}, agent_id {dir}, seq {dir} LIMIT {} OFFSET {}",
             i64_of(f.limit),
             i64_of(f.offset)
         );
@@ -1005,6 +1022,50 @@ impl crate::Store {
             items: rows.iter().map(state_log_from_row).collect::<Result<_>>()?,
             total: u64::try_from(total).unwrap_or(0),
         })
+    }
+
+    /// For each log, the state its agent was in during the period before it (`None` for an
+    /// agent's first period): one query for the whole list.
+    pub async fn previous_states(
+        &self,
+        tenant: &TenantId,
+        logs: &[AgentStateLog],
+    ) -> Result<Vec<Option<AgentState>>> {
+        if logs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pairs = Vec::new();
+        for n in 0..logs.len() {
+            pairs.push(format!(
+                "(agent_id = ${} AND seq = ${})",
+                2 * n + 2,
+                2 * n + 3
+            ));
+        }
+        let sql = format!(
+            "SELECT agent_id, seq, from_state, from_reason, from_sub_state, from_until_ms              FROM agent_state_logs WHERE tenant_id = $1 AND ({})",
+            pairs.join(" OR ")
+        );
+        let mut q = sqlx::query(&sql).bind(tenant.as_str());
+        for log in logs {
+            q = q.bind(log.agent_id.as_str()).bind(i64_of(log.seq()) - 1);
+        }
+        let mut found = std::collections::HashMap::new();
+        for row in q.fetch_all(&self.pool).await? {
+            let agent: String = row.try_get("agent_id")?;
+            let seq: i64 = row.try_get("seq")?;
+            let state = state_from(
+                row.try_get("from_state")?,
+                row.try_get("from_reason")?,
+                row.try_get("from_sub_state")?,
+                row.try_get("from_until_ms")?,
+            )?;
+            found.insert((agent, seq), state);
+        }
+        Ok(logs
+            .iter()
+            .map(|l| found.remove(&(l.agent_id.clone(), i64_of(l.seq()) - 1)))
+            .collect())
     }
 
     /// The contact a key names (the oldest by id when several match).

@@ -337,7 +337,7 @@ async fn seat_call(
     });
     let mut found = None;
     for tenant in std::iter::once(auth.tenant.clone()).chain(siblings) {
-        if let Some(call) = engine.record::<Interaction>(&tenant.id, &call_id).await? {
+        if let Some(call) = engine.interaction(&tenant.id, &call_id).await? {
             found = Some((tenant, call));
             break;
         }
@@ -484,11 +484,7 @@ mod tests {
     }
 
     async fn call(cx: &Ctx, id: &str) -> Interaction {
-        cx.engine
-            .record::<Interaction>(&demo(), id)
-            .await
-            .unwrap()
-            .unwrap()
+        cx.engine.interaction(&demo(), id).await.unwrap().unwrap()
     }
 
     const ORIGINATE: &str = r#"{"caller":"057128091649","called":"15652692674","called_display":"057128091649","agent_id":"1001","user_data":[{"evt":"user_answer","data":"1111111"},{"evt":"agent_answer","data":"22222"}]}"#;
@@ -698,8 +694,12 @@ mod tests {
         // Nothing of that logged anyone in or placed a call.
         let seats = cx.engine.agents(&demo(), None).await.unwrap();
         assert!(seats.iter().all(|s| s.agent.state == AgentState::LoggedOut));
-        let calls = cx.engine.records::<Interaction>(&demo()).await.unwrap();
-        assert!(calls.is_empty());
+        let calls = cx
+            .engine
+            .interactions(&demo(), &ccemu_engine::InteractionFilter::first(10))
+            .await
+            .unwrap();
+        assert_eq!(calls.total, 0);
     }
 
     #[tokio::test]

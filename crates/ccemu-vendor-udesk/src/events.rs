@@ -713,7 +713,7 @@ mod tests {
         .await;
         let call = f.inbound_call().await;
         let mut i: ccemu_core::interaction::Interaction =
-            f.engine.record(&f.demo, &call).await.unwrap().unwrap();
+            f.engine.interaction(&f.demo, &call).await.unwrap().unwrap();
         i.custom_data.insert(
             "user_data".into(),
             json!([{"evt": "agent_answer", "data": "1111111"}, {"evt": "end", "data": 42}]),
@@ -879,8 +879,12 @@ mod tests {
         .await;
         // The customer's phone rings for the sim's dial ring time, then it answers.
         f.engine.advance_clock(&f.demo, 60_000).await.unwrap();
-        let i: ccemu_core::interaction::Interaction =
-            f.engine.record(&f.demo, &call.id).await.unwrap().unwrap();
+        let i: ccemu_core::interaction::Interaction = f
+            .engine
+            .interaction(&f.demo, &call.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(i.state.name(), "connected", "{i:?}");
         f.op(Op::Hangup {
             interaction_id: call.id.clone(),

@@ -252,10 +252,20 @@ mod tests {
             panic!("interaction")
         };
         cx.engine.advance_clock(&demo, 29_999).await.unwrap();
-        let waiting: Interaction = cx.engine.record(&demo, &call.id).await.unwrap().unwrap();
+        let waiting: Interaction = cx
+            .engine
+            .interaction(&demo, &call.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(serde_json::to_value(waiting.state).unwrap(), "queued");
         cx.engine.advance_clock(&demo, 1).await.unwrap();
-        let gone: Interaction = cx.engine.record(&demo, &call.id).await.unwrap().unwrap();
+        let gone: Interaction = cx
+            .engine
+            .interaction(&demo, &call.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(serde_json::to_value(gone.state).unwrap(), "failed");
         assert_eq!(
             serde_json::to_value(gone.end_reason).unwrap(),
@@ -273,7 +283,12 @@ mod tests {
             panic!("interaction")
         };
         cx.engine.advance_clock(&demo, 3_600_000).await.unwrap();
-        let waiting: Interaction = cx.engine.record(&demo, &call.id).await.unwrap().unwrap();
+        let waiting: Interaction = cx
+            .engine
+            .interaction(&demo, &call.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(serde_json::to_value(waiting.state).unwrap(), "queued");
     }
 

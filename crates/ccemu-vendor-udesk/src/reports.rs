@@ -27,7 +27,7 @@ use ccemu_core::interaction::{
     Channel, Direction, EndedBy, Interaction, ParticipantKind, TransferStatus,
 };
 use ccemu_core::origin::RequestOrigin;
-use ccemu_engine::Engine;
+use ccemu_engine::{Engine, InteractionFilter, InteractionOrder, StateLogFilter};
 use serde::de::{Deserializer, Error as _};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -223,27 +223,30 @@ async fn agents(engine: &Engine, auth: &Authed) -> Result<HashMap<String, Agent>
         .collect())
 }
 
-/// The tenant's finished voice calls, one call or all, oldest first.
-async fn finished_calls(
+/// The finished voice call a `CallId` names, if the tenant has it.
+async fn finished_call(
     engine: &Engine,
     auth: &Authed,
-    call_id: Option<&str>,
-) -> Result<Vec<Interaction>, UdeskError> {
-    let calls: Vec<Interaction> = match call_id {
-        // One read by id: a CallId of another tenant is simply not found here.
-        Some(id) => engine
-            .record::<Interaction>(&auth.tenant.id, id)
-            .await?
-            .into_iter()
-            .collect(),
-        None => engine.records(&auth.tenant.id).await?,
-    };
-    let mut calls: Vec<Interaction> = calls
-        .into_iter()
-        .filter(|i| i.channel == Channel::Voice && i.state.is_terminal())
-        .collect();
-    calls.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
-    Ok(calls)
+    call_id: &str,
+) -> Result<Option<Interaction>, UdeskError> {
+    // One read by id: a CallId of another tenant is simply not found here.
+    Ok(engine
+        .interaction(&auth.tenant.id, call_id)
+        .await?
+        .filter(|i| i.channel == Channel::Voice && i.state.is_terminal()))
+}
+
+/// Finished voice calls created at or after `created_from` and ended at or before `ended_to`,
+/// oldest first, one page.
+fn finished_calls_filter(created_from: i64, ended_to: i64) -> InteractionFilter {
+    InteractionFilter {
+        channels: vec![Channel::Voice],
+        ended: Some(true),
+        created_from_ms: Some(created_from),
+        ended_to_ms: Some(ended_to),
+        order: InteractionOrder::CreatedAsc,
+        ..InteractionFilter::default()
+    }
 }
 
 /// The party that hung up: Udesk knows only the customer and the agent, so the platform and
@@ -359,14 +362,22 @@ pub async fn list_call_logs(
         let now = now_ms(&engine, &auth).await?;
         let call_id = filter.call_id();
         let selection = Selection::of(&filter, now, call_id.is_some())?;
-        let calls = finished_calls(&engine, &auth, call_id).await?;
+        let calls = match call_id {
+            Some(id) => {
+                let call = finished_call(&engine, &auth, id).await?;
+                let kept = call
+                    .filter(|i| selection.contains(i.created_at_ms, i.ended_at_ms.unwrap_or(0)));
+                selection.page(kept.into_iter())
+            }
+            None => {
+                let mut page = finished_calls_filter(selection.from_ms, selection.to_ms);
+                page.offset = selection.skip as u64;
+                page.limit = selection.take as u64;
+                engine.interactions(&auth.tenant.id, &page).await?.items
+            }
+        };
         let agents = agents(&engine, &auth).await?;
-        let rows = selection.page(
-            calls
-                .iter()
-                .filter(|i| selection.contains(i.created_at_ms, i.ended_at_ms.unwrap_or(0)))
-                .map(|i| call_log(i, &agents)),
-        );
+        let rows: Vec<Value> = calls.iter().map(|i| call_log(i, &agents)).collect();
         Ok(json!({ "CallLogs": rows }))
     }
     .await;
@@ -403,7 +414,13 @@ pub async fn list_recording_files(
         let now = now_ms(&engine, &auth).await?;
         let call_id = filter.call_id();
         let selection = Selection::of(&filter, now, call_id.is_some())?;
-        let calls = finished_calls(&engine, &auth, call_id).await?;
+        let calls = match call_id {
+            Some(id) => finished_call(&engine, &auth, id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => recorded_calls(&engine, &auth, &selection).await?,
+        };
         let origin = origin(&headers, recorded.as_ref().map(|e| &e.0));
         let mut files: Vec<(&Interaction, &ccemu_core::interaction::Recording)> = calls
             .iter()
@@ -426,6 +443,32 @@ pub async fn list_recording_files(
     dto::reply(&auth, result)
 }
 
+/// The finished calls that may hold a recording inside the selection's range: a recording lies
+/// within its call, so the call was created before the range ends and ended after it starts.
+async fn recorded_calls(
+    engine: &Engine,
+    auth: &Authed,
+    selection: &Selection,
+) -> Result<Vec<Interaction>, UdeskError> {
+    const BATCH: u64 = 500;
+    let mut filter = finished_calls_filter(i64::MIN, i64::MAX);
+    filter.created_from_ms = None;
+    filter.ended_to_ms = None;
+    filter.created_to_ms = Some(selection.to_ms);
+    filter.ended_from_ms = Some(selection.from_ms);
+    filter.limit = BATCH;
+    let mut calls = Vec::new();
+    loop {
+        let page = engine.interactions(&auth.tenant.id, &filter).await?;
+        let got = page.items.len() as u64;
+        calls.extend(page.items.into_iter().filter(|i| !i.recordings.is_empty()));
+        if got < BATCH {
+            return Ok(calls);
+        }
+        filter.offset += BATCH;
+    }
+}
+
 /// One AgentStateLog of §4: the period `log` spent in `CurState`, after `OldState`.
 fn state_log(log: &AgentStateLog, old: Option<&AgentState>, agent: Option<&Agent>) -> Value {
     let (cur, cur_sub) = state_word(&log.from);
@@ -445,14 +488,6 @@ fn state_log(log: &AgentStateLog, old: Option<&AgentState>, agent: Option<&Agent
     })
 }
 
-/// The sequence number of a state log, from its id `{agent_id}-{seq}`.
-fn log_seq(log: &AgentStateLog) -> u64 {
-    log.id
-        .rsplit_once('-')
-        .and_then(|(_, n)| n.parse().ok())
-        .unwrap_or(0)
-}
-
 /// `GET agents/statelogs` (§3.6): finished state periods of one seat or of all, in a time range.
 /// An `AgentId` the tenant does not have answers an empty list, like a seat without history.
 pub async fn list_agent_state_logs(
@@ -466,28 +501,21 @@ pub async fn list_agent_state_logs(
         let now = now_ms(&engine, &auth).await?;
         let selection = Selection::of(&filter, now, false)?;
         let agents = agents(&engine, &auth).await?;
-        let mut logs: Vec<AgentStateLog> = engine
-            .records::<AgentStateLog>(&auth.tenant.id)
-            .await?
-            .into_iter()
-            .filter(|l| filter.agent_id().is_none_or(|id| l.agent_id == id))
+        let page = StateLogFilter {
+            agent_id: filter.agent_id().map(str::to_owned),
+            start_from_ms: Some(selection.from_ms),
+            end_to_ms: Some(selection.to_ms),
+            offset: selection.skip as u64,
+            limit: selection.take as u64,
+            ..StateLogFilter::default()
+        };
+        let logs = engine.state_logs(&auth.tenant.id, &page).await?.items;
+        let before = engine.previous_states(&auth.tenant.id, &logs).await?;
+        let rows: Vec<Value> = logs
+            .iter()
+            .zip(&before)
+            .map(|(log, old)| state_log(log, old.as_ref(), agents.get(&log.agent_id)))
             .collect();
-        // Each agent's periods in order, so each one's predecessor is the one before it.
-        logs.sort_by(|a, b| (&a.agent_id, log_seq(a)).cmp(&(&b.agent_id, log_seq(b))));
-        let mut rows: Vec<(i64, u64, &str, Value)> = Vec::new();
-        for (n, log) in logs.iter().enumerate() {
-            let old = n
-                .checked_sub(1)
-                .map(|p| &logs[p])
-                .filter(|p| p.agent_id == log.agent_id)
-                .map(|p| &p.from);
-            if selection.contains(log.start_ms, log.end_ms) {
-                let row = state_log(log, old, agents.get(&log.agent_id));
-                rows.push((log.start_ms, log_seq(log), &log.agent_id, row));
-            }
-        }
-        rows.sort_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
-        let rows = selection.page(rows.into_iter().map(|r| r.3));
         Ok(json!({ "AgentStateLogs": rows }))
     }
     .await;
@@ -936,12 +964,7 @@ mod tests {
         let cx = ctx().await;
         let t0 = manual(&cx).await;
         let id = call(&cx, 3_000, 30_250).await;
-        let i = cx
-            .engine
-            .record::<Interaction>(&demo(), &id)
-            .await
-            .unwrap()
-            .unwrap();
+        let i = cx.engine.interaction(&demo(), &id).await.unwrap().unwrap();
         assert_eq!(i.recordings.len(), 1);
         let rec = &i.recordings[0];
         assert_eq!(

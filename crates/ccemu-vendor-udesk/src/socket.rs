@@ -600,15 +600,13 @@ impl Session {
                 )
         };
         if let Some(call) = &self.call {
-            let found = self
-                .engine
-                .record::<Interaction>(&self.tenant, &call.id)
-                .await?;
+            let found = self.engine.interaction(&self.tenant, &call.id).await?;
             if let Some(found) = found.filter(|i| open(i)) {
                 return Ok(Some(found));
             }
         }
-        let all = self.engine.records::<Interaction>(&self.tenant).await?;
+        // Open calls are in the live working set: no history is read.
+        let all = self.engine.open_interactions(&self.tenant).await?;
         Ok(all
             .into_iter()
             .filter(|i| open(i) && i.channel == Channel::Voice)
@@ -717,11 +715,7 @@ impl Session {
     }
 
     async fn call_record(&self, interaction_id: &str) -> Option<Interaction> {
-        match self
-            .engine
-            .record::<Interaction>(&self.tenant, interaction_id)
-            .await
-        {
+        match self.engine.interaction(&self.tenant, interaction_id).await {
             Ok(found) => found,
             Err(error) => {
                 tracing::error!(%error, tenant.id = %self.tenant, "udesk ws could not read a call");
