@@ -269,7 +269,73 @@ impl Store {
                     .await?
             }
         }
-        Ok(Self { pool, backend })
+        let store = Self { pool, backend };
+        store.upgrade_documents().await?;
+        Ok(store)
+    }
+
+    /// Moves the records that an earlier release kept as documents in `entities` into the typed
+    /// tables, numbering interactions in creation order. Runs at every start and does nothing
+    /// once no such document is left (a database this release wrote never has one).
+    async fn upgrade_documents(&self) -> Result<()> {
+        let typed = "kind IN ('interaction', 'agent_state_log', 'contact')";
+        let left: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM entities WHERE {typed}"))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        if left == 0 {
+            return Ok(());
+        }
+        tracing::info!(
+            documents = left,
+            "moving history documents into the typed tables"
+        );
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT tenant_id, kind, data FROM entities WHERE {typed} ORDER BY tenant_id, kind, id"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut by_tenant: std::collections::BTreeMap<String, Changes> = Default::default();
+        for row in &rows {
+            let tenant: String = row.try_get(0)?;
+            let kind: String = row.try_get(1)?;
+            let data: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>(2)?)?;
+            by_tenant.entry(tenant).or_default().puts.push(Document {
+                kind,
+                id: String::new(),
+                data,
+            });
+        }
+        for (tenant, changes) in by_tenant {
+            let (mut interactions, logs, contacts) = changes.typed_documents()?;
+            let last: Option<i64> =
+                sqlx::query("SELECT MAX(number) FROM interactions WHERE tenant_id = $1")
+                    .bind(&tenant)
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+            let mut next = u64::try_from(last.unwrap_or(0)).unwrap_or(0);
+            interactions.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
+            for i in &mut interactions {
+                if i.number == 0 {
+                    next += 1;
+                    i.number = next;
+                }
+                typed::put_interaction(&mut tx, self.backend, &tenant, i, 0).await?;
+            }
+            for log in &logs {
+                typed::put_state_log(&mut tx, self.backend, &tenant, log).await?;
+            }
+            for c in &contacts {
+                typed::put_contact(&mut tx, self.backend, &tenant, c).await?;
+            }
+        }
+        sqlx::query(&format!("DELETE FROM entities WHERE {typed}"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Which backend this store uses.

@@ -4,6 +4,7 @@
 //! a new database per test on the server at `CCEMU_TEST_POSTGRES_URL` (default: the local cluster);
 //! if that server cannot be reached the test fails: a skipped backend never counts as a pass.
 
+use ccemu_core::tenant::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Default admin URL for the PostgreSQL test backend.
@@ -73,5 +74,45 @@ pub fn backend_under_test() -> crate::Backend {
         Err(_) | Ok("sqlite") => crate::Backend::Sqlite,
         Ok("postgres") => crate::Backend::Postgres,
         Ok(other) => panic!("CCEMU_TEST_BACKEND must be sqlite or postgres, not {other}"),
+    }
+}
+
+/// A tenant with credentials derived from its id (`{id}-sid`, `{id}-tok`, ...).
+pub fn tenant(id: &str) -> Tenant {
+    let s = |x: &str| format!("{id}-{x}");
+    Tenant {
+        id: TenantId::parse(id).unwrap(),
+        name: format!("tenant {id}"),
+        created_at_ms: 1_700_000_000_000,
+        credentials: Credentials {
+            udesk: UdeskCredentials {
+                sid: s("sid"),
+                auth_token: s("tok"),
+                app_id: s("app"),
+                app_secret: s("sec"),
+            },
+            ujet: UjetCredentials {
+                subdomain: s("sub"),
+                api_token: s("api"),
+                company_key: s("ck"),
+                company_secret: s("cs"),
+            },
+            genesys: GenesysCredentials {
+                contact_center_id: s("cc"),
+                agent_password: s("pw"),
+            },
+            cention: CentionCredentials {
+                workspace: s("ws"),
+                jwt: s("jwt"),
+                jwt_secret: s("js"),
+                access_key_id: s("ak"),
+                access_key_secret: s("as"),
+            },
+            sangoma: SangomaCredentials {
+                tenant_domain: s("dom"),
+                client_id: s("ci"),
+                client_secret: s("cs"),
+            },
+        },
     }
 }

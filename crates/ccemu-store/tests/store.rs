@@ -4,47 +4,8 @@ use ccemu_core::clock::{Clock, ClockMode};
 use ccemu_core::event::{DomainEvent, EventRecord};
 use ccemu_core::tenant::*;
 use ccemu_core::timer::{Timer, TimerAction};
-use ccemu_store::testing::TestDb;
+use ccemu_store::testing::{tenant, TestDb};
 use ccemu_store::{Changes, Document, Store};
-
-fn tenant(id: &str) -> Tenant {
-    let s = |x: &str| format!("{id}-{x}");
-    Tenant {
-        id: TenantId::parse(id).unwrap(),
-        name: format!("tenant {id}"),
-        created_at_ms: 1_700_000_000_000,
-        credentials: Credentials {
-            udesk: UdeskCredentials {
-                sid: s("sid"),
-                auth_token: s("tok"),
-                app_id: s("app"),
-                app_secret: s("sec"),
-            },
-            ujet: UjetCredentials {
-                subdomain: s("sub"),
-                api_token: s("api"),
-                company_key: s("ck"),
-                company_secret: s("cs"),
-            },
-            genesys: GenesysCredentials {
-                contact_center_id: s("cc"),
-                agent_password: s("pw"),
-            },
-            cention: CentionCredentials {
-                workspace: s("ws"),
-                jwt: s("jwt"),
-                jwt_secret: s("js"),
-                access_key_id: s("ak"),
-                access_key_secret: s("as"),
-            },
-            sangoma: SangomaCredentials {
-                tenant_domain: s("dom"),
-                client_id: s("ci"),
-                client_secret: s("cs"),
-            },
-        },
-    }
-}
 
 fn doc(kind: &str, id: &str, n: i64) -> Document {
     Document {

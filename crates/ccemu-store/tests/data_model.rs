@@ -1,0 +1,590 @@
+//! The typed history tables on the backend selected by `CCEMU_TEST_BACKEND` (CI runs both):
+//! round trips, indexed pages, append-only transcripts, the upgrade of documents an earlier
+//! release wrote, and every example query of `docs/data-model.md`.
+
+use ccemu_core::agent::{AgentState, AgentStateLog};
+use ccemu_core::interaction::{
+    Channel, Direction, EndReason, EndedBy, Interaction, InteractionState, Message, MessageKind,
+    ParticipantKind, Recording, Transfer, TransferStatus, Visibility,
+};
+use ccemu_core::{Contact, TenantId};
+use ccemu_store::query::{ContactKey, InteractionFilter, InteractionOrder, StateLogFilter};
+use ccemu_store::testing::{tenant, TestDb};
+use ccemu_store::{Changes, Store};
+use serde_json::json;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+const DAY: i64 = 86_400_000;
+/// 2027-01-15T00:00:00Z.
+const DAY_START: i64 = 1_800_000_000_000 - 1_800_000_000_000 % DAY;
+
+async fn store() -> (TestDb, Store, TenantId) {
+    let db = TestDb::new().await;
+    let store = Store::connect(&db.url).await.expect("connect");
+    let t = tenant("demo");
+    store
+        .insert_tenant(&t, &ccemu_core::clock::Clock::default())
+        .await
+        .unwrap();
+    (db, store, t.id)
+}
+
+/// A voice call to `queue` created at `at`, answered by `agent` after `wait` ms (or abandoned).
+fn call(number: u64, queue: &str, agent: Option<&str>, at: i64, wait: i64) -> Interaction {
+    let mut i = Interaction::new(
+        format!("call-{number}"),
+        Channel::Voice,
+        Direction::Inbound,
+        at,
+    );
+    i.number = number;
+    i.queue_id = Some(queue.into());
+    i.from = "+14155550100".into();
+    i.to = "+14155550199".into();
+    i.add_participant(ParticipantKind::Customer, None, None, "+14155550100", at)
+        .unwrap();
+    i.set_state(InteractionState::Queued, at).unwrap();
+    match agent {
+        Some(agent) => {
+            i.agent_id = Some(agent.into());
+            i.set_state(InteractionState::Connected, at + wait).unwrap();
+            i.end(EndedBy::Customer, EndReason::Normal, at + wait + 60_000)
+                .unwrap();
+        }
+        None => {
+            i.end(EndedBy::Customer, EndReason::Abandoned, at + wait)
+                .unwrap();
+        }
+    }
+    i
+}
+
+fn message(index: u32, text: &str, at: i64) -> Message {
+    Message {
+        id: format!("m{index}"),
+        index: 0,
+        kind: MessageKind::Text,
+        from_participant_id: Some("1".into()),
+        from_kind: ParticipantKind::Customer,
+        text: text.into(),
+        subject: None,
+        html: None,
+        visibility: Visibility::All,
+        attachments: Vec::new(),
+        sent_at_ms: at,
+    }
+}
+
+/// A chat numbered `number` with the given lines, still open.
+fn chat(number: u64, lines: &[&str], at: i64) -> Interaction {
+    let mut i = Interaction::new(
+        format!("chat-{number}"),
+        Channel::Chat,
+        Direction::Inbound,
+        at,
+    );
+    i.number = number;
+    i.queue_id = Some("9002".into());
+    i.add_participant(ParticipantKind::Customer, None, None, "Ann", at)
+        .unwrap();
+    for (n, line) in lines.iter().enumerate() {
+        i.add_message(message(n as u32 + 1, line, at + n as i64))
+            .unwrap();
+    }
+    i
+}
+
+fn log(
+    agent: &str,
+    seq: u64,
+    from: AgentState,
+    to: AgentState,
+    start: i64,
+    end: i64,
+) -> AgentStateLog {
+    AgentStateLog {
+        id: format!("{agent}-{seq}"),
+        agent_id: agent.into(),
+        from,
+        to,
+        start_ms: start,
+        end_ms: end,
+        duration_ms: end - start,
+    }
+}
+
+async fn commit(store: &Store, t: &TenantId, f: impl FnOnce(&mut Changes)) {
+    let mut changes = Changes::default();
+    f(&mut changes);
+    store.commit(t, &changes).await.unwrap();
+}
+
+/// The history the example queries run against.
+async fn history(store: &Store, t: &TenantId) {
+    commit(store, t, |c| {
+        c.put(&call(1, "9001", Some("1001"), DAY_START + 1_000, 10_000))
+            .unwrap();
+        c.put(&call(2, "9001", Some("1001"), DAY_START + 5_000, 30_000))
+            .unwrap();
+        c.put(&call(3, "9002", Some("1002"), DAY_START + 9_000, 20_000))
+            .unwrap();
+        c.put(&call(4, "9002", None, DAY_START + 12_000, 7_000))
+            .unwrap();
+        // The next day: not in the day's counts.
+        c.put(&call(5, "9001", Some("1002"), DAY_START + DAY + 1, 1_000))
+            .unwrap();
+        c.put(&chat(
+            6,
+            &["hello", "I need help", "thanks"],
+            DAY_START + 20_000,
+        ))
+        .unwrap();
+        c.put(&log(
+            "1001",
+            1,
+            AgentState::LoggedOut,
+            AgentState::Available,
+            DAY_START,
+            DAY_START + 1_000,
+        ))
+        .unwrap();
+        c.put(&log(
+            "1001",
+            2,
+            AgentState::Available,
+            AgentState::NotReady {
+                reason: Some("lunch".into()),
+            },
+            DAY_START + 1_000,
+            DAY_START + 61_000,
+        ))
+        .unwrap();
+        c.put(&log(
+            "1001",
+            3,
+            AgentState::NotReady {
+                reason: Some("lunch".into()),
+            },
+            AgentState::WrapUp {
+                until_ms: Some(DAY_START + 200_000),
+            },
+            DAY_START + 61_000,
+            DAY_START + 121_000,
+        ))
+        .unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_interaction_round_trips_with_its_child_rows() {
+    let (_db, store, t) = store().await;
+    let mut i = call(7, "9001", Some("1001"), DAY_START, 2_000);
+    i.custom_data = BTreeMap::from([("user_data".to_owned(), json!({"k": [1, 2]}))]);
+    i.lang = Some("en".into());
+    i.parent_id = Some("call-1".into());
+    i.hold_ms = 1_500;
+    i.participants[0].address = Some("+14155550100".into());
+    i.transfers.push(Transfer {
+        id: "t1".into(),
+        status: TransferStatus::Completed,
+        from_agent_id: Some("1001".into()),
+        to_agent_id: None,
+        from_queue_id: Some("9001".into()),
+        to_queue_id: Some("9002".into()),
+        to_number: None,
+        created_at_ms: DAY_START + 3_000,
+    });
+    i.recordings.push(Recording {
+        id: "r1".into(),
+        url: "/recordings/demo/call-7/r1.wav".into(),
+        started_at_ms: DAY_START + 2_000,
+        ended_at_ms: DAY_START + 62_000,
+    });
+    commit(&store, &t, |c| c.put(&i).unwrap()).await;
+    assert_eq!(store.interaction(&t, &i.id).await.unwrap(), Some(i.clone()));
+    assert_eq!(
+        store.interaction_by_number(&t, 7).await.unwrap(),
+        Some(i.clone())
+    );
+    assert_eq!(store.last_interaction_number(&t).await.unwrap(), 7);
+    // Another tenant sees nothing of it.
+    let other = tenant("other");
+    store
+        .insert_tenant(&other, &ccemu_core::clock::Clock::default())
+        .await
+        .unwrap();
+    assert_eq!(store.interaction(&other.id, &i.id).await.unwrap(), None);
+    assert_eq!(
+        store.interaction_by_number(&other.id, 7).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_transcript_grows_by_inserts_and_keeps_its_order() {
+    let (_db, store, t) = store().await;
+    let mut i = chat(1, &["one"], DAY_START);
+    commit(&store, &t, |c| c.put(&i).unwrap()).await;
+    for n in 2..=5u32 {
+        i.add_message(message(n, &format!("line {n}"), DAY_START + i64::from(n)))
+            .unwrap();
+        commit(&store, &t, |c| {
+            c.put(&i).unwrap();
+            // The engine tells the store how much of the transcript it has already.
+            c.messages_stored.insert(i.id.clone(), n - 1);
+        })
+        .await;
+    }
+    let back = store.interaction(&t, &i.id).await.unwrap().unwrap();
+    assert_eq!(back.messages, i.messages);
+    assert_eq!(
+        back.messages.iter().map(|m| m.index).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
+    // Pages leave the transcript out.
+    let page = store
+        .interactions(&t, &InteractionFilter::first(10))
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert!(page.items[0].messages.is_empty());
+    assert_eq!(page.items[0].participants.len(), 1);
+}
+
+#[tokio::test]
+async fn pages_filter_order_and_count() {
+    let (_db, store, t) = store().await;
+    history(&store, &t).await;
+    let numbers = |items: &[Interaction]| items.iter().map(|i| i.number).collect::<Vec<_>>();
+    let calls = InteractionFilter {
+        channels: vec![Channel::Voice],
+        order: InteractionOrder::NumberDesc,
+        limit: 2,
+        offset: 1,
+        ..Default::default()
+    };
+    let page = store.interactions(&t, &calls).await.unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(numbers(&page.items), vec![4, 3]);
+    let by_agent = InteractionFilter {
+        agent_id: Some("1001".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let page = store.interactions(&t, &by_agent).await.unwrap();
+    assert_eq!(numbers(&page.items), vec![1, 2]);
+    let window = InteractionFilter {
+        created_from_ms: Some(DAY_START + 5_000),
+        created_to_ms: Some(DAY_START + 12_000),
+        states: vec![InteractionState::Ended],
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        numbers(&store.interactions(&t, &window).await.unwrap().items),
+        vec![2, 3]
+    );
+    let open = InteractionFilter {
+        ended: Some(false),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        numbers(&store.interactions(&t, &open).await.unwrap().items),
+        vec![6]
+    );
+    let open = store.open_interactions(&t).await.unwrap();
+    assert_eq!(numbers(&open), vec![6]);
+    assert_eq!(
+        open[0].messages.len(),
+        3,
+        "start-up loads open interactions whole"
+    );
+}
+
+#[tokio::test]
+async fn state_logs_page_by_agent_and_window_with_their_predecessors() {
+    let (_db, store, t) = store().await;
+    history(&store, &t).await;
+    let filter = StateLogFilter {
+        agent_id: Some("1001".into()),
+        start_from_ms: Some(DAY_START + 1_000),
+        limit: 10,
+        ..Default::default()
+    };
+    let page = store.state_logs(&t, &filter).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(
+        page.items.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+        vec!["1001-2", "1001-3"]
+    );
+    assert_eq!(
+        page.items[1].from,
+        AgentState::NotReady {
+            reason: Some("lunch".into())
+        }
+    );
+    assert_eq!(
+        page.items[1].to,
+        AgentState::WrapUp {
+            until_ms: Some(DAY_START + 200_000)
+        }
+    );
+    let before = store.previous_states(&t, &page.items).await.unwrap();
+    assert_eq!(
+        before,
+        vec![Some(AgentState::LoggedOut), Some(AgentState::Available)]
+    );
+    let nobody = StateLogFilter {
+        agent_id: Some("1002".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(store.state_logs(&t, &nobody).await.unwrap().total, 0);
+}
+
+#[tokio::test]
+async fn contacts_are_found_by_each_key() {
+    let (_db, store, t) = store().await;
+    let contact = Contact {
+        id: "14".into(),
+        identifier: Some("crm-1".into()),
+        external_id: Some("ext-9".into()),
+        name: "Ann".into(),
+        email: "Ann@Example.com".into(),
+        phone: "+14155550100".into(),
+        attributes: BTreeMap::from([("tier".to_owned(), json!("gold"))]),
+        created_at_ms: 1,
+        updated_at_ms: 2,
+    };
+    commit(&store, &t, |c| c.put(&contact).unwrap()).await;
+    for key in [
+        ContactKey::Id("14".into()),
+        ContactKey::Identifier("crm-1".into()),
+        ContactKey::ExternalId("ext-9".into()),
+        ContactKey::Phone("+14155550100".into()),
+        ContactKey::Email("ann@example.COM".into()),
+    ] {
+        assert_eq!(
+            store.contact(&t, &key).await.unwrap().as_ref(),
+            Some(&contact),
+            "{key:?}"
+        );
+    }
+    assert_eq!(
+        store
+            .contact(&t, &ContactKey::Phone(String::new()))
+            .await
+            .unwrap(),
+        None,
+        "a blank phone matches nobody"
+    );
+    let page = store.contacts(&t, 0, 10).await.unwrap();
+    assert_eq!((page.total, page.items.len()), (1, 1));
+}
+
+#[tokio::test]
+async fn deleting_a_tenant_removes_its_typed_rows() {
+    let (_db, store, t) = store().await;
+    history(&store, &t).await;
+    assert!(store.count_rows(&t).await.unwrap() > 10);
+    store.delete_tenant(&t).await.unwrap();
+    assert_eq!(store.count_rows(&t).await.unwrap(), 0);
+}
+
+/// The SQL blocks of `docs/data-model.md`, by their `-- example:` name.
+fn examples() -> BTreeMap<String, String> {
+    let doc = include_str!("../../../docs/data-model.md");
+    let mut out = BTreeMap::new();
+    for block in doc.split("```sql\n").skip(1) {
+        let sql = block.split("```").next().unwrap_or_default();
+        let name = sql
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("-- example: "))
+            .expect("every SQL block of the doc is a named example");
+        out.insert(name.trim().to_owned(), sql.to_owned());
+    }
+    out
+}
+
+/// Runs one example with its placeholders filled in; each row as text cells.
+async fn run(db: &TestDb, sql: &str, number: u64) -> Vec<Vec<String>> {
+    let sql = sql
+        .replace(":day_start_ms", &DAY_START.to_string())
+        .replace(":day_end_ms", &(DAY_START + DAY).to_string())
+        .replace(":number", &number.to_string());
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let rows = sqlx::query(&sql)
+        .fetch_all(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|c| {
+                    if let Ok(n) = row.try_get::<i64, _>(c) {
+                        n.to_string()
+                    } else if let Ok(x) = row.try_get::<f64, _>(c) {
+                        format!("{x:.1}")
+                    } else {
+                        row.try_get::<String, _>(c).unwrap()
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_example_query_of_the_data_model_doc_answers() {
+    let (db, store, t) = store().await;
+    history(&store, &t).await;
+    let examples = examples();
+    assert_eq!(examples.len(), 5, "{:?}", examples.keys());
+    let rows = |v: &[&[&str]]| -> Vec<Vec<String>> {
+        v.iter()
+            .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
+            .collect()
+    };
+    assert_eq!(
+        run(&db, &examples["calls_per_agent"], 0).await,
+        rows(&[&["1001", "2"], &["1002", "1"]])
+    );
+    assert_eq!(
+        run(&db, &examples["average_wait_per_queue"], 0).await,
+        rows(&[&["9001", "3", "13.7"], &["9002", "1", "20.0"]])
+    );
+    assert_eq!(
+        run(&db, &examples["chat_transcript"], 6).await,
+        rows(&[
+            &["1", "customer", "hello", &(DAY_START + 20_000).to_string()],
+            &[
+                "2",
+                "customer",
+                "I need help",
+                &(DAY_START + 20_001).to_string()
+            ],
+            &["3", "customer", "thanks", &(DAY_START + 20_002).to_string()],
+        ])
+    );
+    assert_eq!(
+        run(&db, &examples["time_in_state"], 0).await,
+        rows(&[
+            &["1001", "available", "60"],
+            &["1001", "logged_out", "1"],
+            &["1001", "not_ready", "60"],
+        ])
+    );
+    assert_eq!(
+        run(&db, &examples["abandoned_calls"], 0).await,
+        rows(&[&["4", "9002", "7"]])
+    );
+    drop(store);
+}
+
+#[tokio::test]
+async fn history_documents_of_an_earlier_release_move_into_the_typed_tables() {
+    let db = TestDb::new().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    let t = tenant("demo");
+    store
+        .insert_tenant(&t, &ccemu_core::clock::Clock::default())
+        .await
+        .unwrap();
+    // What an earlier release wrote: the records whole, as documents, interactions unnumbered.
+    let mut early = call(0, "9001", Some("1001"), DAY_START + 9, 1_000);
+    early.id = "b-early".into();
+    let mut late = chat(0, &["hi", "bye"], DAY_START + 50);
+    late.id = "a-late".into();
+    let old_log = log(
+        "1001",
+        4,
+        AgentState::Available,
+        AgentState::OnContact,
+        1,
+        5,
+    );
+    let contact = Contact {
+        id: "7".into(),
+        identifier: Some("x".into()),
+        external_id: None,
+        name: "Bo".into(),
+        email: String::new(),
+        phone: String::new(),
+        attributes: BTreeMap::new(),
+        created_at_ms: 0,
+        updated_at_ms: 0,
+    };
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    for (kind, id, data) in [
+        (
+            "interaction",
+            "b-early",
+            serde_json::to_value(&early).unwrap(),
+        ),
+        (
+            "interaction",
+            "a-late",
+            serde_json::to_value(&late).unwrap(),
+        ),
+        (
+            "agent_state_log",
+            "1001-4",
+            serde_json::to_value(&old_log).unwrap(),
+        ),
+        ("contact", "7", serde_json::to_value(&contact).unwrap()),
+    ] {
+        let mut data = data;
+        data.as_object_mut().unwrap().remove("number");
+        sqlx::query("INSERT INTO entities (tenant_id, kind, id, data) VALUES ($1, $2, $3, $4)")
+            .bind("demo")
+            .bind(kind)
+            .bind(id)
+            .bind(data.to_string())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    store.close().await;
+    // The next start moves them.
+    let store = Store::connect(&db.url).await.unwrap();
+    early.number = 1;
+    late.number = 2;
+    assert_eq!(
+        store.interaction(&t.id, "b-early").await.unwrap(),
+        Some(early)
+    );
+    assert_eq!(
+        store.interaction_by_number(&t.id, 2).await.unwrap(),
+        Some(late)
+    );
+    let logs = store
+        .state_logs(
+            &t.id,
+            &StateLogFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(logs.items, vec![old_log]);
+    assert_eq!(
+        store
+            .contact(&t.id, &ContactKey::Identifier("x".into()))
+            .await
+            .unwrap(),
+        Some(contact)
+    );
+    assert!(
+        store.documents(&t.id).await.unwrap().is_empty(),
+        "no history document is left"
+    );
+    // A further start finds nothing to move and changes nothing.
+    store.close().await;
+    let store = Store::connect(&db.url).await.unwrap();
+    assert_eq!(store.last_interaction_number(&t.id).await.unwrap(), 2);
+}
