@@ -207,12 +207,12 @@ async fn state_changes_are_logged_and_evented() {
         },
     )
     .await;
-    let logs = engine
-        .store()
-        .list::<ccemu_core::agent::AgentStateLog>(&demo())
-        .await
-        .unwrap();
-    let logs: Vec<_> = logs.into_iter().filter(|l| l.agent_id == "1003").collect();
+    let filter = ccemu_engine::StateLogFilter {
+        agent_id: Some("1003".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let logs = engine.state_logs(&demo(), &filter).await.unwrap().items;
     assert_eq!(logs.len(), 2);
     let available = logs
         .iter()

@@ -50,6 +50,9 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A kind kept in a typed table was asked for as a document.
+    #[error("{0} records are not documents: read them with their own queries")]
+    NotADocument(&'static str),
     /// A stored document could not be read back.
     #[error("corrupt stored document: {0}")]
     Corrupt(#[from] serde_json::Error),
@@ -525,22 +528,17 @@ impl Store {
         Ok(())
     }
 
-    /// One typed record.
-    pub async fn get<E: Entity>(&self, tenant: &TenantId, id: &str) -> Result<Option<E>> {
-        match E::KIND {
-            k if k == Interaction::KIND => {
-                return Ok(self.interaction(tenant, id).await?.and_then(cast))
-            }
-            k if k == Contact::KIND => {
-                let key = query::ContactKey::Id(id.to_owned());
-                return Ok(self.contact(tenant, &key).await?.and_then(cast));
-            }
-            k if k == AgentStateLog::KIND => {
-                let all: Vec<E> = self.list(tenant).await?;
-                return Ok(all.into_iter().find(|l| l.id() == id));
-            }
-            _ => {}
+    /// Refuses a kind kept in a typed table: those are read with their own queries.
+    fn document_kind<E: Entity>() -> Result<()> {
+        if is_typed(E::KIND) {
+            return Err(StoreError::NotADocument(E::KIND));
         }
+        Ok(())
+    }
+
+    /// One record of a document kind.
+    pub async fn get<E: Entity>(&self, tenant: &TenantId, id: &str) -> Result<Option<E>> {
+        Self::document_kind::<E>()?;
         let row =
             sqlx::query("SELECT data FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3")
                 .bind(tenant.as_str())
@@ -554,35 +552,9 @@ impl Store {
         }
     }
 
-    /// All records of one kind in a tenant, ordered by id (history kinds: in their own order).
-    /// Costs the whole kind: the engine reads history through the paged queries instead.
+    /// All records of one document kind in a tenant, ordered by id.
     pub async fn list<E: Entity>(&self, tenant: &TenantId) -> Result<Vec<E>> {
-        let all = u64::MAX >> 1;
-        match E::KIND {
-            k if k == Interaction::KIND => {
-                let page = self
-                    .interactions(tenant, &query::InteractionFilter::first(all))
-                    .await?;
-                let mut out = Vec::with_capacity(page.items.len());
-                for i in page.items {
-                    out.extend(self.interaction(tenant, &i.id).await?.and_then(cast));
-                }
-                return Ok(out);
-            }
-            k if k == Contact::KIND => {
-                let page = self.contacts(tenant, 0, all).await?;
-                return Ok(page.items.into_iter().filter_map(cast).collect());
-            }
-            k if k == AgentStateLog::KIND => {
-                let filter = query::StateLogFilter {
-                    limit: all,
-                    ..Default::default()
-                };
-                let page = self.state_logs(tenant, &filter).await?;
-                return Ok(page.items.into_iter().filter_map(cast).collect());
-            }
-            _ => {}
-        }
+        Self::document_kind::<E>()?;
         let rows =
             sqlx::query("SELECT data FROM entities WHERE tenant_id = $1 AND kind = $2 ORDER BY id")
                 .bind(tenant.as_str())
@@ -701,12 +673,6 @@ impl Store {
             .await?;
         Ok(total + row.try_get::<i64, _>(0)?)
     }
-}
-
-/// A record of a concrete type as the generic type a caller asked for (the same type).
-fn cast<E: 'static, T: 'static>(value: T) -> Option<E> {
-    let boxed: Box<dyn std::any::Any> = Box::new(value);
-    boxed.downcast::<E>().ok().map(|b| *b)
 }
 
 fn tenant_from_row(row: &AnyRow) -> Result<TenantRecord> {
