@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use ccemu_core::Team;
 use ccemu_core::{Agent, AgentState, AgentStateLog, Channel, Interaction, InteractionState, Role};
-use ccemu_engine::{AgentView, Engine};
+use ccemu_core::{Team, TenantId};
+use ccemu_engine::{AgentView, Engine, InteractionFilter, InteractionOrder, StateLogFilter};
 use serde_json::{json, Value};
 
 use crate::auth::Authed;
@@ -26,32 +26,42 @@ fn extra(agent: &Agent, key: &str) -> Value {
     agent.extra.get(key).cloned().unwrap_or(Value::Null)
 }
 
-/// What every agent read needs: agents, teams and the interactions that say what agents do.
+/// The tenant's agents, by id, from the engine's live directory.
+pub(crate) async fn all(engine: &Engine, tenant: &TenantId) -> ccemu_engine::Result<Vec<Agent>> {
+    Ok(engine
+        .agents(tenant, None)
+        .await?
+        .into_iter()
+        .map(|v| v.agent)
+        .collect())
+}
+
+/// What every agent read needs: agents, teams and the open interactions that say what agents do.
 pub(crate) struct Directory {
     /// Agents with their queues and extensions, by id.
     pub agents: Vec<AgentView>,
     /// Teams, by id.
     pub teams: Vec<Team>,
-    /// Every interaction of the tenant, by id.
-    pub interactions: Vec<Interaction>,
+    /// The tenant's interactions that have not ended (the engine's working set).
+    pub open: Vec<Interaction>,
 }
 
 impl Directory {
-    /// Reads the tenant's agents, teams and interactions.
+    /// Reads the tenant's agents, teams and open interactions.
     pub async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
         let tenant = &auth.tenant.id;
         let err = |e| UjetError::from_engine(auth.api, e);
         Ok(Self {
             agents: engine.agents(tenant, None).await.map_err(err)?,
             teams: engine.records::<Team>(tenant).await.map_err(err)?,
-            interactions: engine.records::<Interaction>(tenant).await.map_err(err)?,
+            open: engine.open_interactions(tenant).await.map_err(err)?,
         })
     }
 
-    /// The agent's open interactions (offered, ringing, connected, held or in wrap-up).
+    /// The agent's open interactions (offered, ringing, connected or held).
     fn open(&self, agent_id: &str) -> impl Iterator<Item = &Interaction> {
         let agent_id = agent_id.to_owned();
-        self.interactions.iter().filter(move |i| {
+        self.open.iter().filter(move |i| {
             i.agent_id.as_deref() == Some(agent_id.as_str())
                 && matches!(
                     i.state,
@@ -238,6 +248,74 @@ fn activity(
     }
 }
 
+/// State log rows read per query when listing activity logs.
+const LOG_PAGE: u64 = 1000;
+
+/// Interactions read per query when looking for the contact of a period.
+const CONTACT_PAGE: u64 = 50;
+
+/// Every finished state period of the tenant, read page by page.
+async fn state_logs(engine: &Engine, auth: &Authed) -> Result<Vec<AgentStateLog>, UjetError> {
+    let mut logs = Vec::new();
+    loop {
+        let filter = StateLogFilter {
+            offset: logs.len() as u64,
+            limit: LOG_PAGE,
+            ..StateLogFilter::default()
+        };
+        let page = engine
+            .state_logs(&auth.tenant.id, &filter)
+            .await
+            .map_err(|e| UjetError::from_engine(auth.api, e))?;
+        let last = page.items.len() < LOG_PAGE as usize;
+        logs.extend(page.items);
+        if last || logs.len() as u64 >= page.total {
+            return Ok(logs);
+        }
+    }
+}
+
+/// The contact a period was about: the agent's interaction offered or answered in it (the
+/// lowest-numbered one if several were). Only interactions of the agent created before the
+/// period ended and changed after it began can be, so only those are read.
+async fn contact_of(
+    engine: &Engine,
+    auth: &Authed,
+    log: &AgentStateLog,
+) -> Result<Option<Interaction>, UjetError> {
+    if !matches!(
+        log.from,
+        AgentState::Reserved | AgentState::Ringing | AgentState::OnContact
+    ) {
+        return Ok(None);
+    }
+    let mut filter = InteractionFilter {
+        agent_id: Some(log.agent_id.clone()),
+        created_to_ms: Some(log.end_ms),
+        updated_from_ms: Some(log.start_ms),
+        order: InteractionOrder::NumberAsc,
+        limit: CONTACT_PAGE,
+        ..InteractionFilter::default()
+    };
+    loop {
+        let page = engine
+            .interactions(&auth.tenant.id, &filter)
+            .await
+            .map_err(|e| UjetError::from_engine(auth.api, e))?;
+        let read = page.items.len() as u64;
+        let found = page.items.into_iter().find(|i| {
+            [i.offered_at_ms, i.answered_at_ms]
+                .into_iter()
+                .flatten()
+                .any(|t| t >= log.start_ms && t <= log.end_ms)
+        });
+        if found.is_some() || read < CONTACT_PAGE || filter.offset + read >= page.total {
+            return Ok(found);
+        }
+        filter.offset += read;
+    }
+}
+
 /// `GET /agent_activity_logs` (Manager, §4, §5): one row per finished period of an agent's
 /// state, from the engine's state logs.
 pub async fn list_agent_activity_logs(
@@ -247,28 +325,14 @@ pub async fn list_agent_activity_logs(
 ) -> Response {
     let result = async {
         let dir = Directory::load(&engine, &auth).await?;
-        let mut logs = engine
-            .records::<AgentStateLog>(&auth.tenant.id)
-            .await
-            .map_err(|e| UjetError::from_engine(auth.api, e))?;
+        let mut logs = state_logs(&engine, &auth).await?;
         logs.sort_by_key(|l| (l.agent_id.clone(), log_seq(l)));
         let mut before: BTreeMap<String, AgentState> = BTreeMap::new();
         let mut rows = Vec::with_capacity(logs.len());
         for log in &logs {
             let agent = dir.agents.iter().find(|v| v.agent.id == log.agent_id);
-            // The contact the period was about: the agent's interaction offered or answered in it.
-            let contact = dir.interactions.iter().find(|i| {
-                i.agent_id.as_deref() == Some(log.agent_id.as_str())
-                    && matches!(
-                        log.from,
-                        AgentState::Reserved | AgentState::Ringing | AgentState::OnContact
-                    )
-                    && [i.offered_at_ms, i.answered_at_ms]
-                        .into_iter()
-                        .flatten()
-                        .any(|t| t >= log.start_ms && t <= log.end_ms)
-            });
-            let channel = contact.map(|i| i.channel);
+            let contact = contact_of(&engine, &auth, log).await?;
+            let channel = contact.as_ref().map(|i| i.channel);
             let status = agent.map_or_else(
                 || statuses::USER_STATUSES[0],
                 |v| {
@@ -280,8 +344,9 @@ pub async fn list_agent_activity_logs(
             let id_of = |voice: bool| {
                 // The integer ids Manager calls and chats show for the same interactions.
                 contact
+                    .as_ref()
                     .filter(|i| (i.channel == Channel::Voice) == voice)
-                    .map(|i| crate::objects::number(&i.id))
+                    .map(|i| i.number)
             };
             rows.push(json!({
                 "id": log_id(log),
@@ -1091,7 +1156,8 @@ mod tests {
             .find(|l| l["activity"] == "call_picked_up")
             .expect("a period on the call");
         assert_eq!(talk["status"]["name"], "In-call");
-        assert_eq!(talk["call_id"], json!(crate::objects::number(&call.id)));
+        assert_ne!(call.number, 0);
+        assert_eq!(talk["call_id"], json!(call.number));
         assert_eq!(talk["chat_id"], Value::Null);
         assert_eq!(talk["duration"], 3);
     }
@@ -1104,9 +1170,7 @@ mod tests {
             position,
             created_at_ms: 0,
         };
-        let mut changes = ccemu_store::Changes::default();
-        changes.put(&team).unwrap();
-        c.engine.store().commit(&demo(), &changes).await.unwrap();
+        c.seed_config(&team).await;
     }
 
     #[tokio::test]

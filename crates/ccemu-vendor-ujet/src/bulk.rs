@@ -107,7 +107,9 @@ pub async fn get_bulk_users_template(auth: Authed, State(engine): State<Engine>)
     let result = async {
         auth.require_api_token()?;
         let tenant = &auth.tenant.id;
-        let agents: Vec<Agent> = engine.records(tenant).await.map_err(engine_err(auth.api))?;
+        let agents = crate::agents::all(&engine, tenant)
+            .await
+            .map_err(engine_err(auth.api))?;
         let teams: Vec<Team> = engine.records(tenant).await.map_err(engine_err(auth.api))?;
         let rows: Vec<Value> = agents
             .iter()
@@ -247,7 +249,9 @@ fn scheme_errors(rows: &[Value], locations: &[String]) -> Vec<Value> {
 
 /// Validates a job's input in the background: `valid_scheme` or `invalid_scheme`.
 async fn validate_job(auth: Authed, engine: Engine, mut job: Job) {
-    let agents: Vec<Agent> = engine.records(&auth.tenant.id).await.unwrap_or_default();
+    let agents = crate::agents::all(&engine, &auth.tenant.id)
+        .await
+        .unwrap_or_default();
     let locations: Vec<String> = agents
         .iter()
         .filter_map(location)
@@ -516,7 +520,9 @@ async fn apply_row(
 /// Carries out a job row by row; a row that fails is logged in the job's errors.
 async fn run_job(auth: Authed, engine: Engine, mut job: Job) {
     let tenant = &auth.tenant.id;
-    let mut agents: Vec<Agent> = engine.records(tenant).await.unwrap_or_default();
+    let mut agents = crate::agents::all(&engine, tenant)
+        .await
+        .unwrap_or_default();
     let teams: Vec<Team> = engine.records(tenant).await.unwrap_or_default();
     let rows = job.input.as_array().cloned().unwrap_or_default();
     let mut errors = Vec::new();
@@ -600,7 +606,7 @@ pub async fn get_bulk_users_errors(
 #[cfg(test)]
 mod tests {
     use axum::http::{Method, StatusCode};
-    use ccemu_core::agent::{Agent, Role};
+    use ccemu_core::agent::Role;
     use serde_json::{json, Value};
 
     use crate::routes::tests::*;
@@ -638,7 +644,7 @@ mod tests {
         let r = c.send(Method::GET, &format!("{B}/template"), b"").await;
         assert_eq!(r.status, StatusCode::OK);
         let rows = r.body.as_array().unwrap();
-        let agents: Vec<Agent> = c.engine.records(&demo()).await.unwrap();
+        let agents = crate::agents::all(&c.engine, &demo()).await.unwrap();
         assert_eq!(rows.len(), agents.len());
         let alice = agents.iter().find(|a| a.id == "1001").unwrap();
         let row = rows.iter().find(|r| r["agent_number"] == "1001").unwrap();
@@ -661,7 +667,7 @@ mod tests {
     #[tokio::test]
     async fn upload_validate_proceed_creates_and_updates_agents() {
         let c = ctx().await;
-        let agents: Vec<Agent> = c.engine.records(&demo()).await.unwrap();
+        let agents = crate::agents::all(&c.engine, &demo()).await.unwrap();
         let bob = agents.iter().find(|a| a.id == "1002").unwrap().clone();
         let mut update = row(&bob.email, "Robert");
         update["new_email"] = json!("robert@example.com");
@@ -700,7 +706,7 @@ mod tests {
         assert_eq!(r.body["status"], "finished");
         let r = c.send(Method::GET, &format!("{B}/errors/{id}"), b"").await;
         assert_eq!(r.body, json!([]));
-        let agents: Vec<Agent> = c.engine.records(&demo()).await.unwrap();
+        let agents = crate::agents::all(&c.engine, &demo()).await.unwrap();
         let nina = agents
             .iter()
             .find(|a| a.email == "new.agent@example.com")

@@ -16,8 +16,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use ccemu_core::agent::Agent;
 use ccemu_core::interaction::{Channel, Interaction};
+use ccemu_core::Contact;
 use ccemu_core::DomainError;
-use ccemu_engine::{Annotation, Engine, EngineError, Op, OpOutput};
+use ccemu_engine::{Annotation, ContactKey, Engine, EngineError, Op, OpOutput};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -176,15 +177,37 @@ async fn on_dnc_list(engine: &Engine, auth: &Authed, number: &str) -> Result<boo
     Ok(entry.is_some_and(|e| e.is_active(now)))
 }
 
+/// The end user a ticket names, by CRM id or else by identifier, if it has a phone number.
+async fn ticket_contact(
+    engine: &Engine,
+    auth: &Authed,
+    ticket: &str,
+) -> Result<Option<Contact>, UjetError> {
+    for key in [
+        ContactKey::ExternalId(ticket.to_owned()),
+        ContactKey::Identifier(ticket.to_owned()),
+    ] {
+        let found = engine
+            .contact(&auth.tenant.id, &key)
+            .await
+            .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
+        if let Some(c) = found.filter(|c| !c.phone.is_empty()) {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
+}
+
 /// The call object of an interaction, as it is now.
 async fn render(engine: &Engine, auth: &Authed, i: &Interaction) -> Result<Value, UjetError> {
     // Routing may have moved the call on since the op answered: read the committed record.
-    let current: Interaction = engine
-        .record(&auth.tenant.id, &i.id)
+    let current = engine
+        .interaction(&auth.tenant.id, &i.id)
         .await
         .map_err(|e| UjetError::from_engine(auth.api, e))?
         .unwrap_or_else(|| i.clone());
-    Ok(objects::call(&current, &Lookup::load(engine, auth).await?))
+    let at = Lookup::load(engine, auth, std::slice::from_ref(&current)).await?;
+    Ok(objects::call(&current, &at))
 }
 
 /// `POST /calls` (§3.1): outbound by number or ticket, incoming, scheduled; 201 with the call.
@@ -225,17 +248,11 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
                     return Err(bad("Agent does not have access to make calls"));
                 }
                 // The ticket's CRM contact wins over a number given with it.
-                let contacts: Vec<ccemu_core::Contact> = engine
-                    .records(t)
-                    .await
-                    .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
-                let by_ticket = ticket.as_ref().and_then(|tk| {
-                    contacts.iter().find(|c| {
-                        !c.phone.is_empty()
-                            && (c.external_id.as_deref() == Some(tk)
-                                || c.identifier.as_deref() == Some(tk))
-                    })
-                });
+                let by_ticket = match &ticket {
+                    Some(tk) => ticket_contact(&engine, &auth, tk).await?,
+                    None => None,
+                };
+                let by_ticket = by_ticket.as_ref();
                 let to = match (by_ticket, &number, &ticket) {
                     (Some(c), _, _) => c.phone.clone(),
                     (None, Some(n), _) => {
@@ -309,7 +326,7 @@ pub async fn create_call(auth: Authed, State(engine): State<Engine>, raw: Bytes)
             }
             Kind::Scheduled => {
                 let parent = match text(body.call_id) {
-                    Some(id) => Some(objects::find(&engine, &auth, Channel::Voice, &id).await?),
+                    Some(id) => Some(objects::find(&engine, &auth, &[Channel::Voice], &id).await?),
                     None => None,
                 };
                 // Without a menu of its own the callback waits in its parent's (an outbound
@@ -384,7 +401,7 @@ async fn annotate(
 
 /// An open call of the tenant, else 404 (unknown) or 400 `Call is already ended`.
 async fn open_call(engine: &Engine, auth: &Authed, id: &str) -> Result<Interaction, UjetError> {
-    let i = objects::find(engine, auth, Channel::Voice, id).await?;
+    let i = objects::find(engine, auth, &[Channel::Voice], id).await?;
     if i.state.is_terminal() {
         return Err(bad("Call is already ended"));
     }
@@ -458,7 +475,7 @@ pub async fn get_call_customer_flag(
     State(engine): State<Engine>,
     Path(id): Path<String>,
 ) -> Response {
-    let result = objects::find(&engine, &auth, Channel::Voice, &id)
+    let result = objects::find(&engine, &auth, &[Channel::Voice], &id)
         .await
         .map(|i| custom_data::flags(&i));
     dto::reply(&auth, StatusCode::OK, result)
@@ -515,21 +532,42 @@ pub async fn set_call_custom_data(
     dto::reply(&auth, StatusCode::OK, result)
 }
 
-/// Manager `GET /calls` (§4): the tenant's voice interactions, paged like every list.
+/// Manager `GET /calls` (§4): the tenant's voice interactions, paged like every list. Paging,
+/// sorting by id or time and time bounds are the store's; other filters apply to every call.
 pub async fn list_calls(
     auth: Authed,
     State(engine): State<Engine>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let rows = async {
-        let calls = objects::calls(&engine, &auth).await?;
-        let at = Lookup::load(&engine, &auth).await?;
-        Ok::<_, UjetError>(calls.iter().map(|i| objects::call(i, &at)).collect())
-    }
-    .await;
-    match rows {
-        Ok(rows) => paging::list(&auth, &Params::parse(query.as_deref()), rows),
-        Err(e) => dto::fail(&auth, e),
+    let params = Params::parse(query.as_deref());
+    let voice = [Channel::Voice];
+    match paging::window(&params) {
+        Some(Ok(window)) => {
+            let page = async {
+                let page = objects::window(&engine, &auth, &voice, &window).await?;
+                let at = Lookup::load(&engine, &auth, &page.items).await?;
+                let rows = page.items.iter().map(|i| objects::call(i, &at)).collect();
+                Ok::<_, UjetError>((page.total, rows))
+            }
+            .await;
+            match page {
+                Ok((total, rows)) => paging::page(&auth, &params, &window, total, rows),
+                Err(e) => dto::fail(&auth, e),
+            }
+        }
+        Some(Err(e)) => dto::fail(&auth, e),
+        None => {
+            let rows = async {
+                let calls = objects::all(&engine, &auth, &voice).await?;
+                let at = Lookup::load(&engine, &auth, &calls).await?;
+                Ok::<_, UjetError>(calls.iter().map(|i| objects::call(i, &at)).collect())
+            }
+            .await;
+            match rows {
+                Ok(rows) => paging::list(&auth, &params, rows),
+                Err(e) => dto::fail(&auth, e),
+            }
+        }
     }
 }
 
@@ -540,8 +578,9 @@ pub async fn get_call(
     Path(id): Path<String>,
 ) -> Response {
     let result = async {
-        let i = objects::find(&engine, &auth, Channel::Voice, &id).await?;
-        Ok(objects::call(&i, &Lookup::load(&engine, &auth).await?))
+        let i = objects::find(&engine, &auth, &[Channel::Voice], &id).await?;
+        let at = Lookup::load(&engine, &auth, std::slice::from_ref(&i)).await?;
+        Ok(objects::call(&i, &at))
     }
     .await;
     dto::reply(&auth, StatusCode::OK, result)
@@ -903,7 +942,7 @@ mod tests {
         let incoming_parent = objects::find(
             &c.engine,
             &authed(&c).await,
-            Channel::Voice,
+            &[Channel::Voice],
             &parent.to_string(),
         )
         .await
@@ -941,7 +980,7 @@ mod tests {
             interaction_id: objects::find(
                 &c.engine,
                 &authed(&c).await,
-                Channel::Voice,
+                &[Channel::Voice],
                 &out.body["id"].to_string(),
             )
             .await
@@ -1263,7 +1302,7 @@ mod tests {
         let stored = objects::find(
             &c.engine,
             &authed(&c).await,
-            Channel::Voice,
+            &[Channel::Voice],
             &id.to_string(),
         )
         .await
@@ -1335,6 +1374,123 @@ mod tests {
             .await;
         assert_eq!(r.body["status"], "failed");
         assert_eq!(r.body["disconnected_by"], "disconnected_by_end_user");
+    }
+
+    #[tokio::test]
+    async fn pages_cut_by_the_store_match_the_list_over_every_call() {
+        let c = ctx().await;
+        c.engine
+            .set_clock(&demo(), ClockMode::Manual, Some(T0))
+            .await
+            .unwrap();
+        // Two calls at T0, three a second later: ties on created_at and updated_at.
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            if n == 2 {
+                c.engine.advance_clock(&demo(), 1_000).await.unwrap();
+            }
+            let r = post(&c, incoming(json!(9002))).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            ids.push(r.body["id"].as_i64().unwrap());
+        }
+        assert_eq!(ids, [1, 2, 3, 4, 5]);
+        let get = |query: String| {
+            let c = &c;
+            async move {
+                c.send(Method::GET, &format!("/manager/api/v1/calls?{query}"), b"")
+                    .await
+            }
+        };
+        let ids_of = |r: &Reply| -> Vec<i64> {
+            r.body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap())
+                .collect()
+        };
+        // Descending by time, ties stay in ascending id order, across page edges too.
+        for (query, want) in [
+            (
+                "sort_column=created_at&sort_direction=DESC",
+                vec![3, 4, 5, 1, 2],
+            ),
+            (
+                "sort_column=created_at&sort_direction=DESC&per=2",
+                vec![3, 4],
+            ),
+            (
+                "sort_column=created_at&sort_direction=DESC&per=2&page=2",
+                vec![5, 1],
+            ),
+            (
+                "sort_column=created_at&sort_direction=DESC&per=2&page=3",
+                vec![2],
+            ),
+            (
+                "sort_column=created_at&sort_direction=desc&per=1&page=4",
+                vec![1],
+            ),
+            (
+                "sort_column=id&sort_direction=DESC&per=2&page=2",
+                vec![3, 2],
+            ),
+            ("per=2&page=2", vec![3, 4]),
+            (
+                "created_at[from]=2027-01-01T00:00:01Z&sort_column=created_at&sort_direction=DESC",
+                vec![3, 4, 5],
+            ),
+            ("created_at[to]=2027-01-01T00:00:00.999Z", vec![1, 2]),
+        ] {
+            assert_eq!(ids_of(&get(query.to_owned()).await), want, "{query}");
+        }
+        // The same query with a filter the store does not apply (every call is in English)
+        // goes through the list over every call; both answer the same rows and headers.
+        let t1 = "2027-01-01T00:00:01.000Z";
+        for query in [
+            "per=2".to_owned(),
+            "per=2&page=3".to_owned(),
+            "page=9".to_owned(),
+            "sort_column=created_at&sort_direction=DESC&per=2&page=2".to_owned(),
+            "sort_column=updated_at&sort_direction=DESC&per=3&page=1".to_owned(),
+            "sort_column=updated_at&sort_direction=DESC&per=3&page=2".to_owned(),
+            "sort_column=updated_at&per=2&page=2".to_owned(),
+            "sort_column=id&sort_direction=ASC&per=4".to_owned(),
+            format!("updated_at[from]={t1}&sort_column=created_at&per=2"),
+            format!("updated_at[to]={t1}&created_at[from]={T0}&per=2&page=2"),
+            "per=0".to_owned(),
+            "per=1001".to_owned(),
+            "page=x".to_owned(),
+            "sort_column=id&sort_direction=UP".to_owned(),
+            "updated_at[to]=x&created_at[from]=y".to_owned(),
+            "created_at[from]=y&updated_at[to]=x".to_owned(),
+        ] {
+            let cut = get(query.clone()).await;
+            let listed = get(format!("{query}&lang[]=en")).await;
+            assert_eq!(cut.status, listed.status, "{query}");
+            assert_eq!(cut.body, listed.body, "{query}");
+            for header in ["total", "per-page"] {
+                assert_eq!(
+                    cut.headers.get(header),
+                    listed.headers.get(header),
+                    "{query} {header}"
+                );
+            }
+            let link = |r: &Reply| {
+                r.headers
+                    .get("link")
+                    .map(|l| l.to_str().unwrap().replace("&lang%5B%5D=en", ""))
+            };
+            assert_eq!(link(&cut), link(&listed), "{query}");
+        }
+        let r = get("per=2".to_owned()).await;
+        assert_eq!(r.headers["total"], "5");
+        assert_eq!(
+            r.headers["link"],
+            "<https://127.0.0.1:8443/ujet.acme.co/manager/api/v1/calls?page=2&per=2>; rel=\"next\""
+        );
+        let r = get("per=2&page=3".to_owned()).await;
+        assert!(r.headers.get("link").is_none());
     }
 
     async fn authed(c: &Ctx) -> Authed {

@@ -1,8 +1,8 @@
 //! UJET chat shapes (`vendor-notes/ujet.md` §5): the Apps chat object, and the Manager chat row
 //! that `POST /sms` also answers with (§3.2), built from an engine interaction.
 //!
-//! UJET ids are integers, engine interaction ids are UUIDs: a chat's wire id is the first 52 bits
-//! of its UUID (exact in every JSON number parser), found again by scanning the tenant's chats.
+//! UJET ids are integers, engine interaction ids are UUIDs: a chat's wire id is the
+//! interaction's per-tenant number ([`Interaction::number`]), found again by one indexed read.
 //! UJET-only facts about a chat (chat type, language, end user, dismissal, escalations, media)
 //! live in the interaction's `custom_data` under `ujet.` keys.
 
@@ -14,7 +14,7 @@ use ccemu_core::queue::Queue;
 use serde_json::{json, Value};
 
 use crate::dto::{time, time_opt};
-use crate::objects::number;
+use crate::objects::int_id;
 
 /// `custom_data` keys of UJET chat facts.
 pub mod key {
@@ -162,7 +162,7 @@ fn apps_agent(dir: &dyn Lookup, i: &Interaction, p: &Participant) -> Value {
     let id = p.agent_id.as_deref().unwrap_or_default();
     let first = dir.agent(id).map_or("", |a| a.first_name.as_str());
     json!({
-        "id": number(id),
+        "id": int_id(id),
         "name": p.nickname,
         "first_name": first,
         "avatar_url": null,
@@ -172,7 +172,7 @@ fn apps_agent(dir: &dyn Lookup, i: &Interaction, p: &Participant) -> Value {
 
 fn apps_bot(i: &Interaction, p: &Participant) -> Value {
     json!({
-        "id": number(&p.id),
+        "id": int_id(&p.id),
         "name": p.nickname,
         "avatar_url": null,
         "status": participant_status(i, p),
@@ -201,11 +201,11 @@ pub fn apps_chat(dir: &dyn Lookup, i: &Interaction) -> Value {
     let menus: Vec<Value> = i
         .queue_id
         .as_deref()
-        .map(|q| json!({"id": number(q), "name": dir.queue_name(q).unwrap_or("")}))
+        .map(|q| json!({"id": int_id(q), "name": dir.queue_name(q).unwrap_or("")}))
         .into_iter()
         .collect();
     json!({
-        "id": number(&i.id),
+        "id": i.number,
         "status": status,
         "status_text": status_text(status),
         "features": [],
@@ -277,7 +277,7 @@ fn response_times(i: &Interaction) -> (Option<i64>, Option<i64>) {
 
 /// The Manager chat row (§5 "Manager chat"); durations in seconds on the tenant clock `now`.
 pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
-    let chat_id = number(&i.id);
+    let chat_id = i.number;
     let assigned = assigned_at(i);
     let end = i.ended_at_ms.unwrap_or(now);
     let wait = match i.queued_at_ms {
@@ -288,7 +288,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
     let menu = i.queue_id.as_deref().map(|q| {
         let name = dir.queue_name(q).unwrap_or("");
         (
-            json!({"id": number(q), "name": name, "parent_id": null, "position": 0, "deleted": false,
+            json!({"id": int_id(q), "name": name, "parent_id": null, "position": 0, "deleted": false,
                    "hidden": false, "menu_type": "web_menu", "output_msg": null}),
             json!({"items_count": 1, "name": name, "materialized_path": name}),
         )
@@ -300,7 +300,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
         .map_or(Value::Null, |id| {
             let a = dir.agent(id);
             json!({
-                "id": number(id),
+                "id": int_id(id),
                 "name": a.map_or("", |a| a.name.as_str()),
                 "last_name": a.map_or("", |a| a.last_name.as_str()),
                 "first_name": a.map_or("", |a| a.first_name.as_str()),
@@ -323,7 +323,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
             let connected = (p.kind != ParticipantKind::Customer)
                 .then_some(p.connected_at_ms.unwrap_or(p.joined_at_ms));
             json!({
-                "id": number(&p.id),
+                "id": int_id(&p.id),
                 "type": match p.kind {
                     ParticipantKind::Customer => "end_user",
                     ParticipantKind::Agent => "agent",
@@ -331,7 +331,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
                 },
                 "status": participant_status(i, p),
                 "chat_id": chat_id,
-                "user_id": p.agent_id.as_deref().map(number),
+                "user_id": p.agent_id.as_deref().map(int_id),
                 "end_user_id": if p.kind == ParticipantKind::Customer { end_user_id.clone() } else { Value::Null },
                 "chat_duration": connected.map_or(0, |c| secs(p.left_at_ms.unwrap_or(end) - c)),
                 "connected_at": time_opt(connected),
@@ -345,7 +345,7 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
         .iter()
         .map(|t| {
             json!({
-                "id": number(&t.id),
+                "id": int_id(&t.id),
                 "status": match t.status {
                     ccemu_core::interaction::TransferStatus::Transferring => "transferring",
                     ccemu_core::interaction::TransferStatus::Completed => "completed",
@@ -353,10 +353,10 @@ pub fn manager_chat(dir: &dyn Lookup, i: &Interaction, now: i64) -> Value {
                 },
                 "fail_reason": null,
                 "created_at": time(t.created_at_ms),
-                "from_menu": t.from_queue_id.as_deref().map(number),
-                "to_menu": t.to_queue_id.as_deref().map(number),
-                "from_agent": t.from_agent_id.as_deref().map(|id| json!({"id": number(id), "agent_number": id})),
-                "to_agent": t.to_agent_id.as_deref().map(|id| json!({"id": number(id), "agent_number": id})),
+                "from_menu": t.from_queue_id.as_deref().map(int_id),
+                "to_menu": t.to_queue_id.as_deref().map(int_id),
+                "from_agent": t.from_agent_id.as_deref().map(|id| json!({"id": int_id(id), "agent_number": id})),
+                "to_agent": t.to_agent_id.as_deref().map(|id| json!({"id": int_id(id), "agent_number": id})),
             })
         })
         .collect();
@@ -407,10 +407,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn wire_ids_are_numeric_ids_or_52_bits_of_a_uuid() {
-        assert_eq!(number("9001"), 9001);
-        assert_eq!(number("0000000a-0000-4000-8000-000000000000"), 0xa0_0004);
-        let big = number("ffffffff-ffff-ffff-8fff-ffffffffffff");
+    fn other_wire_ids_are_numeric_ids_or_52_bits_of_a_uuid() {
+        assert_eq!(int_id("9001"), 9001);
+        assert_eq!(int_id("0000000a-0000-4000-8000-000000000000"), 0xa0_0004);
+        let big = int_id("ffffffff-ffff-ffff-8fff-ffffffffffff");
         assert_eq!(big, (1_i64 << 52) - 1);
     }
 }

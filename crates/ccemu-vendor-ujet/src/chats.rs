@@ -42,15 +42,10 @@ struct Dir {
 impl Dir {
     async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
         let t = &auth.tenant.id;
+        let err = |e| UjetError::from_engine(auth.api, e);
         Ok(Self {
-            agents: engine
-                .records(t)
-                .await
-                .map_err(|e| UjetError::from_engine(auth.api, e))?,
-            queues: engine
-                .records(t)
-                .await
-                .map_err(|e| UjetError::from_engine(auth.api, e))?,
+            agents: crate::agents::all(engine, t).await.map_err(err)?,
+            queues: engine.queues(t, None).await.map_err(err)?,
         })
     }
 
@@ -62,26 +57,15 @@ impl Dir {
     }
 }
 
-/// Every chat of the tenant (chat and messaging interactions).
-async fn chats(engine: &Engine, auth: &Authed) -> Result<Vec<Interaction>, UjetError> {
-    let all: Vec<Interaction> = engine
-        .records(&auth.tenant.id)
-        .await
-        .map_err(|e| UjetError::from_engine(auth.api, e))?;
-    Ok(all.into_iter().filter(objects::is_chat).collect())
-}
+/// The channels of UJET chats.
+const CHATS: [Channel; 2] = [Channel::Chat, Channel::Messaging];
 
-/// The chat a path id names, or 404.
+/// The chat a path id (its number) names, or 404.
 async fn find(engine: &Engine, auth: &Authed, id: &str) -> Result<Interaction, UjetError> {
-    let wanted = id
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| UjetError::NotFound(auth.api))?;
-    chats(engine, auth)
-        .await?
-        .into_iter()
-        .find(|i| crate::objects::number(&i.id) == wanted)
-        .ok_or(UjetError::NotFound(auth.api))
+    if id.trim().parse::<u64>().is_err() {
+        return Err(UjetError::NotFound(auth.api));
+    }
+    crate::objects::find(engine, auth, &CHATS, id).await
 }
 
 /// The chat, refused with `Chat is already ended` once it ended (§2 mid-session errors).
@@ -125,8 +109,8 @@ async fn set_data(
 /// The Apps chat object of a chat as stored now.
 async fn apps_chat(engine: &Engine, auth: &Authed, id: &str) -> Result<Value, UjetError> {
     let dir = Dir::load(engine, auth).await?;
-    let i: Interaction = engine
-        .record(&auth.tenant.id, id)
+    let i = engine
+        .interaction(&auth.tenant.id, id)
         .await
         .map_err(|e| UjetError::from_engine(auth.api, e))?
         .ok_or(UjetError::NotFound(auth.api))?;
@@ -294,8 +278,8 @@ pub async fn send_chat_message(
         };
         Ok(json!({
             "id": m.index,
-            "chat_id": crate::objects::number(&i.id),
-            "from_user_id": body.from_user_id.map(|t| crate::objects::number(&t.0)),
+            "chat_id": i.number,
+            "from_user_id": body.from_user_id.map(|t| crate::objects::int_id(&t.0)),
             "sender_type": match from { ParticipantKind::Agent => "agent", _ => "end_user" },
             "type": kind,
             "content": content,
@@ -431,7 +415,7 @@ pub async fn escalate_chat(
             .now_ms;
         let escalation = json!({
             "id": escalations.len() + 1,
-            "chat_id": crate::objects::number(&i.id),
+            "chat_id": i.number,
             "reason": body.reason,
             "force_escalate": body.force_escalate.is_some_and(|f| f.0),
             "status": "escalated",
@@ -567,8 +551,8 @@ pub async fn create_sms(
         )
         .await?;
         let dir = Dir::load(&engine, &auth).await?;
-        let i: Interaction = engine
-            .record(&auth.tenant.id, &i.id)
+        let i = engine
+            .interaction(&auth.tenant.id, &i.id)
             .await
             .map_err(|e| UjetError::from_engine(APPS, e))?
             .ok_or(UjetError::NotFound(APPS))?;
@@ -583,29 +567,62 @@ pub async fn create_sms(
     dto::reply(&auth, StatusCode::CREATED, result)
 }
 
-async fn manager_rows(engine: &Engine, auth: &Authed) -> Result<Vec<Value>, UjetError> {
+/// Manager chat rows of `chats`, each with its transcript (its counts and response times).
+async fn manager_rows(
+    engine: &Engine,
+    auth: &Authed,
+    chats: Vec<Interaction>,
+) -> Result<Vec<Value>, UjetError> {
+    let t = &auth.tenant.id;
+    let err = |e| UjetError::from_engine(auth.api, e);
     let dir = Dir::load(engine, auth).await?;
-    let now = engine
-        .clock(&auth.tenant.id)
-        .await
-        .map_err(|e| UjetError::from_engine(auth.api, e))?
-        .now_ms;
-    Ok(chats(engine, auth)
-        .await?
-        .iter()
-        .map(|i| objects::manager_chat(&dir.view(), i, now))
-        .collect())
+    let now = engine.clock(t).await.map_err(err)?.now_ms;
+    let mut rows = Vec::with_capacity(chats.len());
+    for mut i in chats {
+        if i.messages.is_empty() {
+            i.messages = engine
+                .messages(t, &i.id, 0)
+                .await
+                .map_err(err)?
+                .unwrap_or_default();
+        }
+        rows.push(objects::manager_chat(&dir.view(), &i, now));
+    }
+    Ok(rows)
 }
 
-/// Manager `GET /chats` (§4): chat and messaging sessions, paged like every list.
+/// Manager `GET /chats` (§4): chat and messaging sessions, paged like every list. Paging,
+/// sorting by id or time and time bounds are the store's; other filters apply to every chat.
 pub async fn list_chats(
     engine: axum::extract::State<Engine>,
     auth: Authed,
     RawQuery(query): RawQuery,
 ) -> Response {
-    match manager_rows(&engine, &auth).await {
-        Ok(rows) => paging::list(&auth, &Params::parse(query.as_deref()), rows),
-        Err(e) => dto::fail(&auth, e),
+    let params = Params::parse(query.as_deref());
+    match paging::window(&params) {
+        Some(Ok(window)) => {
+            let page = async {
+                let page = crate::objects::window(&engine, &auth, &CHATS, &window).await?;
+                Ok::<_, UjetError>((page.total, manager_rows(&engine, &auth, page.items).await?))
+            }
+            .await;
+            match page {
+                Ok((total, rows)) => paging::page(&auth, &params, &window, total, rows),
+                Err(e) => dto::fail(&auth, e),
+            }
+        }
+        Some(Err(e)) => dto::fail(&auth, e),
+        None => {
+            let rows = async {
+                let chats = crate::objects::all(&engine, &auth, &CHATS).await?;
+                manager_rows(&engine, &auth, chats).await
+            }
+            .await;
+            match rows {
+                Ok(rows) => paging::list(&auth, &params, rows),
+                Err(e) => dto::fail(&auth, e),
+            }
+        }
     }
 }
 
@@ -616,14 +633,10 @@ pub async fn get_manager_chat(
     Path(id): Path<String>,
 ) -> Response {
     let result = async {
-        let wanted = id
-            .trim()
-            .parse::<i64>()
-            .map_err(|_| UjetError::NotFound(auth.api))?;
-        manager_rows(&engine, &auth)
+        let i = find(&engine, &auth, &id).await?;
+        manager_rows(&engine, &auth, vec![i])
             .await?
-            .into_iter()
-            .find(|r| r["id"] == json!(wanted))
+            .pop()
             .ok_or(UjetError::NotFound(auth.api))
     }
     .await;
@@ -842,7 +855,7 @@ async fn upload_url(
 ) -> Result<Value, UjetError> {
     let i = find_open(engine, auth, id).await?;
     let object = uuid::Uuid::new_v4();
-    let s3_path = format!("chats/{}/{kind}/{object}", crate::objects::number(&i.id));
+    let s3_path = format!("chats/{}/{kind}/{object}", i.number);
     let url = auth.origin.url(&format!("/ccemu-uploads/{s3_path}"));
     Ok(json!({"url": url, "s3_path": s3_path}))
 }
@@ -885,7 +898,7 @@ pub async fn get_chat_media(
             .messages
             .iter()
             .flat_map(|m| &m.attachments)
-            .find(|a| crate::objects::number(&a.id) == wanted)
+            .find(|a| crate::objects::int_id(&a.id) == wanted)
             .ok_or(UjetError::NotFound(APPS))?;
         let bytes = attachment
             .content_base64
@@ -1022,10 +1035,11 @@ mod tests {
             .send(Method::POST, &format!("{base}/custom_data"), body(&forged))
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
-        let all: Vec<Interaction> = c.engine.records(&demo()).await.unwrap();
-        let stored = all
-            .into_iter()
-            .find(|i| crate::objects::number(&i.id) == id)
+        let stored = c
+            .engine
+            .interaction_by_number(&demo(), u64::try_from(id).unwrap())
+            .await
+            .unwrap()
             .unwrap();
         let data = &stored.custom_data[crate::custom_data::DATA_KEY];
         assert_eq!(data["field1"]["value"], json!("dummy1"));
@@ -1563,10 +1577,11 @@ mod tests {
             .send(Method::GET, &format!("/apps/api/v1/chats/{id}"), b"")
             .await;
         assert_eq!(r.body["end_user"], json!({"id": 7, "identifier": "abc123"}));
+        // A number no chat of the tenant has.
         let r = c
             .send(
                 Method::POST,
-                "/apps/api/v1/chats/1/end_user",
+                "/apps/api/v1/chats/999/end_user",
                 br#"{"identifier":"x"}"#,
             )
             .await;
@@ -1690,7 +1705,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let media = crate::objects::number("7a000000-0000-4000-8000-000000000000");
+        let media = crate::objects::int_id("7a000000-0000-4000-8000-000000000000");
         let get = |uri: String, auth: String| {
             let engine = c.engine.clone();
             async move {
@@ -1743,7 +1758,12 @@ mod tests {
     }
 
     async fn chats_of(c: &Ctx) -> Vec<Interaction> {
-        let all: Vec<Interaction> = c.engine.records(&demo()).await.unwrap();
-        all.into_iter().filter(objects::is_chat).collect()
+        let filter = ccemu_engine::InteractionFilter {
+            channels: CHATS.to_vec(),
+            ..ccemu_engine::InteractionFilter::first(100)
+        };
+        let page = c.engine.interactions(&demo(), &filter).await.unwrap();
+        assert!(page.items.iter().all(objects::is_chat));
+        page.items
     }
 }

@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use ccemu_core::Contact;
-use ccemu_engine::{Engine, Op, OpOutput};
+use ccemu_engine::{ContactKey, Engine, Op, OpOutput};
 use serde_json::{json, Value};
 
 use crate::auth::Authed;
@@ -87,18 +87,21 @@ pub async fn get_end_user(
                 dto::missing("id or identifier"),
             ));
         }
-        let contacts: Vec<Contact> = engine
-            .records(&auth.tenant.id)
-            .await
-            .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
-        contacts
-            .iter()
-            .find(|c| {
-                id.is_some_and(|id| c.id == id)
-                    || identifier.is_some_and(|i| c.identifier.as_deref() == Some(i))
-            })
-            .map(summary)
-            .ok_or(UjetError::NotFound(Api::Apps))
+        // By id first, then by identifier, when both are given.
+        let keys = id
+            .map(|id| ContactKey::Id(id.to_owned()))
+            .into_iter()
+            .chain(identifier.map(|i| ContactKey::Identifier(i.to_owned())));
+        for key in keys {
+            let found = engine
+                .contact(&auth.tenant.id, &key)
+                .await
+                .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
+            if let Some(c) = found {
+                return Ok(summary(&c));
+            }
+        }
+        Err(UjetError::NotFound(Api::Apps))
     }
     .await;
     dto::reply(&auth, StatusCode::OK, result)
@@ -138,12 +141,9 @@ mod tests {
             )
             .await;
         assert_eq!(r.body, json!({"id": 2, "identifier": "zz"}));
-        let stored: Vec<Contact> = c
-            .engine
-            .records(&ccemu_core::TenantId::parse("demo").unwrap())
-            .await
-            .unwrap();
-        let joe = stored.iter().find(|x| x.id == "1").unwrap();
+        let stored = c.engine.contacts(&demo(), 0, 10).await.unwrap();
+        assert_eq!(stored.total, 2);
+        let joe = stored.items.iter().find(|x| x.id == "1").unwrap();
         assert_eq!(
             (joe.name.as_str(), joe.phone.as_str(), joe.email.as_str()),
             ("Joe S", "+16171231234", "joe@mydomain.com")

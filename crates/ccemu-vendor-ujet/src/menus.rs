@@ -114,7 +114,7 @@ impl Live {
     }
 
     fn interaction(&self, id: &str) -> Option<&Interaction> {
-        self.dir.interactions.iter().find(|i| i.id == id)
+        self.dir.open.iter().find(|i| i.id == id)
     }
 
     /// The channel kinds a menu serves (every kind when the queue names none).
@@ -421,6 +421,12 @@ fn threshold(queue: &Queue) -> i64 {
         .unwrap_or(SLA_THRESHOLD_SECS)
 }
 
+/// Every interaction of the tenant, open and ended, for service levels "so far". The store
+/// has no per-queue counts to ask for, so this reads the history a page at a time.
+async fn history(engine: &Engine, auth: &Authed) -> Result<Vec<Interaction>, UjetError> {
+    crate::objects::all(engine, auth, &[]).await
+}
+
 /// `GET /menus/sla` (Manager, §4; shape [inferred]): each menu's service level over its
 /// contacts so far: offered, answered, answered within the threshold, abandoned, percentage.
 pub async fn get_menus_sla(
@@ -432,12 +438,16 @@ pub async fn get_menus_sla(
         Ok(live) => live,
         Err(response) => return response,
     };
+    let history = match history(&engine, &auth).await {
+        Ok(history) => history,
+        Err(e) => return dto::fail(&auth, e),
+    };
     let rows = live
         .queues
         .iter()
         .map(|q| {
             let mut sla = Sla::default();
-            for i in &live.dir.interactions {
+            for i in &history {
                 if i.queue_id.as_deref() == Some(q.id.as_str()) {
                     sla.add(i, threshold(q));
                 }
@@ -465,6 +475,10 @@ pub async fn get_menus_sla_by_queue_group(
         Ok(live) => live,
         Err(response) => return response,
     };
+    let history = match history(&engine, &auth).await {
+        Ok(history) => history,
+        Err(e) => return dto::fail(&auth, e),
+    };
     let rows = live
         .queues
         .iter()
@@ -472,7 +486,7 @@ pub async fn get_menus_sla_by_queue_group(
         .map(|root| {
             let mut sla = Sla::default();
             for q in live.subtree(root) {
-                for i in &live.dir.interactions {
+                for i in &history {
                     if i.queue_id.as_deref() == Some(q.id.as_str()) {
                         sla.add(i, threshold(root));
                     }
@@ -675,7 +689,7 @@ pub async fn get_queue_status(
             let s = live.stats(q, Some(kind));
             let scheduled: Vec<i64> = live
                 .dir
-                .interactions
+                .open
                 .iter()
                 .filter(|i| {
                     i.queue_id.as_deref() == Some(q.id.as_str())

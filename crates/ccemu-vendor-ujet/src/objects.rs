@@ -1,23 +1,27 @@
 //! The UJET call object (`vendor-notes/ujet.md` §5 "Call"), shared by the Apps API (`POST /calls`)
 //! and the Manager API (`GET /calls`), and the numeric ids UJET clients expect.
 //!
-//! Engine interactions have UUID ids; UJET ids are integers. A call's UJET id is its engine id when
-//! that is already an integer, else the first 13 hex digits of the UUID (52 bits, so it survives
-//! JavaScript clients), which is stable without storing anything and collides with negligible odds.
+//! Engine interactions have UUID ids; UJET ids are integers. A call's (and a chat's) UJET id is
+//! the interaction's per-tenant number ([`Interaction::number`]), found again with one indexed
+//! read. Other records without an integer id of their own (participants, transfers, attachments)
+//! show the first 13 hex digits of their UUID ([`int_id`]).
 //! Type rules of reporting clients hold: `agent_number` is a digits string or null, every list is
 //! an array, date-times are ISO-8601 or null.
+
+use std::collections::BTreeMap;
 
 use ccemu_core::agent::Agent;
 use ccemu_core::interaction::{
     Channel, Direction, EndedBy, Interaction, InteractionState, ParticipantKind, ParticipantState,
 };
 use ccemu_core::{Contact, Queue};
-use ccemu_engine::Engine;
+use ccemu_engine::{ContactKey, Engine, InteractionFilter, InteractionOrder, Page};
 use serde_json::{json, Value};
 
 use crate::auth::Authed;
 use crate::dto::{time, time_opt};
 use crate::error::UjetError;
+use crate::paging::{Column, Window};
 
 /// Keys under which the UJET surface keeps its own call data in `Interaction::custom_data`.
 pub mod keys {
@@ -33,8 +37,10 @@ pub mod keys {
     pub const MENU_ID: &str = "ujet.menu_id";
 }
 
-/// The UJET integer id of an engine id.
-pub fn number(id: &str) -> i64 {
+/// The UJET integer id of an engine id that is not an interaction's: the id itself when it is
+/// an integer, else the first 13 hex digits of the UUID (52 bits, so it survives JavaScript
+/// clients), which is stable without storing anything and collides with negligible odds.
+pub fn int_id(id: &str) -> i64 {
     if let Ok(n) = id.parse::<i64>() {
         return n;
     }
@@ -51,36 +57,170 @@ pub fn int_or_text(id: &str) -> Value {
     id.parse::<i64>().map_or_else(|_| json!(id), |n| json!(n))
 }
 
-/// The tenant's voice interactions, by id.
-pub async fn calls(engine: &Engine, auth: &Authed) -> Result<Vec<Interaction>, UjetError> {
-    let all: Vec<Interaction> = engine
-        .records(&auth.tenant.id)
-        .await
-        .map_err(|e| UjetError::from_engine(auth.api, e))?;
-    Ok(all
-        .into_iter()
-        .filter(|i| i.channel == Channel::Voice)
-        .collect())
-}
-
-/// One of the tenant's interactions of `channel` by UJET id (integer or engine id); 404 otherwise.
+/// One of the tenant's interactions on one of `channels` by UJET id (its number) or engine id;
+/// 404 otherwise.
 pub async fn find(
     engine: &Engine,
     auth: &Authed,
-    channel: Channel,
+    channels: &[Channel],
     id: &str,
 ) -> Result<Interaction, UjetError> {
-    let all: Vec<Interaction> = engine
-        .records(&auth.tenant.id)
-        .await
-        .map_err(|e| UjetError::from_engine(auth.api, e))?;
-    let wanted = id.trim().parse::<i64>().ok();
-    all.into_iter()
-        .find(|i| i.channel == channel && (i.id == id || Some(number(&i.id)) == wanted))
+    let t = &auth.tenant.id;
+    let found = match id.trim().parse::<u64>() {
+        Ok(number) => engine.interaction_by_number(t, number).await,
+        Err(_) => engine.interaction(t, id).await,
+    }
+    .map_err(|e| UjetError::from_engine(auth.api, e))?;
+    found
+        .filter(|i| channels.contains(&i.channel))
         .ok_or(UjetError::NotFound(auth.api))
 }
 
-/// What a call object refers to besides the interaction.
+/// Interactions of `channels`, every one, read a page at a time in number order (for lists
+/// whose filters the store cannot apply).
+pub async fn all(
+    engine: &Engine,
+    auth: &Authed,
+    channels: &[Channel],
+) -> Result<Vec<Interaction>, UjetError> {
+    const PAGE: u64 = 1000;
+    let mut all = Vec::new();
+    loop {
+        let filter = InteractionFilter {
+            channels: channels.to_vec(),
+            offset: all.len() as u64,
+            limit: PAGE,
+            ..InteractionFilter::default()
+        };
+        let page = engine
+            .interactions(&auth.tenant.id, &filter)
+            .await
+            .map_err(|e| UjetError::from_engine(auth.api, e))?;
+        let last = page.items.len() < PAGE as usize;
+        all.extend(page.items);
+        if last || all.len() as u64 >= page.total {
+            return Ok(all);
+        }
+    }
+}
+
+/// The page of interactions of `channels` a [`Window`] asks for, in the order [`crate::paging::list`]
+/// puts the same rows: by the sort column, ties by number ascending even when descending; by
+/// number without a sort. Transcripts are left out.
+pub async fn window(
+    engine: &Engine,
+    auth: &Authed,
+    channels: &[Channel],
+    w: &Window,
+) -> Result<Page<Interaction>, UjetError> {
+    let t = &auth.tenant.id;
+    let read = |filter: InteractionFilter| async move {
+        engine
+            .interactions(t, &filter)
+            .await
+            .map_err(|e| UjetError::from_engine(auth.api, e))
+    };
+    let base = InteractionFilter {
+        channels: channels.to_vec(),
+        created_from_ms: w.created.0,
+        created_to_ms: w.created.1,
+        updated_from_ms: w.updated.0,
+        updated_to_ms: w.updated.1,
+        offset: w.offset() as u64,
+        limit: w.per as u64,
+        ..InteractionFilter::default()
+    };
+    let (order, tied) = match w.sort {
+        None | Some((Column::Id, false)) => (InteractionOrder::NumberAsc, None),
+        Some((Column::Id, true)) => (InteractionOrder::NumberDesc, None),
+        Some((Column::CreatedAt, false)) => (InteractionOrder::CreatedAsc, None),
+        Some((Column::UpdatedAt, false)) => (InteractionOrder::UpdatedAsc, None),
+        Some((Column::CreatedAt, true)) => (InteractionOrder::CreatedDesc, Some(false)),
+        Some((Column::UpdatedAt, true)) => (InteractionOrder::UpdatedDesc, Some(true)),
+    };
+    let mut page = read(InteractionFilter {
+        order,
+        ..base.clone()
+    })
+    .await?;
+    let Some(updated) = tied else {
+        return Ok(page);
+    };
+    // Descending, the store breaks ties by number descending, the lists by number ascending.
+    // Rows of one time wholly inside the page only change places; the rows of the page's first
+    // and last times may go on past its edges, so those are read again in number order.
+    let time = |i: &Interaction| {
+        if updated {
+            i.updated_at_ms
+        } else {
+            i.created_at_ms
+        }
+    };
+    let at = |filter: &InteractionFilter, from: i64, to: Option<i64>| {
+        let mut f = filter.clone();
+        if updated {
+            (f.updated_from_ms, f.updated_to_ms) = (Some(from), to);
+        } else {
+            (f.created_from_ms, f.created_to_ms) = (Some(from), to);
+        }
+        f
+    };
+    let (Some(first), Some(last)) = (page.items.first().map(time), page.items.last().map(time))
+    else {
+        return Ok(page);
+    };
+    let count = |t: i64| page.items.iter().filter(|i| time(i) == t).count() as u64;
+    let before = if base.offset == 0 {
+        0
+    } else {
+        // Rows of later times come first.
+        let later = at(
+            &base,
+            first + 1,
+            if updated {
+                base.updated_to_ms
+            } else {
+                base.created_to_ms
+            },
+        );
+        read(InteractionFilter {
+            offset: 0,
+            limit: 0,
+            ..later
+        })
+        .await?
+        .total
+    };
+    let head = read(InteractionFilter {
+        order: InteractionOrder::NumberAsc,
+        offset: base.offset.saturating_sub(before),
+        limit: count(first),
+        ..at(&base, first, Some(first))
+    })
+    .await?
+    .items;
+    let tail = if last == first {
+        Vec::new()
+    } else {
+        read(InteractionFilter {
+            order: InteractionOrder::NumberAsc,
+            offset: 0,
+            limit: count(last),
+            ..at(&base, last, Some(last))
+        })
+        .await?
+        .items
+    };
+    let mut middle: Vec<Interaction> = std::mem::take(&mut page.items)
+        .into_iter()
+        .filter(|i| time(i) != first && time(i) != last)
+        .collect();
+    middle.sort_by_key(|i| (std::cmp::Reverse(time(i)), i.number));
+    page.items = head.into_iter().chain(middle).chain(tail).collect();
+    Ok(page)
+}
+
+/// What call objects refer to besides the interactions themselves.
 pub struct Lookup {
     /// Tenant time, epoch ms.
     pub now: i64,
@@ -88,15 +228,41 @@ pub struct Lookup {
     pub agents: Vec<Agent>,
     /// The tenant's queues (UJET menus).
     pub queues: Vec<Queue>,
-    /// The tenant's end users.
-    pub contacts: Vec<Contact>,
+    /// The end users the calls name, by contact id.
+    pub contacts: BTreeMap<String, Contact>,
+    /// The UJET ids (numbers) of the calls' parents, by engine id.
+    pub parents: BTreeMap<String, u64>,
 }
 
 impl Lookup {
-    /// Reads everything a call object needs once, for one object or a whole list.
-    pub async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
+    /// Reads what the call objects of `calls` need once: the directory from memory, and only
+    /// the end users and parents those calls name.
+    pub async fn load(
+        engine: &Engine,
+        auth: &Authed,
+        calls: &[Interaction],
+    ) -> Result<Self, UjetError> {
         let t = &auth.tenant.id;
         let err = |e| UjetError::from_engine(auth.api, e);
+        let mut contacts = BTreeMap::new();
+        for id in calls.iter().filter_map(|i| i.contact_id.as_deref()) {
+            if contacts.contains_key(id) {
+                continue;
+            }
+            let key = ContactKey::Id(id.to_owned());
+            if let Some(c) = engine.contact(t, &key).await.map_err(err)? {
+                contacts.insert(id.to_owned(), c);
+            }
+        }
+        let mut parents = BTreeMap::new();
+        for id in calls.iter().filter_map(|i| i.parent_id.as_deref()) {
+            if parents.contains_key(id) {
+                continue;
+            }
+            if let Some(p) = engine.interaction(t, id).await.map_err(err)? {
+                parents.insert(id.to_owned(), p.number);
+            }
+        }
         Ok(Self {
             now: engine.clock(t).await.map_err(err)?.now_ms,
             agents: engine
@@ -107,7 +273,8 @@ impl Lookup {
                 .map(|v| v.agent)
                 .collect(),
             queues: engine.queues(t, None).await.map_err(err)?,
-            contacts: engine.records(t).await.map_err(err)?,
+            contacts,
+            parents,
         })
     }
 
@@ -222,7 +389,7 @@ fn direct(i: &Interaction) -> bool {
 /// leg exists (the engine adds it at the answer): a call offered to an agent, or an agent's own
 /// call ringing the agent, has both its agent and its end user (§3.1 "participants agent +
 /// end_user"). That leg gets the id the engine gives it at the answer, the next one in join order.
-fn participants(i: &Interaction, call_id: i64, now: i64, hold_ms: i64) -> Vec<Value> {
+fn participants(i: &Interaction, call_id: u64, now: i64, hold_ms: i64) -> Vec<Value> {
     let mut out: Vec<Value> = i
         .participants
         .iter()
@@ -285,7 +452,7 @@ fn participants(i: &Interaction, call_id: i64, now: i64, hold_ms: i64) -> Vec<Va
 
 /// The full call object (§5), with `updated_at` and `queue_duration` for the Manager API.
 pub fn call(i: &Interaction, at: &Lookup) -> Value {
-    let id = number(&i.id);
+    let id = i.number;
     let now = at.now;
     let queued = i.queued_at_ms;
     let queue_ms = queued.map_or(0, |q| i.answered_at_ms.or(i.ended_at_ms).unwrap_or(now) - q);
@@ -299,10 +466,7 @@ pub fn call(i: &Interaction, at: &Lookup) -> Value {
         .or_else(|| text_key(i, keys::MENU_ID).as_str().map(str::to_owned));
     let queue = at.queue(menu_id.as_deref());
     let agent = at.agent(i.agent_id.as_deref());
-    let contact = i
-        .contact_id
-        .as_deref()
-        .and_then(|c| at.contacts.iter().find(|x| x.id == c));
+    let contact = i.contact_id.as_deref().and_then(|c| at.contacts.get(c));
     let ticket = text_key(i, keys::TICKET_ID);
     let end_user = json!({
         "id": contact.map(|c| int_or_text(&c.id)),
@@ -335,7 +499,7 @@ pub fn call(i: &Interaction, at: &Lookup) -> Value {
             let to_agent = |a: Option<&str>| at.agent(a).map_or(Value::Null, agent_info);
             let to_menu = |q: Option<&str>| at.queue(q).map_or(Value::Null, menu);
             json!({
-                "id": number(&t.id),
+                "id": int_id(&t.id),
                 "status": match t.status {
                     ccemu_core::interaction::TransferStatus::Transferring => "transferring",
                     ccemu_core::interaction::TransferStatus::Completed => "transferred",
@@ -362,7 +526,7 @@ pub fn call(i: &Interaction, at: &Lookup) -> Value {
         });
     let mut head = json!({
         "id": id,
-        "parent_id": i.parent_id.as_deref().map(number),
+        "parent_id": i.parent_id.as_deref().and_then(|p| at.parents.get(p)),
         "lang": i.lang.clone().unwrap_or_else(|| "en".into()),
         "call_type": call_type(i),
         "status": status(i),

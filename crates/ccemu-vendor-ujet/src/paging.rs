@@ -1,8 +1,10 @@
 //! Manager API lists (`vendor-notes/ujet.md` §4 "Pagination"): filters, sorting, `page`/`per`,
 //! and the `Total`, `Per-Page` and `Link` headers reporting clients follow.
 //!
-//! A list is built as JSON rows, then filtered, sorted and cut here, so every Manager list has
-//! the same rules: `page` is 1-based, `per` defaults to 100 (at most 1000); `sort_column` names a
+//! A list is built as JSON rows, then filtered, sorted and cut here ([`list`]); a history list
+//! whose query is only a [`Window`] (page, id or time sort, time bounds) is cut by the store
+//! instead and answered with [`page`], with the same headers. Every Manager list has the same
+//! rules: `page` is 1-based, `per` defaults to 100 (at most 1000); `sort_column` names a
 //! field of the rows and `sort_direction` is `ASC` (default) or `DESC`, ties broken by `id`;
 //! `<field>[from]`/`<field>[to]` are inclusive bounds on a date-time or number field;
 //! `<field>[]` keeps rows whose field (or the field's `id`, for `status_id[]` on a `status`
@@ -102,12 +104,7 @@ fn cut(auth: &Authed, params: &Params, rows: Vec<Value>) -> Result<Response, Uje
         if rows.first().is_some_and(|r| field(r, column).is_none()) {
             return Err(bad(format!("Invalid sort_column: {column}")));
         }
-        let descending = match params.get("sort_direction") {
-            None => false,
-            Some(d) if d.eq_ignore_ascii_case("asc") => false,
-            Some(d) if d.eq_ignore_ascii_case("desc") => true,
-            Some(d) => return Err(bad(format!("Invalid sort_direction: {d}"))),
-        };
+        let descending = descending(params)?;
         rows.sort_by(|a, b| {
             let order = compare(field(a, column), field(b, column));
             let order = if descending { order.reverse() } else { order };
@@ -118,6 +115,23 @@ fn cut(auth: &Authed, params: &Params, rows: Vec<Value>) -> Result<Response, Uje
     let start = (page - 1).saturating_mul(per).min(total);
     let end = start.saturating_add(per).min(total);
     let body: Vec<Value> = rows.drain(start..end).collect();
+    Ok(respond(auth, params, page, per, total, body))
+}
+
+/// The response to a page of a list: the rows, then `Total`, `Per-Page` and, when rows follow
+/// this page, `Link` to the next one.
+fn respond(
+    auth: &Authed,
+    params: &Params,
+    page: usize,
+    per: usize,
+    total: usize,
+    body: Vec<Value>,
+) -> Response {
+    let end = (page - 1)
+        .saturating_mul(per)
+        .saturating_add(per)
+        .min(total);
     let mut response = dto::ok(auth, StatusCode::OK, Value::Array(body));
     let headers = response.headers_mut();
     headers.insert("total", HeaderValue::from(total));
@@ -130,7 +144,125 @@ fn cut(auth: &Authed, params: &Params, rows: Vec<Value>) -> Result<Response, Uje
             headers.insert("link", link);
         }
     }
-    Ok(response)
+    response
+}
+
+/// A column a [`Window`] sorts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// `id`.
+    Id,
+    /// `created_at`.
+    CreatedAt,
+    /// `updated_at`.
+    UpdatedAt,
+}
+
+/// A list query the store can answer with one indexed page: nothing but `page`, `per`, a sort
+/// on `id`, `created_at` or `updated_at`, and `created_at`/`updated_at` bounds. It means exactly
+/// what [`list`] makes of the same query over rows that have those fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// 1-based page.
+    pub page: usize,
+    /// Rows per page.
+    pub per: usize,
+    /// Sort column and whether it is descending; `None` keeps the rows' own order.
+    pub sort: Option<(Column, bool)>,
+    /// `created_at[from]`, `created_at[to]`, epoch ms.
+    pub created: (Option<i64>, Option<i64>),
+    /// `updated_at[from]`, `updated_at[to]`, epoch ms.
+    pub updated: (Option<i64>, Option<i64>),
+}
+
+impl Window {
+    /// Rows before this page.
+    pub fn offset(&self) -> usize {
+        (self.page - 1).saturating_mul(self.per)
+    }
+}
+
+/// Parameters a [`Window`] understands.
+const WINDOW_KEYS: &[&str] = &[
+    "page",
+    "per",
+    "sort_column",
+    "sort_direction",
+    "created_at[from]",
+    "created_at[to]",
+    "updated_at[from]",
+    "updated_at[to]",
+];
+
+/// The query as a [`Window`], `None` when it asks for anything else (then [`list`] answers it
+/// over every row). An invalid value is the same error [`list`] answers, checked in the same
+/// order.
+pub fn window(params: &Params) -> Option<Result<Window, UjetError>> {
+    if params
+        .0
+        .iter()
+        .any(|(k, _)| !WINDOW_KEYS.contains(&k.as_str()))
+    {
+        return None;
+    }
+    let sort = match params.get("sort_column") {
+        None => None,
+        Some("id") => Some(Column::Id),
+        Some("created_at") => Some(Column::CreatedAt),
+        Some("updated_at") => Some(Column::UpdatedAt),
+        Some(_) => return None,
+    };
+    let checked = || {
+        let page = positive(params, "page", 1)?;
+        let per = positive(params, "per", DEFAULT_PER)?;
+        if per > MAX_PER {
+            return Err(bad(format!("per must be at most {MAX_PER}")));
+        }
+        // Bounds are checked in the order their parameters come, as `filter` does.
+        let (mut created, mut updated) = ((None, None), (None, None));
+        for (key, _) in &params.0 {
+            if key.starts_with("created_at[") {
+                created = bounds(params, "created_at")?;
+            } else if key.starts_with("updated_at[") {
+                updated = bounds(params, "updated_at")?;
+            }
+        }
+        let sort = match sort {
+            None => None,
+            Some(column) => Some((column, descending(params)?)),
+        };
+        Ok(Window {
+            page,
+            per,
+            sort,
+            created,
+            updated,
+        })
+    };
+    Some(checked())
+}
+
+/// `sort_direction`: `ASC` (the default) or `DESC`, any case.
+fn descending(params: &Params) -> Result<bool, UjetError> {
+    match params.get("sort_direction") {
+        None => Ok(false),
+        Some(d) if d.eq_ignore_ascii_case("asc") => Ok(false),
+        Some(d) if d.eq_ignore_ascii_case("desc") => Ok(true),
+        Some(d) => Err(bad(format!("Invalid sort_direction: {d}"))),
+    }
+}
+
+/// Answers a page the store cut already: `rows` are page `window.page` of `total` matching
+/// rows, with the same headers [`list`] gives.
+pub fn page(
+    auth: &Authed,
+    params: &Params,
+    window: &Window,
+    total: u64,
+    rows: Vec<Value>,
+) -> Response {
+    let total = usize::try_from(total).unwrap_or(usize::MAX);
+    respond(auth, params, window.page, window.per, total, rows)
 }
 
 /// `name[from]`/`name[to]`: a plain number (`agents_count[from]=2`) or a date-time as epoch ms.

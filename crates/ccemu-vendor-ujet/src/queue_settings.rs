@@ -212,8 +212,7 @@ async fn user_email(
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty())
         .ok_or_else(|| bad(auth.api, dto::missing("email")))?;
-    let agents: Vec<Agent> = engine
-        .records(&auth.tenant.id)
+    let agents = crate::agents::all(engine, &auth.tenant.id)
         .await
         .map_err(engine_err(auth.api))?;
     if agents.iter().any(|a| a.email.eq_ignore_ascii_case(&email)) {
@@ -334,7 +333,7 @@ async fn apply(engine: &Engine, auth: &Authed, doc: &Value) -> Result<(), UjetEr
     let tenant = &auth.tenant.id;
     let err = engine_err(auth.api);
     let queues = engine.queues(tenant, None).await.map_err(&err)?;
-    let agents: Vec<Agent> = engine.records(tenant).await.map_err(&err)?;
+    let agents = crate::agents::all(engine, tenant).await.map_err(&err)?;
     let changes = plan(auth.api, doc, &queues, &agents)?;
     for change in changes {
         let op = Op::UpdateQueue {

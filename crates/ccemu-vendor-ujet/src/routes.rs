@@ -366,6 +366,8 @@ pub(crate) mod tests {
     pub(crate) struct Ctx {
         pub engine: Engine,
         pub ujet: UjetCredentials,
+        /// The fixture's own handle on the test database, for records no operation writes.
+        store: Store,
         _db: TestDb,
     }
 
@@ -376,11 +378,12 @@ pub(crate) mod tests {
             demo_credentials: Some(credentials::generate("demo")),
             ..EngineConfig::default()
         };
-        let engine = Engine::start(store, config).await.expect("engine");
+        let engine = Engine::start(store.clone(), config).await.expect("engine");
         let ujet = engine.tenant(&demo()).unwrap().credentials.ujet;
         Ctx {
             engine,
             ujet,
+            store,
             _db: db,
         }
     }
@@ -497,6 +500,15 @@ pub(crate) mod tests {
     }
 
     impl Ctx {
+        /// Stores a configuration record of the demo tenant that neither UJET nor the engine
+        /// has an operation for (teams come only from the seed), as the seed writes it. The
+        /// engine reads configuration records from the store, so it sees the record at once.
+        pub async fn seed_config<E: ccemu_engine::ConfigRecord>(&self, record: &E) {
+            let mut changes = ccemu_store::Changes::default();
+            changes.put(record).unwrap();
+            self.store.commit(&demo(), &changes).await.unwrap();
+        }
+
         /// Moves one of the demo tenant's agents to a state through the engine.
         pub async fn set_state(&self, agent: &str, state: ccemu_core::AgentState) {
             let op = ccemu_engine::Op::SetAgentState {
