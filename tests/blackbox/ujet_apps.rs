@@ -674,16 +674,8 @@ async fn interaction_of(s: &Server, chat_id: i64) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| {
-            let hex: String = i["id"]
-                .as_str()
-                .unwrap()
-                .chars()
-                .filter(char::is_ascii_hexdigit)
-                .take(13)
-                .collect();
-            i64::from_str_radix(&hex, 16).ok() == Some(chat_id)
-        })
+        // UJET's integer ids are the engine's per-tenant interaction numbers.
+        .find(|i| i["number"].as_i64() == Some(chat_id))
         .cloned()
         .unwrap_or_else(|| panic!("no interaction for chat {chat_id}: {all}"))
 }

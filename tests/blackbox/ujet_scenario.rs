@@ -689,26 +689,13 @@ async fn a_day_of_calls_sms_and_chats_reads_back_through_the_manager_api_page_by
 /// The engine id of the interaction behind a UJET id.
 async fn engine_id(s: &Server, ujet_id: i64) -> String {
     let (_, body) = s.get("/_ccemu/tenants/demo/interactions").await;
+    // UJET's integer ids are the engine's per-tenant interaction numbers.
     body["interactions"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["id"].as_str().unwrap())
-        .find(|id| ujet_number(id) == ujet_id)
+        .find(|i| i["number"].as_i64() == Some(ujet_id))
+        .and_then(|i| i["id"].as_str())
         .unwrap_or_else(|| panic!("no interaction for {ujet_id}"))
         .to_owned()
-}
-
-/// The UJET integer id of an engine id (the first 13 hex digits of a UUID), as the crate
-/// computes it, so a test can find the engine interaction behind a UJET call.
-fn ujet_number(id: &str) -> i64 {
-    if let Ok(n) = id.parse::<i64>() {
-        return n;
-    }
-    let hex: String = id
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .take(13)
-        .collect();
-    i64::from_str_radix(&hex, 16).unwrap_or(0)
 }

@@ -5,10 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use ccemu_core::interaction::{
-    Attachment, Interaction, Message, MessageKind, ParticipantKind, Visibility,
-};
-use ccemu_engine::{EngineError, NewMessage, Op, OpOutput};
+use ccemu_core::interaction::{Attachment, Message, MessageKind, ParticipantKind, Visibility};
+use ccemu_engine::{NewMessage, Op, OpOutput};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

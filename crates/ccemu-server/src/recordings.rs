@@ -8,7 +8,6 @@
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ccemu_core::interaction::Interaction;
 
 use crate::control::{tenant_id, ApiError};
 use crate::AppState;

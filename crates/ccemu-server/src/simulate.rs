@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ccemu_core::agent::{Agent, AgentState, AgentStateLog};
+use ccemu_core::agent::{Agent, AgentState};
 use ccemu_core::interaction::{Channel, EndedBy, Interaction};
 use ccemu_core::TenantId;
 use ccemu_engine::sim::SimSettings;

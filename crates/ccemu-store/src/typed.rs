@@ -425,8 +425,11 @@ pub(crate) async fn delete_interaction(tx: &mut Tx<'_>, t: &str, id: &str) -> Re
     Ok(())
 }
 
-/// An agent state as its columns: name, reason, sub-state and end time.
-fn state_columns(state: &AgentState) -> Result<(String, Option<String>, Option<i64>, Option<i64>)> {
+/// An agent state's columns: name, reason, sub-state and end time.
+type StateColumns = (String, Option<String>, Option<i64>, Option<i64>);
+
+/// An agent state as its columns.
+fn state_columns(state: &AgentState) -> Result<StateColumns> {
     let v = serde_json::to_value(state)?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     let int = |k: &str| v.get(k).and_then(Value::as_i64);
