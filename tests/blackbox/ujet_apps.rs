@@ -741,7 +741,8 @@ async fn a_chat_goes_from_the_virtual_agent_to_a_routed_human_and_ends() {
     let base = format!("{chats}/{id}");
     let (status, got) = u.get(&base).await;
     assert_eq!((status, got), (200, chat.clone()));
-    let (status, got) = u.get(&format!("{chats}/1")).await;
+    // Chat ids are the tenant's interaction numbers: one never given out is not found.
+    let (status, got) = u.get(&format!("{chats}/999")).await;
     assert_eq!((status, got), (404, not_found()));
     let (status, got) = u.get(&format!("{chats}/abc")).await;
     assert_eq!((status, got), (404, not_found()));
