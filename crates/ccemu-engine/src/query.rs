@@ -55,8 +55,8 @@ impl Engine {
         Ok(self.inner.store.interaction_by_number(id, number).await?)
     }
 
-    /// A page of interactions, open and ended, that match `filter`; transcripts are left out
-    /// (see [`Engine::messages`]).
+    /// A page of interactions, open and ended, that match `filter`; transcripts only with
+    /// [`InteractionFilter::with_messages`] (else see [`Engine::messages`]).
     pub async fn interactions(
         &self,
         id: &TenantId,

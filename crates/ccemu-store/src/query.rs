@@ -22,7 +22,8 @@ impl<T> Default for Page<T> {
     }
 }
 
-/// The order of an interaction list; ties are broken by the tenant number in the same direction.
+/// The order of an interaction list; ties of time are broken by the tenant number ascending,
+/// in both directions (as vendors' lists break ties by id).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InteractionOrder {
     /// By tenant number (creation order), oldest first.
@@ -72,6 +73,8 @@ pub struct InteractionFilter {
     pub ended: Option<bool>,
     /// Order of the rows.
     pub order: InteractionOrder,
+    /// Include each interaction's transcript (one more query for the whole page).
+    pub with_messages: bool,
     /// Rows to skip.
     pub offset: u64,
     /// Most rows to return.

@@ -883,7 +883,7 @@ impl crate::Store {
         Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 
-    /// A page of interactions (without their transcripts) that match `filter`.
+    /// A page of interactions that match `filter`, with transcripts if it asks for them.
     pub async fn interactions(
         &self,
         tenant: &TenantId,
@@ -948,9 +948,9 @@ impl crate::Store {
             InteractionOrder::NumberAsc => "number ASC",
             InteractionOrder::NumberDesc => "number DESC",
             InteractionOrder::CreatedAsc => "created_at_ms ASC, number ASC",
-            InteractionOrder::CreatedDesc => "created_at_ms DESC, number DESC",
+            InteractionOrder::CreatedDesc => "created_at_ms DESC, number ASC",
             InteractionOrder::UpdatedAsc => "updated_at_ms ASC, number ASC",
-            InteractionOrder::UpdatedDesc => "updated_at_ms DESC, number DESC",
+            InteractionOrder::UpdatedDesc => "updated_at_ms DESC, number ASC",
         };
         let count_sql =
             format!("SELECT COUNT(*) FROM interactions WHERE tenant_id = $1{condition}");
@@ -965,7 +965,7 @@ impl crate::Store {
             i64_of(f.offset)
         );
         let items = self
-            .fetch_interactions(tenant.as_str(), &condition, binds, &tail, false)
+            .fetch_interactions(tenant.as_str(), &condition, binds, &tail, f.with_messages)
             .await?;
         Ok(Page {
             items,

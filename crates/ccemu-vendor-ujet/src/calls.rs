@@ -544,7 +544,7 @@ pub async fn list_calls(
     match paging::window(&params) {
         Some(Ok(window)) => {
             let page = async {
-                let page = objects::window(&engine, &auth, &voice, &window).await?;
+                let page = objects::window(&engine, &auth, &voice, false, &window).await?;
                 let at = Lookup::load(&engine, &auth, &page.items).await?;
                 let rows = page.items.iter().map(|i| objects::call(i, &at)).collect();
                 Ok::<_, UjetError>((page.total, rows))
@@ -558,7 +558,7 @@ pub async fn list_calls(
         Some(Err(e)) => dto::fail(&auth, e),
         None => {
             let rows = async {
-                let calls = objects::all(&engine, &auth, &voice).await?;
+                let calls = objects::all(&engine, &auth, &voice, false).await?;
                 let at = Lookup::load(&engine, &auth, &calls).await?;
                 Ok::<_, UjetError>(calls.iter().map(|i| objects::call(i, &at)).collect())
             }

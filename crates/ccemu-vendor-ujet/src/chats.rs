@@ -567,28 +567,23 @@ pub async fn create_sms(
     dto::reply(&auth, StatusCode::CREATED, result)
 }
 
-/// Manager chat rows of `chats`, each with its transcript (its counts and response times).
+/// Manager chat rows of `chats`, read with their transcripts (the rows' counts and response
+/// times come from them).
 async fn manager_rows(
     engine: &Engine,
     auth: &Authed,
     chats: Vec<Interaction>,
 ) -> Result<Vec<Value>, UjetError> {
-    let t = &auth.tenant.id;
-    let err = |e| UjetError::from_engine(auth.api, e);
     let dir = Dir::load(engine, auth).await?;
-    let now = engine.clock(t).await.map_err(err)?.now_ms;
-    let mut rows = Vec::with_capacity(chats.len());
-    for mut i in chats {
-        if i.messages.is_empty() {
-            i.messages = engine
-                .messages(t, &i.id, 0)
-                .await
-                .map_err(err)?
-                .unwrap_or_default();
-        }
-        rows.push(objects::manager_chat(&dir.view(), &i, now));
-    }
-    Ok(rows)
+    let now = engine
+        .clock(&auth.tenant.id)
+        .await
+        .map_err(|e| UjetError::from_engine(auth.api, e))?
+        .now_ms;
+    Ok(chats
+        .iter()
+        .map(|i| objects::manager_chat(&dir.view(), i, now))
+        .collect())
 }
 
 /// Manager `GET /chats` (§4): chat and messaging sessions, paged like every list. Paging,
@@ -602,7 +597,7 @@ pub async fn list_chats(
     match paging::window(&params) {
         Some(Ok(window)) => {
             let page = async {
-                let page = crate::objects::window(&engine, &auth, &CHATS, &window).await?;
+                let page = crate::objects::window(&engine, &auth, &CHATS, true, &window).await?;
                 Ok::<_, UjetError>((page.total, manager_rows(&engine, &auth, page.items).await?))
             }
             .await;
@@ -614,7 +609,7 @@ pub async fn list_chats(
         Some(Err(e)) => dto::fail(&auth, e),
         None => {
             let rows = async {
-                let chats = crate::objects::all(&engine, &auth, &CHATS).await?;
+                let chats = crate::objects::all(&engine, &auth, &CHATS, true).await?;
                 manager_rows(&engine, &auth, chats).await
             }
             .await;

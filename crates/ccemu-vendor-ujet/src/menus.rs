@@ -424,7 +424,7 @@ fn threshold(queue: &Queue) -> i64 {
 /// Every interaction of the tenant, open and ended, for service levels "so far". The store
 /// has no per-queue counts to ask for, so this reads the history a page at a time.
 async fn history(engine: &Engine, auth: &Authed) -> Result<Vec<Interaction>, UjetError> {
-    crate::objects::all(engine, auth, &[]).await
+    crate::objects::all(engine, auth, &[], false).await
 }
 
 /// `GET /menus/sla` (Manager, §4; shape [inferred]): each menu's service level over its

@@ -77,17 +77,19 @@ pub async fn find(
 }
 
 /// Interactions of `channels`, every one, read a page at a time in number order (for lists
-/// whose filters the store cannot apply).
+/// whose filters the store cannot apply), with their transcripts if `transcripts`.
 pub async fn all(
     engine: &Engine,
     auth: &Authed,
     channels: &[Channel],
+    transcripts: bool,
 ) -> Result<Vec<Interaction>, UjetError> {
     const PAGE: u64 = 1000;
     let mut all = Vec::new();
     loop {
         let filter = InteractionFilter {
             channels: channels.to_vec(),
+            with_messages: transcripts,
             offset: all.len() as u64,
             limit: PAGE,
             ..InteractionFilter::default()
@@ -111,17 +113,12 @@ pub async fn window(
     engine: &Engine,
     auth: &Authed,
     channels: &[Channel],
+    transcripts: bool,
     w: &Window,
 ) -> Result<Page<Interaction>, UjetError> {
-    let t = &auth.tenant.id;
-    let read = |filter: InteractionFilter| async move {
-        engine
-            .interactions(t, &filter)
-            .await
-            .map_err(|e| UjetError::from_engine(auth.api, e))
-    };
     let base = InteractionFilter {
         channels: channels.to_vec(),
+        with_messages: transcripts,
         created_from_ms: w.created.0,
         created_to_ms: w.created.1,
         updated_from_ms: w.updated.0,
@@ -130,94 +127,19 @@ pub async fn window(
         limit: w.per as u64,
         ..InteractionFilter::default()
     };
-    let (order, tied) = match w.sort {
-        None | Some((Column::Id, false)) => (InteractionOrder::NumberAsc, None),
-        Some((Column::Id, true)) => (InteractionOrder::NumberDesc, None),
-        Some((Column::CreatedAt, false)) => (InteractionOrder::CreatedAsc, None),
-        Some((Column::UpdatedAt, false)) => (InteractionOrder::UpdatedAsc, None),
-        Some((Column::CreatedAt, true)) => (InteractionOrder::CreatedDesc, Some(false)),
-        Some((Column::UpdatedAt, true)) => (InteractionOrder::UpdatedDesc, Some(true)),
+    let order = match w.sort {
+        None | Some((Column::Id, false)) => InteractionOrder::NumberAsc,
+        Some((Column::Id, true)) => InteractionOrder::NumberDesc,
+        Some((Column::CreatedAt, false)) => InteractionOrder::CreatedAsc,
+        Some((Column::UpdatedAt, false)) => InteractionOrder::UpdatedAsc,
+        // The store breaks ties of time by number ascending in both directions, as the lists do.
+        Some((Column::CreatedAt, true)) => InteractionOrder::CreatedDesc,
+        Some((Column::UpdatedAt, true)) => InteractionOrder::UpdatedDesc,
     };
-    let mut page = read(InteractionFilter {
-        order,
-        ..base.clone()
-    })
-    .await?;
-    let Some(updated) = tied else {
-        return Ok(page);
-    };
-    // Descending, the store breaks ties by number descending, the lists by number ascending.
-    // Rows of one time wholly inside the page only change places; the rows of the page's first
-    // and last times may go on past its edges, so those are read again in number order.
-    let time = |i: &Interaction| {
-        if updated {
-            i.updated_at_ms
-        } else {
-            i.created_at_ms
-        }
-    };
-    let at = |filter: &InteractionFilter, from: i64, to: Option<i64>| {
-        let mut f = filter.clone();
-        if updated {
-            (f.updated_from_ms, f.updated_to_ms) = (Some(from), to);
-        } else {
-            (f.created_from_ms, f.created_to_ms) = (Some(from), to);
-        }
-        f
-    };
-    let (Some(first), Some(last)) = (page.items.first().map(time), page.items.last().map(time))
-    else {
-        return Ok(page);
-    };
-    let count = |t: i64| page.items.iter().filter(|i| time(i) == t).count() as u64;
-    let before = if base.offset == 0 {
-        0
-    } else {
-        // Rows of later times come first.
-        let later = at(
-            &base,
-            first + 1,
-            if updated {
-                base.updated_to_ms
-            } else {
-                base.created_to_ms
-            },
-        );
-        read(InteractionFilter {
-            offset: 0,
-            limit: 0,
-            ..later
-        })
-        .await?
-        .total
-    };
-    let head = read(InteractionFilter {
-        order: InteractionOrder::NumberAsc,
-        offset: base.offset.saturating_sub(before),
-        limit: count(first),
-        ..at(&base, first, Some(first))
-    })
-    .await?
-    .items;
-    let tail = if last == first {
-        Vec::new()
-    } else {
-        read(InteractionFilter {
-            order: InteractionOrder::NumberAsc,
-            offset: 0,
-            limit: count(last),
-            ..at(&base, last, Some(last))
-        })
-        .await?
-        .items
-    };
-    let mut middle: Vec<Interaction> = std::mem::take(&mut page.items)
-        .into_iter()
-        .filter(|i| time(i) != first && time(i) != last)
-        .collect();
-    middle.sort_by_key(|i| (std::cmp::Reverse(time(i)), i.number));
-    page.items = head.into_iter().chain(middle).chain(tail).collect();
-    Ok(page)
+    engine
+        .interactions(&auth.tenant.id, &InteractionFilter { order, ..base })
+        .await
+        .map_err(|e| UjetError::from_engine(auth.api, e))
 }
 
 /// What call objects refer to besides the interactions themselves.
