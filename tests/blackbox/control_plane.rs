@@ -475,3 +475,39 @@ async fn journal_names_the_tenant_of_an_authenticated_vendor_request() {
     assert_eq!(entries[0]["status"], 200, "{journal}");
     assert_eq!(entries[0]["tenant"], "demo", "{journal}");
 }
+
+#[tokio::test]
+async fn retention_defaults_come_from_the_config_and_a_tenant_sets_its_own() {
+    let s = Server::start().await;
+    let path = "/_ccemu/tenants/demo/retention";
+    let defaults = json!({
+        "ended_interactions": 100000,
+        "agent_state_logs": 200000,
+        "events": 200000,
+        "finished_deliveries": 10000,
+    });
+    let (status, body) = s.get(path).await;
+    assert_eq!((status, body), (200, defaults.clone()));
+    let (status, body) = s
+        .put(path, json!({"events": 50, "ended_interactions": 0}))
+        .await;
+    let mut own = defaults.clone();
+    own["events"] = json!(50);
+    own["ended_interactions"] = json!(0);
+    assert_eq!((status, body), (200, own.clone()));
+    let (status, body) = s.get(path).await;
+    assert_eq!((status, body), (200, own));
+    // A limit left out follows the default again.
+    let (status, body) = s.put(path, json!({})).await;
+    assert_eq!((status, body), (200, defaults));
+    for bad in [
+        json!({"events": -1}),
+        json!({"events": "5"}),
+        json!({"keep": 1}),
+    ] {
+        let (status, body) = s.put(path, bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let (status, body) = s.get("/_ccemu/tenants/nobody/retention").await;
+    assert_error(status, &body, 404, "tenant_not_found");
+}

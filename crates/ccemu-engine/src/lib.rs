@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod feed;
 pub mod notify;
 mod query;
+pub mod retention;
 pub mod sim;
 mod state;
 
@@ -36,6 +37,7 @@ pub use notify::{Notifier, View};
 pub use query::{
     ConfigRecord, ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter,
 };
+pub use retention::RetentionConfig;
 pub use state::recording_path;
 pub use state::{
     acd_strategy, AgentPatch, AgentView, Annotation, CampaignAction, CampaignContactPatch,
@@ -75,6 +77,8 @@ pub struct EngineConfig {
     pub notifiers: Vec<Arc<dyn Notifier>>,
     /// How notifications are delivered and retried.
     pub delivery: DeliveryConfig,
+    /// How much history tenants keep, and how often the rest is pruned.
+    pub retention: RetentionConfig,
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -83,6 +87,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("demo_credentials", &self.demo_credentials.is_some())
             .field("notifiers", &self.notifiers.len())
             .field("delivery", &self.delivery)
+            .field("retention", &self.retention)
             .finish()
     }
 }
@@ -102,6 +107,9 @@ struct Inner {
     delivery: delivery::Worker,
     /// Set once [`Engine::shutdown`] begins, so listeners whose feed ends can tell why.
     stopping: std::sync::atomic::AtomicBool,
+    retention: RetentionConfig,
+    /// The background pruning task, aborted at shutdown.
+    pruner: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -123,6 +131,8 @@ impl Engine {
                 notifiers,
                 delivery,
                 stopping: std::sync::atomic::AtomicBool::new(false),
+                retention: config.retention,
+                pruner: std::sync::Mutex::new(None),
             }),
         };
         for record in engine.inner.store.list_tenants().await? {
@@ -136,7 +146,19 @@ impl Engine {
                     .await?;
             }
         }
+        if !config.retention.interval.is_zero() {
+            let task = tokio::spawn(retention::run(engine.clone(), config.retention.interval));
+            *engine.lock_pruner() = Some(task);
+        }
         Ok(engine)
+    }
+
+    fn lock_pruner(&self) -> std::sync::MutexGuard<'_, Option<tokio::task::JoinHandle<()>>> {
+        // Held only to put or take the handle; a poisoned lock still holds a valid Option.
+        self.inner
+            .pruner
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// The store behind the engine, for the engine's own tests only: everyone else reads
@@ -416,6 +438,9 @@ impl Engine {
         self.inner
             .stopping
             .store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(task) = self.lock_pruner().take() {
+            task.abort();
+        }
         let handles: Vec<CenterHandle> = self.write_centers().drain().map(|(_, h)| h).collect();
         for handle in handles {
             let _ = handle.call(|reply| Command::Shutdown { reply }).await;

@@ -31,6 +31,7 @@ config_records!(
     ccemu_core::Team,
     ccemu_core::Skill,
     ccemu_core::ApiCredential,
+    ccemu_core::TenantRetention,
     crate::sim::SimSettings,
 );
 

@@ -295,6 +295,8 @@ pub enum Op {
     },
     /// Replaces the simulation settings.
     PutSimSettings(SimSettings),
+    /// Replaces the tenant's own retention limits.
+    PutRetention(ccemu_core::TenantRetention),
     /// Creates or replaces a webhook subscription (by id).
     PutSubscription(ccemu_core::Subscription),
     /// Deletes a webhook subscription.
@@ -435,6 +437,8 @@ pub enum OpOutput {
     Interaction(Box<Interaction>),
     /// The simulation settings after the command.
     SimSettings(SimSettings),
+    /// The tenant's own retention limits after the command.
+    Retention(ccemu_core::TenantRetention),
     /// The subscription after the command.
     Subscription(Box<ccemu_core::Subscription>),
     /// The campaign after the command.
@@ -1004,6 +1008,11 @@ impl State {
                 queue_ids,
                 agent_ids,
             } => self.change_members(&queue_ids, &agent_ids, false, now, fx),
+            Op::PutRetention(mut retention) => {
+                retention.id = ccemu_core::TenantRetention::ID.to_owned();
+                fx.changes.put(&retention)?;
+                Ok(OpOutput::Retention(retention))
+            }
             Op::PutSimSettings(settings) => {
                 settings.validate()?;
                 fx.changes.put(&settings)?;

@@ -24,6 +24,40 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     /// The Udesk surface.
     pub udesk: UdeskConfig,
+    /// How much history each tenant keeps.
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`: the newest rows of each kind a tenant keeps (0 keeps all), and how often the
+/// rest is pruned.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Ended interactions.
+    pub ended_interactions: u64,
+    /// Finished agent state periods.
+    pub agent_state_logs: u64,
+    /// Event log entries.
+    pub events: u64,
+    /// Delivered or failed outbox deliveries.
+    pub finished_deliveries: u64,
+    /// Seconds between two pruning passes; 0 never prunes.
+    pub interval_secs: u64,
+}
+
+impl RetentionConfig {
+    /// The engine's form of these settings.
+    pub fn engine_config(&self) -> ccemu_engine::RetentionConfig {
+        ccemu_engine::RetentionConfig {
+            defaults: ccemu_core::Retention {
+                ended_interactions: self.ended_interactions,
+                agent_state_logs: self.agent_state_logs,
+                events: self.events,
+                finished_deliveries: self.finished_deliveries,
+            },
+            interval: std::time::Duration::from_secs(self.interval_secs),
+        }
+    }
 }
 
 /// `[udesk]`

@@ -50,6 +50,10 @@ pub fn router() -> Router<AppState> {
             get(get_rate_limit).put(put_rate_limit),
         )
         .route(
+            "/_ccemu/tenants/{id}/retention",
+            get(get_retention).put(put_retention),
+        )
+        .route(
             "/_ccemu/requests",
             get(list_requests).delete(clear_requests),
         )
@@ -412,6 +416,47 @@ async fn put_rate_limit(
         .await?;
     ccemu_vendor_ujet::limits::forget(&id);
     Ok(Json(limit))
+}
+
+/// `GET /_ccemu/tenants/{id}/retention`: the limits in force (the tenant's own, else the defaults).
+async fn get_retention(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ccemu_core::Retention>, ApiError> {
+    let id = tenant_id(&id)?;
+    Ok(Json(state.engine.retention(&id).await?))
+}
+
+/// `PUT /_ccemu/tenants/{id}/retention`: the tenant's own limits; a limit left out (or `null`)
+/// follows the server's default again. Answers the limits in force.
+async fn put_retention(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(own): Body<RetentionBody>,
+) -> Result<Json<ccemu_core::Retention>, ApiError> {
+    let id = tenant_id(&id)?;
+    let own = ccemu_core::TenantRetention {
+        id: ccemu_core::TenantRetention::ID.to_owned(),
+        ended_interactions: own.ended_interactions,
+        agent_state_logs: own.agent_state_logs,
+        events: own.events,
+        finished_deliveries: own.finished_deliveries,
+    };
+    state
+        .engine
+        .execute(&id, ccemu_engine::Op::PutRetention(own))
+        .await?;
+    Ok(Json(state.engine.retention(&id).await?))
+}
+
+/// `PUT /_ccemu/tenants/{id}/retention` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionBody {
+    ended_interactions: Option<u64>,
+    agent_state_logs: Option<u64>,
+    events: Option<u64>,
+    finished_deliveries: Option<u64>,
 }
 
 /// `GET /_ccemu/tenants/{id}/clock`

@@ -130,6 +130,7 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
                 Arc::new(ccemu_vendor_ujet::webhooks::UjetWebhooks),
             ],
             delivery: config.delivery.engine_config(),
+            retention: config.retention.engine_config(),
         },
     )
     .await

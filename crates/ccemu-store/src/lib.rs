@@ -14,6 +14,7 @@ use std::time::Duration;
 pub mod outbox;
 pub mod query;
 mod typed;
+pub use typed::Pruned;
 
 use ccemu_core::interaction::Interaction;
 use ccemu_core::{AgentStateLog, Contact};

@@ -1139,3 +1139,98 @@ impl Bind {
         }
     }
 }
+
+/// What one pruning pass removed from a tenant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Ended interactions (their child rows went with them).
+    pub ended_interactions: u64,
+    /// Agent state logs.
+    pub agent_state_logs: u64,
+    /// Events.
+    pub events: u64,
+    /// Finished outbox deliveries (their attempts went with them).
+    pub finished_deliveries: u64,
+}
+
+/// The condition of ended interactions older than the newest `keep` (by number).
+fn ended_beyond(keep: u64) -> String {
+    format!(
+        "tenant_id = $1 AND state IN ('ended', 'abandoned', 'failed') AND number <= \
+         (SELECT number FROM interactions WHERE tenant_id = $1 \
+          AND state IN ('ended', 'abandoned', 'failed') ORDER BY number DESC LIMIT 1 OFFSET {})",
+        i64_of(keep)
+    )
+}
+
+impl crate::Store {
+    /// Deletes a tenant's history beyond `limits`, the oldest first, in one transaction; open
+    /// interactions, pending deliveries and timers are never touched.
+    pub async fn prune(&self, tenant: &TenantId, limits: &ccemu_core::Retention) -> Result<Pruned> {
+        let t = tenant.as_str();
+        let mut done = Pruned::default();
+        let mut tx = self.pool.begin().await?;
+        if limits.ended_interactions > 0 {
+            let old = ended_beyond(limits.ended_interactions);
+            for table in ["participants", "messages", "transfers", "recordings"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE tenant_id = $1 AND interaction_id IN \
+                     (SELECT id FROM interactions WHERE {old})"
+                ))
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
+            }
+            done.ended_interactions = sqlx::query(&format!("DELETE FROM interactions WHERE {old}"))
+                .bind(t)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        if limits.agent_state_logs > 0 {
+            // Periods are kept newest first by when they ended.
+            done.agent_state_logs = sqlx::query(&format!(
+                "DELETE FROM agent_state_logs WHERE tenant_id = $1 AND end_ms < \
+                 (SELECT end_ms FROM agent_state_logs WHERE tenant_id = $1 \
+                  ORDER BY end_ms DESC, agent_id DESC, seq DESC LIMIT 1 OFFSET {})",
+                i64_of(limits.agent_state_logs) - 1
+            ))
+            .bind(t)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        if limits.events > 0 {
+            done.events = sqlx::query(
+                "DELETE FROM events WHERE tenant_id = $1 AND seq <= \
+                 (SELECT MAX(seq) FROM events WHERE tenant_id = $1) - $2",
+            )
+            .bind(t)
+            .bind(i64_of(limits.events))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        if limits.finished_deliveries > 0 {
+            let old = format!(
+                "tenant_id = $1 AND state <> 'pending' AND id <= \
+                 (SELECT id FROM outbox WHERE tenant_id = $1 AND state <> 'pending' \
+                  ORDER BY id DESC LIMIT 1 OFFSET {})",
+                i64_of(limits.finished_deliveries)
+            );
+            sqlx::query(&format!(
+                "DELETE FROM delivery_attempts WHERE outbox_id IN (SELECT id FROM outbox WHERE {old})"
+            ))
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+            done.finished_deliveries = sqlx::query(&format!("DELETE FROM outbox WHERE {old}"))
+                .bind(t)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+}

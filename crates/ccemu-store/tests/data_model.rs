@@ -588,3 +588,114 @@ async fn history_documents_of_an_earlier_release_move_into_the_typed_tables() {
     let store = Store::connect(&db.url).await.unwrap();
     assert_eq!(store.last_interaction_number(&t.id).await.unwrap(), 2);
 }
+
+#[tokio::test]
+async fn pruning_keeps_the_newest_history_and_never_what_is_live() {
+    use ccemu_core::event::{DomainEvent, EventRecord};
+    use ccemu_store::outbox::{Attempt, DeliveryState, NextStep, Notification};
+    let (_db, store, t) = store().await;
+    history(&store, &t).await;
+    commit(&store, &t, |c| {
+        for seq in 1..=10 {
+            c.events.push(EventRecord {
+                seq,
+                at_ms: seq,
+                event: DomainEvent::TenantReset,
+            });
+        }
+        for n in 0..4 {
+            c.notifications.push(Notification {
+                source: "ccemu".into(),
+                event_seq: None,
+                url: format!("http://127.0.0.1:9/{n}"),
+                method: "POST".into(),
+                headers: Vec::new(),
+                body: "{}".into(),
+            });
+        }
+    })
+    .await;
+    // Three of the four deliveries are done; the fourth is still pending.
+    let all = store.list_deliveries(&t, None, 10).await.unwrap();
+    let mut ids: Vec<i64> = all.iter().map(|d| d.id).collect();
+    ids.sort();
+    for id in &ids[..3] {
+        let attempt = Attempt {
+            attempt: 1,
+            at_ms: 1,
+            status: Some(200),
+            error: None,
+            duration_ms: 1,
+        };
+        assert!(store
+            .record_attempt(*id, &attempt, NextStep::Delivered)
+            .await
+            .unwrap());
+    }
+    let limits = ccemu_core::Retention {
+        ended_interactions: 2,
+        agent_state_logs: 1,
+        events: 4,
+        finished_deliveries: 1,
+    };
+    let pruned = store.prune(&t, &limits).await.unwrap();
+    assert_eq!(
+        (
+            pruned.ended_interactions,
+            pruned.agent_state_logs,
+            pruned.events,
+            pruned.finished_deliveries
+        ),
+        (3, 2, 6, 2)
+    );
+    // The two newest ended calls stay, and the open chat, whatever its number.
+    let left = store
+        .interactions(&t, &InteractionFilter::first(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        left.items.iter().map(|i| i.number).collect::<Vec<_>>(),
+        vec![4, 5, 6]
+    );
+    assert!(store.interaction(&t, "call-1").await.unwrap().is_none());
+    let logs = store
+        .state_logs(
+            &t,
+            &StateLogFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        logs.items.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+        vec!["1001-3"]
+    );
+    let events = store.list_events(&t, 0, 100).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![7, 8, 9, 10]
+    );
+    let left = store.list_deliveries(&t, None, 10).await.unwrap();
+    let states: Vec<DeliveryState> = left.iter().map(|d| d.state).collect();
+    assert_eq!(states.len(), 2);
+    assert!(
+        states.contains(&DeliveryState::Pending),
+        "a pending delivery is never pruned"
+    );
+    // A second pass finds nothing more to do.
+    let again = store.prune(&t, &limits).await.unwrap();
+    assert_eq!(again, ccemu_store::Pruned::default());
+    // 0 keeps everything.
+    let keep_all = ccemu_core::Retention {
+        ended_interactions: 0,
+        agent_state_logs: 0,
+        events: 0,
+        finished_deliveries: 0,
+    };
+    assert_eq!(
+        store.prune(&t, &keep_all).await.unwrap(),
+        ccemu_store::Pruned::default()
+    );
+}
