@@ -128,6 +128,7 @@ async fn engine(db: &TestDb, max_attempts: u32) -> Engine {
                 max_attempts,
                 ..DeliveryConfig::default()
             },
+            ..EngineConfig::default()
         },
     )
     .await
