@@ -11,8 +11,8 @@ pub use ccemu_store::query::{
 };
 
 /// A small configuration kind kept whole as a document (settings, subscriptions, IVR menus, DNC
-/// entries, jobs, teams, ...), which may be read whole. History kinds (interactions, state logs,
-/// contacts) and the live directory (agents, queues) have their own reads instead.
+/// entries, jobs, ...), which may be read whole. History kinds (interactions, state logs,
+/// contacts) and the directory (agents, queues, teams, skills) have their own reads instead.
 pub trait ConfigRecord: ccemu_core::Entity {}
 
 macro_rules! config_records {
@@ -28,8 +28,6 @@ config_records!(
     ccemu_core::ContactList,
     ccemu_core::DncEntry,
     ccemu_core::Job,
-    ccemu_core::Team,
-    ccemu_core::Skill,
     ccemu_core::ApiCredential,
     ccemu_core::TenantRetention,
     crate::sim::SimSettings,
@@ -107,6 +105,18 @@ impl Engine {
     ) -> Result<Vec<Option<ccemu_core::AgentState>>> {
         self.center(id)?;
         Ok(self.inner.store.previous_states(id, logs).await?)
+    }
+
+    /// The tenant's teams, by id.
+    pub async fn teams(&self, id: &TenantId) -> Result<Vec<ccemu_core::Team>> {
+        self.center(id)?;
+        Ok(self.inner.store.teams(id).await?)
+    }
+
+    /// The tenant's skills, by id.
+    pub async fn skills(&self, id: &TenantId) -> Result<Vec<ccemu_core::Skill>> {
+        self.center(id)?;
+        Ok(self.inner.store.skills(id).await?)
     }
 
     /// The contact (end user) a key names.

@@ -103,11 +103,7 @@ async fn advancing_a_manual_clock_fires_timers_in_due_order_at_their_due_time() 
         "time never goes back: {ats:?}"
     );
     // Both agents are available again, each from its own due time.
-    let agents = engine
-        .store()
-        .list::<ccemu_core::agent::Agent>(&demo())
-        .await
-        .unwrap();
+    let agents = engine.store().agents(&demo()).await.unwrap();
     for (id, due) in [("1001", T0 + 5_000), ("1002", T0 + 3_000)] {
         let a = agents.iter().find(|a| a.id == id).unwrap();
         assert_eq!(a.state, AgentState::Available, "{id}");
@@ -130,11 +126,7 @@ async fn pending_timers_survive_a_restart_and_fire_afterwards() {
         "clock restored"
     );
     engine2.advance_clock(&demo(), 4_000).await.unwrap();
-    let agents = engine2
-        .store()
-        .list::<ccemu_core::agent::Agent>(&demo())
-        .await
-        .unwrap();
+    let agents = engine2.store().agents(&demo()).await.unwrap();
     let state = |id: &str| agents.iter().find(|a| a.id == id).unwrap().state.clone();
     assert_eq!(
         state("1002"),

@@ -11,13 +11,14 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;
 
+mod directory;
 pub mod outbox;
 pub mod query;
 mod typed;
 pub use typed::Pruned;
 
 use ccemu_core::interaction::Interaction;
-use ccemu_core::{AgentStateLog, Contact};
+use ccemu_core::{Agent, AgentStateLog, Contact, Queue, Skill, Team};
 use std::collections::{HashMap, HashSet};
 
 /// Which database is behind the store.
@@ -112,6 +113,10 @@ pub struct Changes {
     pub state_logs: Vec<AgentStateLog>,
     /// Contacts to insert or replace.
     pub contacts: Vec<Contact>,
+    /// Agents to insert or replace, with their skills and team memberships.
+    pub agents: Vec<Agent>,
+    /// Queues to insert or replace, with their members and required skills.
+    pub queues: Vec<Queue>,
     /// Documents to delete, by `(kind, id)`.
     pub deletes: Vec<(String, String)>,
     /// Events to append.
@@ -135,6 +140,8 @@ impl Changes {
             && self.interactions.is_empty()
             && self.state_logs.is_empty()
             && self.contacts.is_empty()
+            && self.agents.is_empty()
+            && self.queues.is_empty()
             && self.deletes.is_empty()
             && self.events.is_empty()
             && self.timers_armed.is_empty()
@@ -153,6 +160,10 @@ impl Changes {
             self.state_logs.push(log.clone());
         } else if let Some(c) = any.downcast_ref::<Contact>() {
             self.contacts.push(c.clone());
+        } else if let Some(a) = any.downcast_ref::<Agent>() {
+            self.agents.push(a.clone());
+        } else if let Some(q) = any.downcast_ref::<Queue>() {
+            self.queues.push(q.clone());
         } else {
             self.puts.push(Document::from_entity(entity)?);
         }
@@ -164,22 +175,23 @@ impl Changes {
         self.interactions.iter().rev().find(|i| i.id == id)
     }
 
-    /// Moves documents of the typed kinds (a seed, a test) to their typed lists.
-    fn typed_documents(&self) -> Result<(Vec<Interaction>, Vec<AgentStateLog>, Vec<Contact>)> {
-        let (mut interactions, mut logs, mut contacts) = (Vec::new(), Vec::new(), Vec::new());
+    /// Documents of the typed kinds (a seed, a test, an earlier release's rows), typed.
+    fn typed_documents(&self) -> Result<Seeded> {
+        let mut s = Seeded::default();
         for doc in &self.puts {
+            let data = || doc.data.clone();
             match doc.kind.as_str() {
-                k if k == Interaction::KIND => {
-                    interactions.push(serde_json::from_value(doc.data.clone())?)
-                }
-                k if k == AgentStateLog::KIND => {
-                    logs.push(serde_json::from_value(doc.data.clone())?)
-                }
-                k if k == Contact::KIND => contacts.push(serde_json::from_value(doc.data.clone())?),
+                k if k == Interaction::KIND => s.interactions.push(serde_json::from_value(data())?),
+                k if k == AgentStateLog::KIND => s.logs.push(serde_json::from_value(data())?),
+                k if k == Contact::KIND => s.contacts.push(serde_json::from_value(data())?),
+                k if k == Agent::KIND => s.agents.push(serde_json::from_value(data())?),
+                k if k == Queue::KIND => s.queues.push(serde_json::from_value(data())?),
+                k if k == Team::KIND => s.teams.push(serde_json::from_value(data())?),
+                k if k == Skill::KIND => s.skills.push(serde_json::from_value(data())?),
                 _ => {}
             }
         }
-        Ok((interactions, logs, contacts))
+        Ok(s)
     }
 
     /// Records a typed entity to delete.
@@ -188,9 +200,32 @@ impl Changes {
     }
 }
 
+/// Records of the typed kinds that arrived as documents.
+#[derive(Default)]
+struct Seeded {
+    interactions: Vec<Interaction>,
+    logs: Vec<AgentStateLog>,
+    contacts: Vec<Contact>,
+    agents: Vec<Agent>,
+    queues: Vec<Queue>,
+    teams: Vec<Team>,
+    skills: Vec<Skill>,
+}
+
+/// The kinds kept in typed tables rather than as documents.
+const TYPED_KINDS: [&str; 7] = [
+    Interaction::KIND,
+    AgentStateLog::KIND,
+    Contact::KIND,
+    Agent::KIND,
+    Queue::KIND,
+    Team::KIND,
+    Skill::KIND,
+];
+
 /// Whether a kind is kept in a typed table rather than as a document.
 fn is_typed(kind: &str) -> bool {
-    [Interaction::KIND, AgentStateLog::KIND, Contact::KIND].contains(&kind)
+    TYPED_KINDS.contains(&kind)
 }
 
 /// The last write of each record, in the order first written: `key` names a record.
@@ -216,6 +251,14 @@ const TENANT_TABLES: &[&str] = &[
     "interactions",
     "agent_state_logs",
     "contacts",
+    "agent_skills",
+    "team_members",
+    "agents",
+    "teams",
+    "skills",
+    "queue_members",
+    "queue_skills",
+    "queues",
     "entities",
     "events",
     "timers",
@@ -279,10 +322,11 @@ impl Store {
     }
 
     /// Moves the records that an earlier release kept as documents in `entities` into the typed
-    /// tables, numbering interactions in creation order. Runs at every start and does nothing
+    /// tables (history, and the directory of agents, teams, skills and queues), numbering interactions in creation order. Runs at every start and does nothing
     /// once no such document is left (a database this release wrote never has one).
     async fn upgrade_documents(&self) -> Result<()> {
-        let typed = "kind IN ('interaction', 'agent_state_log', 'contact')";
+        let kinds: Vec<String> = TYPED_KINDS.iter().map(|k| format!("'{k}'")).collect();
+        let typed = format!("kind IN ({})", kinds.join(", "));
         let left: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM entities WHERE {typed}"))
             .fetch_one(&self.pool)
             .await?
@@ -312,7 +356,21 @@ impl Store {
             });
         }
         for (tenant, changes) in by_tenant {
-            let (mut interactions, logs, contacts) = changes.typed_documents()?;
+            let seeded = changes.typed_documents()?;
+            for team in &seeded.teams {
+                directory::put_team(&mut tx, &tenant, team).await?;
+            }
+            for skill in &seeded.skills {
+                directory::put_skill(&mut tx, &tenant, skill).await?;
+            }
+            for a in &seeded.agents {
+                directory::put_agent(&mut tx, self.backend, &tenant, a).await?;
+            }
+            for q in &seeded.queues {
+                directory::put_queue(&mut tx, self.backend, &tenant, q).await?;
+            }
+            let (mut interactions, logs, contacts) =
+                (seeded.interactions, seeded.logs, seeded.contacts);
             let last: Option<i64> =
                 sqlx::query("SELECT MAX(number) FROM interactions WHERE tenant_id = $1")
                     .bind(&tenant)
@@ -439,6 +497,10 @@ impl Store {
                 k if k == Interaction::KIND => typed::delete_interaction(&mut tx, t, id).await?,
                 k if k == AgentStateLog::KIND => typed::delete_state_log(&mut tx, t, id).await?,
                 k if k == Contact::KIND => typed::delete_contact(&mut tx, t, id).await?,
+                k if k == Agent::KIND => directory::delete_agent(&mut tx, t, id).await?,
+                k if k == Queue::KIND => directory::delete_queue(&mut tx, t, id).await?,
+                k if k == Team::KIND => directory::delete_row(&mut tx, "teams", t, id).await?,
+                k if k == Skill::KIND => directory::delete_row(&mut tx, "skills", t, id).await?,
                 _ => {
                     sqlx::query(
                         "DELETE FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3",
@@ -451,7 +513,7 @@ impl Store {
                 }
             }
         }
-        let (seeded, seeded_logs, seeded_contacts) = changes.typed_documents()?;
+        let seeded = changes.typed_documents()?;
         let docs = last_writes(
             changes.puts.iter().filter(|d| !is_typed(&d.kind)),
             |d: &Document| (d.kind.as_str(), d.id.as_str()),
@@ -468,22 +530,40 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        for team in last_writes(seeded.teams.iter(), |x: &Team| x.id.as_str()) {
+            directory::put_team(&mut tx, t, team).await?;
+        }
+        for skill in last_writes(seeded.skills.iter(), |x: &Skill| x.id.as_str()) {
+            directory::put_skill(&mut tx, t, skill).await?;
+        }
+        let agents = last_writes(seeded.agents.iter().chain(&changes.agents), |a: &Agent| {
+            a.id.as_str()
+        });
+        for a in agents {
+            directory::put_agent(&mut tx, self.backend, t, a).await?;
+        }
+        let queues = last_writes(seeded.queues.iter().chain(&changes.queues), |q: &Queue| {
+            q.id.as_str()
+        });
+        for q in queues {
+            directory::put_queue(&mut tx, self.backend, t, q).await?;
+        }
         let contacts = last_writes(
-            seeded_contacts.iter().chain(&changes.contacts),
+            seeded.contacts.iter().chain(&changes.contacts),
             |c: &Contact| c.id.as_str(),
         );
         for c in contacts {
             typed::put_contact(&mut tx, self.backend, t, c).await?;
         }
         let interactions = last_writes(
-            seeded.iter().chain(&changes.interactions),
+            seeded.interactions.iter().chain(&changes.interactions),
             |i: &Interaction| i.id.as_str(),
         );
         for i in interactions {
             let stored = changes.messages_stored.get(&i.id).copied().unwrap_or(0);
             typed::put_interaction(&mut tx, self.backend, t, i, stored).await?;
         }
-        for log in seeded_logs.iter().chain(&changes.state_logs) {
+        for log in seeded.logs.iter().chain(&changes.state_logs) {
             typed::put_state_log(&mut tx, self.backend, t, log).await?;
         }
         for timer in &changes.timers_armed {
@@ -576,6 +656,19 @@ impl Store {
         }
         for c in self.contacts(tenant, 0, u64::MAX >> 1).await?.items {
             docs.push(Document::from_entity(&c)?);
+        }
+        let directory = self.directory(tenant).await?;
+        for a in &directory.agents {
+            docs.push(Document::from_entity(a)?);
+        }
+        for q in &directory.queues {
+            docs.push(Document::from_entity(q)?);
+        }
+        for team in &directory.teams {
+            docs.push(Document::from_entity(team)?);
+        }
+        for skill in &directory.skills {
+            docs.push(Document::from_entity(skill)?);
         }
         Ok(docs)
     }

@@ -11,10 +11,10 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-type Tx<'a> = Transaction<'a, Any>;
+pub(crate) type Tx<'a> = Transaction<'a, Any>;
 
 /// A snake_case enum as its stored name.
-fn name<T: Serialize>(value: &T) -> Result<String> {
+pub(crate) fn name<T: Serialize>(value: &T) -> Result<String> {
     match serde_json::to_value(value)? {
         Value::String(s) => Ok(s),
         other => Err(corrupt(format!("expected an enum name, got {other}"))),
@@ -22,24 +22,24 @@ fn name<T: Serialize>(value: &T) -> Result<String> {
 }
 
 /// A stored enum name back as the enum.
-fn parse<T: DeserializeOwned>(name: String) -> Result<T> {
+pub(crate) fn parse<T: DeserializeOwned>(name: String) -> Result<T> {
     Ok(serde_json::from_value(Value::String(name))?)
 }
 
-fn parse_opt<T: DeserializeOwned>(name: Option<String>) -> Result<Option<T>> {
+pub(crate) fn parse_opt<T: DeserializeOwned>(name: Option<String>) -> Result<Option<T>> {
     name.map(parse).transpose()
 }
 
-fn corrupt(reason: String) -> StoreError {
+pub(crate) fn corrupt(reason: String) -> StoreError {
     StoreError::Database(sqlx::Error::Decode(reason.into()))
 }
 
 /// A JSON column read as text (`CAST(col AS TEXT)` in the SELECT), parsed.
-fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
+pub(crate) fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
     Ok(serde_json::from_str(&row.try_get::<String, _>(column)?)?)
 }
 
-fn i64_of(n: u64) -> i64 {
+pub(crate) fn i64_of(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -83,7 +83,7 @@ const INTERACTION_COLUMNS: &[&str] = &[
 ];
 
 /// `INSERT ... ON CONFLICT (keys) DO UPDATE` of every column, JSON columns cast for `backend`.
-fn upsert_sql(
+pub(crate) fn upsert_sql(
     backend: Backend,
     table: &str,
     columns: &[&str],
@@ -120,7 +120,7 @@ fn upsert_sql(
 }
 
 /// The SELECT list of a table, JSON columns read as text.
-fn select_list(columns: &[&str], json_columns: &[&str]) -> String {
+pub(crate) fn select_list(columns: &[&str], json_columns: &[&str]) -> String {
     columns
         .iter()
         .map(|c| {
@@ -426,10 +426,10 @@ pub(crate) async fn delete_interaction(tx: &mut Tx<'_>, t: &str, id: &str) -> Re
 }
 
 /// An agent state's columns: name, reason, sub-state and end time.
-type StateColumns = (String, Option<String>, Option<i64>, Option<i64>);
+pub(crate) type StateColumns = (String, Option<String>, Option<i64>, Option<i64>);
 
 /// An agent state as its columns.
-fn state_columns(state: &AgentState) -> Result<StateColumns> {
+pub(crate) fn state_columns(state: &AgentState) -> Result<StateColumns> {
     let v = serde_json::to_value(state)?;
     let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     let int = |k: &str| v.get(k).and_then(Value::as_i64);
@@ -442,7 +442,7 @@ fn state_columns(state: &AgentState) -> Result<StateColumns> {
 }
 
 /// An agent state back from its columns.
-fn state_from(
+pub(crate) fn state_from(
     state: String,
     reason: Option<String>,
     sub_state: Option<i64>,

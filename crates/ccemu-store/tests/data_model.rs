@@ -123,6 +123,26 @@ async fn commit(store: &Store, t: &TenantId, f: impl FnOnce(&mut Changes)) {
 /// The history the example queries run against.
 async fn history(store: &Store, t: &TenantId) {
     commit(store, t, |c| {
+        c.put(&ccemu_core::Agent::new("1001", "Alice", 0)).unwrap();
+        c.put(&ccemu_core::Agent::new("1002", "Bob", 0)).unwrap();
+        c.put(&ccemu_core::Queue {
+            id: "9001".into(),
+            name: "Sales".into(),
+            members: vec![
+                ccemu_core::QueueMember {
+                    agent_id: "1002".into(),
+                    tier: 1,
+                    position: 0,
+                },
+                ccemu_core::QueueMember {
+                    agent_id: "1001".into(),
+                    tier: 0,
+                    position: 0,
+                },
+            ],
+            ..serde_json::from_value(json!({"id": "9001", "name": "Sales"})).unwrap()
+        })
+        .unwrap();
         c.put(&call(1, "9001", Some("1001"), DAY_START + 1_000, 10_000))
             .unwrap();
         c.put(&call(2, "9001", Some("1001"), DAY_START + 5_000, 30_000))
@@ -443,7 +463,7 @@ async fn every_example_query_of_the_data_model_doc_answers() {
     let (db, store, t) = store().await;
     history(&store, &t).await;
     let examples = examples();
-    assert_eq!(examples.len(), 5, "{:?}", examples.keys());
+    assert_eq!(examples.len(), 6, "{:?}", examples.keys());
     let rows = |v: &[&[&str]]| -> Vec<Vec<String>> {
         v.iter()
             .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
@@ -451,7 +471,11 @@ async fn every_example_query_of_the_data_model_doc_answers() {
     };
     assert_eq!(
         run(&db, &examples["calls_per_agent"], 0).await,
-        rows(&[&["1001", "2"], &["1002", "1"]])
+        rows(&[&["1001", "Alice", "2"], &["1002", "Bob", "1"]])
+    );
+    assert_eq!(
+        run(&db, &examples["queue_members"], 0).await,
+        rows(&[&["Sales", "0", "Alice"], &["Sales", "1", "Bob"]])
     );
     assert_eq!(
         run(&db, &examples["average_wait_per_queue"], 0).await,
@@ -538,7 +562,9 @@ async fn history_documents_of_an_earlier_release_move_into_the_typed_tables() {
         ("contact", "7", serde_json::to_value(&contact).unwrap()),
     ] {
         let mut data = data;
-        data.as_object_mut().unwrap().remove("number");
+        if kind == "interaction" {
+            data.as_object_mut().unwrap().remove("number");
+        }
         sqlx::query("INSERT INTO entities (tenant_id, kind, id, data) VALUES ($1, $2, $3, $4)")
             .bind("demo")
             .bind(kind)
@@ -698,4 +724,120 @@ async fn pruning_keeps_the_newest_history_and_never_what_is_live() {
         store.prune(&t, &keep_all).await.unwrap(),
         ccemu_store::Pruned::default()
     );
+}
+
+#[tokio::test]
+async fn the_directory_round_trips_with_its_child_rows() {
+    use ccemu_core::queue::{OverflowTarget, QueueMember};
+    use ccemu_core::{Agent, Queue, Skill, SkillLevel, Team};
+    let (_db, store, t) = store().await;
+    let mut alice = Agent::new("1001", "Alice", 5);
+    alice.email = "alice@example.com".into();
+    alice.team_ids = vec!["t2".into(), "t1".into()];
+    alice.skills = vec![
+        SkillLevel::new("fr", 4).unwrap(),
+        SkillLevel::new("en", 2).unwrap(),
+    ];
+    alice.state = AgentState::OnBreak {
+        sub_state: 3,
+        until_ms: Some(77),
+    };
+    alice.enabled = false;
+    alice.logout_after_contact = true;
+    alice.default_caller_number = Some("+14155550100".into());
+    alice.extra = BTreeMap::from([("location".to_owned(), json!({"city": "Oslo"}))]);
+    let bob = Agent::new("1002", "Bob", 6);
+    let mut queue = Queue {
+        id: "9001".into(),
+        name: "Sales".into(),
+        channels: vec![Channel::Voice, Channel::Chat],
+        strategy: ccemu_core::RoutingStrategy::TopDown,
+        priority: 3,
+        max_length: 10,
+        timeout_secs: 30,
+        overflow: Some(OverflowTarget::Queue {
+            queue_id: "9002".into(),
+        }),
+        members: vec![
+            QueueMember {
+                agent_id: "1002".into(),
+                tier: 1,
+                position: 0,
+            },
+            QueueMember {
+                agent_id: "1001".into(),
+                tier: 0,
+                position: 2,
+            },
+        ],
+        required_skills: vec![SkillLevel::new("fr", 3).unwrap()],
+        wrap_up_secs: Some(15),
+        wait_music: Some("hold.wav".into()),
+        parent_id: None,
+        position: 1,
+        created_at_ms: 1,
+        updated_at_ms: 2,
+        extra: BTreeMap::from([("menu_type".to_owned(), json!("ivr"))]),
+    };
+    let team = Team {
+        id: "t1".into(),
+        name: "Team one".into(),
+        parent_id: Some("t0".into()),
+        position: 2,
+        created_at_ms: 4,
+    };
+    let skill = Skill {
+        id: "fr".into(),
+        name: "French".into(),
+        description: "spoken".into(),
+    };
+    commit(&store, &t, |c| {
+        c.put(&alice).unwrap();
+        c.put(&bob).unwrap();
+        c.put(&queue).unwrap();
+        c.put(&team).unwrap();
+        c.put(&skill).unwrap();
+    })
+    .await;
+    assert_eq!(
+        store.agents(&t).await.unwrap(),
+        vec![alice.clone(), bob.clone()]
+    );
+    assert_eq!(store.teams(&t).await.unwrap(), vec![team]);
+    assert_eq!(store.skills(&t).await.unwrap(), vec![skill]);
+    let live = store.live_documents(&t).await.unwrap();
+    let stored_queue = live
+        .iter()
+        .find(|d| d.kind == "queue")
+        .expect("queue loaded");
+    assert_eq!(
+        stored_queue,
+        &ccemu_store::Document::from_entity(&queue).unwrap()
+    );
+    // A change rewrites the child rows: fewer members, no skills.
+    queue.members.truncate(1);
+    queue.required_skills.clear();
+    alice.team_ids.clear();
+    commit(&store, &t, |c| {
+        c.put(&queue).unwrap();
+        c.put(&alice).unwrap();
+    })
+    .await;
+    let live = store.live_documents(&t).await.unwrap();
+    let stored_queue = live.iter().find(|d| d.kind == "queue").unwrap();
+    assert_eq!(
+        stored_queue,
+        &ccemu_store::Document::from_entity(&queue).unwrap()
+    );
+    assert_eq!(store.agents(&t).await.unwrap()[0], alice);
+    // Deletes take the child rows with them.
+    let before = store.count_rows(&t).await.unwrap();
+    commit(&store, &t, |c| {
+        c.delete::<Queue>("9001");
+        c.delete::<Agent>("1001");
+    })
+    .await;
+    // The queue and its one member; the agent and its two skills.
+    assert_eq!(before - store.count_rows(&t).await.unwrap(), 2 + 3);
+    assert_eq!(store.agents(&t).await.unwrap(), vec![bob]);
 }

@@ -53,8 +53,8 @@ async fn commit_writes_documents_events_timers_and_clock_atomically() {
     let t = tenant("t1");
     store.insert_tenant(&t, &Clock::default()).await.unwrap();
     let mut changes = Changes::default();
-    changes.puts.push(doc("agent", "a1", 1));
-    changes.puts.push(doc("agent", "a2", 2));
+    changes.puts.push(doc("note", "a1", 1));
+    changes.puts.push(doc("note", "a2", 2));
     changes.events.push(EventRecord {
         seq: 1,
         at_ms: 10,
@@ -87,7 +87,7 @@ async fn commit_writes_documents_events_timers_and_clock_atomically() {
     store.commit(&t.id, &changes).await.unwrap();
 
     let docs = store.documents(&t.id).await.unwrap();
-    assert_eq!(docs, vec![doc("agent", "a1", 1), doc("agent", "a2", 2)]);
+    assert_eq!(docs, vec![doc("note", "a1", 1), doc("note", "a2", 2)]);
     let events = store.list_events(&t.id, 0, 10).await.unwrap();
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(events[1].event, DomainEvent::TenantReset);
@@ -111,13 +111,13 @@ async fn commit_writes_documents_events_timers_and_clock_atomically() {
     );
 
     let mut next = Changes::default();
-    next.puts.push(doc("agent", "a1", 10));
-    next.deletes.push(("agent".into(), "a2".into()));
+    next.puts.push(doc("note", "a1", 10));
+    next.deletes.push(("note".into(), "a2".into()));
     next.timers_done.push(2);
     store.commit(&t.id, &next).await.unwrap();
     assert_eq!(
         store.documents(&t.id).await.unwrap(),
-        vec![doc("agent", "a1", 10)]
+        vec![doc("note", "a1", 10)]
     );
     assert_eq!(store.list_timers(&t.id).await.unwrap().len(), 1);
 }
@@ -128,7 +128,7 @@ async fn a_failed_commit_writes_nothing() {
     let t = tenant("t1");
     store.insert_tenant(&t, &Clock::default()).await.unwrap();
     let mut changes = Changes::default();
-    changes.puts.push(doc("agent", "a1", 1));
+    changes.puts.push(doc("note", "a1", 1));
     // The same event sequence twice violates the primary key, after the document was written.
     let ev = EventRecord {
         seq: 1,
@@ -152,7 +152,7 @@ async fn tenants_do_not_see_each_other_and_delete_removes_every_row() {
         store.insert_tenant(t, &Clock::default()).await.unwrap();
         let mut c = Changes::default();
         c.puts
-            .push(doc("agent", "same-id", if t.id == a.id { 1 } else { 2 }));
+            .push(doc("note", "same-id", if t.id == a.id { 1 } else { 2 }));
         c.events.push(EventRecord {
             seq: 1,
             at_ms: 1,
@@ -169,11 +169,11 @@ async fn tenants_do_not_see_each_other_and_delete_removes_every_row() {
     }
     assert_eq!(
         store.documents(&a.id).await.unwrap(),
-        vec![doc("agent", "same-id", 1)]
+        vec![doc("note", "same-id", 1)]
     );
     assert_eq!(
         store.documents(&b.id).await.unwrap(),
-        vec![doc("agent", "same-id", 2)]
+        vec![doc("note", "same-id", 2)]
     );
     assert_eq!(store.count_rows(&a.id).await.unwrap(), 4);
     assert!(store.delete_tenant(&a.id).await.unwrap());
@@ -192,7 +192,7 @@ async fn wipe_clears_data_but_keeps_the_tenant() {
     let t = tenant("t1");
     store.insert_tenant(&t, &Clock::default()).await.unwrap();
     let mut c = Changes::default();
-    c.puts.push(doc("agent", "a1", 1));
+    c.puts.push(doc("note", "a1", 1));
     store.commit(&t.id, &c).await.unwrap();
     let wipe = Changes {
         wipe: true,

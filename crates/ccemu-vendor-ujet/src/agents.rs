@@ -53,7 +53,7 @@ impl Directory {
         let err = |e| UjetError::from_engine(auth.api, e);
         Ok(Self {
             agents: engine.agents(tenant, None).await.map_err(err)?,
-            teams: engine.records::<Team>(tenant).await.map_err(err)?,
+            teams: engine.teams(tenant).await.map_err(err)?,
             open: engine.open_interactions(tenant).await.map_err(err)?,
         })
     }

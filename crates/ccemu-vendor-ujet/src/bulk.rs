@@ -110,7 +110,7 @@ pub async fn get_bulk_users_template(auth: Authed, State(engine): State<Engine>)
         let agents = crate::agents::all(&engine, tenant)
             .await
             .map_err(engine_err(auth.api))?;
-        let teams: Vec<Team> = engine.records(tenant).await.map_err(engine_err(auth.api))?;
+        let teams: Vec<Team> = engine.teams(tenant).await.map_err(engine_err(auth.api))?;
         let rows: Vec<Value> = agents
             .iter()
             .map(|a| {
@@ -523,7 +523,7 @@ async fn run_job(auth: Authed, engine: Engine, mut job: Job) {
     let mut agents = crate::agents::all(&engine, tenant)
         .await
         .unwrap_or_default();
-    let teams: Vec<Team> = engine.records(tenant).await.unwrap_or_default();
+    let teams: Vec<Team> = engine.teams(tenant).await.unwrap_or_default();
     let rows = job.input.as_array().cloned().unwrap_or_default();
     let mut errors = Vec::new();
     for (i, row) in rows.iter().enumerate() {

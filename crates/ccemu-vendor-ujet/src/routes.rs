@@ -503,7 +503,7 @@ pub(crate) mod tests {
         /// Stores a configuration record of the demo tenant that neither UJET nor the engine
         /// has an operation for (teams come only from the seed), as the seed writes it. The
         /// engine reads configuration records from the store, so it sees the record at once.
-        pub async fn seed_config<E: ccemu_engine::ConfigRecord>(&self, record: &E) {
+        pub async fn seed_config<E: ccemu_core::Entity>(&self, record: &E) {
             let mut changes = ccemu_store::Changes::default();
             changes.put(record).unwrap();
             self.store.commit(&demo(), &changes).await.unwrap();

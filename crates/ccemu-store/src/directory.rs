@@ -1,0 +1,533 @@
+//! The typed tables of the directory: agents (with their skills and team memberships), teams,
+//! skills, and queues (with their members and required skills). Small, read whole at start-up
+//! into the engine's working set; written as the rows a command changes.
+
+use crate::typed::{
+    i64_of, json, name, parse, select_list, state_columns, state_from, upsert_sql, Tx,
+};
+use crate::{Backend, Result};
+use ccemu_core::agent::Capacity;
+use ccemu_core::queue::QueueMember;
+use ccemu_core::{Agent, Queue, Skill, SkillLevel, Team, TenantId};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const AGENT_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "id",
+    "work_id",
+    "login_name",
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "role",
+    "enabled",
+    "capacity_voice",
+    "capacity_chat",
+    "capacity_errand",
+    "wrap_up_secs",
+    "call_mode",
+    "default_caller_number",
+    "state",
+    "state_reason",
+    "state_sub_state",
+    "state_until_ms",
+    "state_since_ms",
+    "state_seq",
+    "last_login_ms",
+    "created_at_ms",
+    "updated_at_ms",
+    "logout_after_contact",
+    "extra",
+];
+
+const QUEUE_COLUMNS: &[&str] = &[
+    "tenant_id",
+    "id",
+    "name",
+    "channels",
+    "strategy",
+    "priority",
+    "max_length",
+    "timeout_secs",
+    "overflow",
+    "wrap_up_secs",
+    "wait_music",
+    "parent_id",
+    "position",
+    "created_at_ms",
+    "updated_at_ms",
+    "extra",
+];
+
+/// Replaces the rows of one owner in a child table: deletes them, then inserts `rows` (each
+/// `(key, a, b)` after the tenant and owner) in one statement.
+async fn replace_children(
+    tx: &mut Tx<'_>,
+    table: &str,
+    owner_column: &str,
+    columns: [&str; 3],
+    t: &str,
+    owner: &str,
+    rows: &[(String, i64, i64)],
+) -> Result<()> {
+    sqlx::query(&format!(
+        "DELETE FROM {table} WHERE tenant_id = $1 AND {owner_column} = $2"
+    ))
+    .bind(t)
+    .bind(owner)
+    .execute(&mut **tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|r| {
+            let n = r * 5;
+            format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} (tenant_id, {owner_column}, {}, {}, {}) VALUES {}",
+        columns[0],
+        columns[1],
+        columns[2],
+        values.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for (key, a, b) in rows {
+        q = q.bind(t).bind(owner).bind(key.as_str()).bind(*a).bind(*b);
+    }
+    q.execute(&mut **tx).await?;
+    Ok(())
+}
+
+fn skill_rows(skills: &[SkillLevel]) -> Vec<(String, i64, i64)> {
+    skills
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (s.skill_id.clone(), i64::from(s.proficiency), n as i64 + 1))
+        .collect()
+}
+
+/// Inserts or replaces an agent, its skills and its team memberships.
+pub(crate) async fn put_agent(tx: &mut Tx<'_>, backend: Backend, t: &str, a: &Agent) -> Result<()> {
+    let sql = upsert_sql(
+        backend,
+        "agents",
+        AGENT_COLUMNS,
+        &["extra"],
+        &["tenant_id", "id"],
+    );
+    let (state, reason, sub_state, until) = state_columns(&a.state)?;
+    sqlx::query(&sql)
+        .bind(t)
+        .bind(&a.id)
+        .bind(&a.work_id)
+        .bind(&a.login_name)
+        .bind(&a.name)
+        .bind(&a.first_name)
+        .bind(&a.last_name)
+        .bind(&a.email)
+        .bind(&a.phone)
+        .bind(name(&a.role)?)
+        .bind(a.enabled)
+        .bind(i64::from(a.capacity.voice))
+        .bind(i64::from(a.capacity.chat))
+        .bind(i64::from(a.capacity.errand))
+        .bind(i64::from(a.wrap_up_secs))
+        .bind(name(&a.call_mode)?)
+        .bind(a.default_caller_number.as_deref())
+        .bind(state)
+        .bind(reason)
+        .bind(sub_state)
+        .bind(until)
+        .bind(a.state_since_ms)
+        .bind(i64_of(a.state_seq))
+        .bind(a.last_login_ms)
+        .bind(a.created_at_ms)
+        .bind(a.updated_at_ms)
+        .bind(a.logout_after_contact)
+        .bind(serde_json::to_string(&a.extra)?)
+        .execute(&mut **tx)
+        .await?;
+    let skills = skill_rows(&a.skills);
+    let cols = ["skill_id", "proficiency", "position"];
+    replace_children(tx, "agent_skills", "agent_id", cols, t, &a.id, &skills).await?;
+    sqlx::query("DELETE FROM team_members WHERE tenant_id = $1 AND agent_id = $2")
+        .bind(t)
+        .bind(&a.id)
+        .execute(&mut **tx)
+        .await?;
+    for (n, team) in a.team_ids.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO team_members (tenant_id, agent_id, team_id, position) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, agent_id, team_id) DO NOTHING",
+        )
+        .bind(t)
+        .bind(&a.id)
+        .bind(team.as_str())
+        .bind(n as i64 + 1)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes an agent with its skills and memberships.
+pub(crate) async fn delete_agent(tx: &mut Tx<'_>, t: &str, id: &str) -> Result<()> {
+    for table in ["agent_skills", "team_members"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND agent_id = $2"
+        ))
+        .bind(t)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    delete_row(tx, "agents", t, id).await
+}
+
+/// Inserts or replaces a queue, its members and its required skills.
+pub(crate) async fn put_queue(tx: &mut Tx<'_>, backend: Backend, t: &str, q: &Queue) -> Result<()> {
+    let sql = upsert_sql(
+        backend,
+        "queues",
+        QUEUE_COLUMNS,
+        &["channels", "overflow", "extra"],
+        &["tenant_id", "id"],
+    );
+    let overflow = q.overflow.as_ref().map(serde_json::to_string).transpose()?;
+    sqlx::query(&sql)
+        .bind(t)
+        .bind(&q.id)
+        .bind(&q.name)
+        .bind(serde_json::to_string(&q.channels)?)
+        .bind(q.strategy.name())
+        .bind(i64::from(q.priority))
+        .bind(i64::from(q.max_length))
+        .bind(i64::from(q.timeout_secs))
+        .bind(overflow)
+        .bind(q.wrap_up_secs.map(i64::from))
+        .bind(q.wait_music.as_deref())
+        .bind(q.parent_id.as_deref())
+        .bind(i64::from(q.position))
+        .bind(q.created_at_ms)
+        .bind(q.updated_at_ms)
+        .bind(serde_json::to_string(&q.extra)?)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM queue_members WHERE tenant_id = $1 AND queue_id = $2")
+        .bind(t)
+        .bind(&q.id)
+        .execute(&mut **tx)
+        .await?;
+    for (n, m) in q.members.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO queue_members (tenant_id, queue_id, agent_id, tier, position, ord) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id, queue_id, agent_id) DO NOTHING",
+        )
+        .bind(t)
+        .bind(&q.id)
+        .bind(&m.agent_id)
+        .bind(i64::from(m.tier))
+        .bind(i64::from(m.position))
+        .bind(n as i64 + 1)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let skills = skill_rows(&q.required_skills);
+    let cols = ["skill_id", "proficiency", "position"];
+    replace_children(tx, "queue_skills", "queue_id", cols, t, &q.id, &skills).await
+}
+
+/// Deletes a queue with its members and required skills.
+pub(crate) async fn delete_queue(tx: &mut Tx<'_>, t: &str, id: &str) -> Result<()> {
+    for table in ["queue_members", "queue_skills"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE tenant_id = $1 AND queue_id = $2"
+        ))
+        .bind(t)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    delete_row(tx, "queues", t, id).await
+}
+
+/// Inserts or replaces a team.
+pub(crate) async fn put_team(tx: &mut Tx<'_>, t: &str, team: &Team) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO teams (tenant_id, id, name, parent_id, position, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, id) DO UPDATE SET \
+         name = excluded.name, parent_id = excluded.parent_id, position = excluded.position, \
+         created_at_ms = excluded.created_at_ms",
+    )
+    .bind(t)
+    .bind(&team.id)
+    .bind(&team.name)
+    .bind(team.parent_id.as_deref())
+    .bind(i64::from(team.position))
+    .bind(team.created_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts or replaces a skill.
+pub(crate) async fn put_skill(tx: &mut Tx<'_>, t: &str, skill: &Skill) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO skills (tenant_id, id, name, description) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, \
+         description = excluded.description",
+    )
+    .bind(t)
+    .bind(&skill.id)
+    .bind(&skill.name)
+    .bind(&skill.description)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Deletes one row of a directory table by id.
+pub(crate) async fn delete_row(tx: &mut Tx<'_>, table: &str, t: &str, id: &str) -> Result<()> {
+    sqlx::query(&format!(
+        "DELETE FROM {table} WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(t)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn agent_from_row(row: &AnyRow) -> Result<Agent> {
+    let int = |c: &str| -> Result<u32> {
+        let n: i64 = row.try_get(c)?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    };
+    let state_seq: i64 = row.try_get("state_seq")?;
+    Ok(Agent {
+        id: row.try_get("id")?,
+        work_id: row.try_get("work_id")?,
+        login_name: row.try_get("login_name")?,
+        name: row.try_get("name")?,
+        first_name: row.try_get("first_name")?,
+        last_name: row.try_get("last_name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        role: parse(row.try_get("role")?)?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        team_ids: Vec::new(),
+        skills: Vec::new(),
+        capacity: Capacity {
+            voice: int("capacity_voice")?,
+            chat: int("capacity_chat")?,
+            errand: int("capacity_errand")?,
+        },
+        wrap_up_secs: int("wrap_up_secs")?,
+        call_mode: parse(row.try_get("call_mode")?)?,
+        default_caller_number: row.try_get("default_caller_number")?,
+        state: state_from(
+            row.try_get("state")?,
+            row.try_get("state_reason")?,
+            row.try_get("state_sub_state")?,
+            row.try_get("state_until_ms")?,
+        )?,
+        state_since_ms: row.try_get("state_since_ms")?,
+        state_seq: u64::try_from(state_seq).unwrap_or(0),
+        last_login_ms: row.try_get("last_login_ms")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+        extra: json(row, "extra")?,
+        logout_after_contact: row.try_get::<i64, _>("logout_after_contact")? != 0,
+    })
+}
+
+fn queue_from_row(row: &AnyRow) -> Result<Queue> {
+    let int = |c: &str| -> Result<i64> { Ok(row.try_get::<i64, _>(c)?) };
+    let overflow: Option<String> = row.try_get("overflow")?;
+    let wrap_up: Option<i64> = row.try_get("wrap_up_secs")?;
+    Ok(Queue {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        channels: json(row, "channels")?,
+        strategy: parse(row.try_get("strategy")?)?,
+        priority: i32::try_from(int("priority")?).unwrap_or(0),
+        max_length: u32::try_from(int("max_length")?).unwrap_or(0),
+        timeout_secs: u32::try_from(int("timeout_secs")?).unwrap_or(0),
+        overflow: overflow.map(|o| serde_json::from_str(&o)).transpose()?,
+        members: Vec::new(),
+        required_skills: Vec::new(),
+        wrap_up_secs: wrap_up.and_then(|w| u32::try_from(w).ok()),
+        wait_music: row.try_get("wait_music")?,
+        parent_id: row.try_get("parent_id")?,
+        position: i32::try_from(int("position")?).unwrap_or(0),
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+        extra: json(row, "extra")?,
+    })
+}
+
+/// A tenant's whole directory, each list by id.
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    pub agents: Vec<Agent>,
+    pub queues: Vec<Queue>,
+    pub teams: Vec<Team>,
+    pub skills: Vec<Skill>,
+}
+
+/// A skill level from a child row.
+fn level(row: &AnyRow) -> Result<SkillLevel> {
+    let p: i64 = row.try_get("proficiency")?;
+    Ok(SkillLevel {
+        skill_id: row.try_get("skill_id")?,
+        proficiency: u8::try_from(p).unwrap_or(0),
+    })
+}
+
+impl crate::Store {
+    /// A tenant's agents as stored, by id (the engine answers from its working set instead).
+    pub async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>> {
+        Ok(self.directory(tenant).await?.agents)
+    }
+
+    /// A tenant's teams, by id.
+    pub async fn teams(&self, tenant: &TenantId) -> Result<Vec<Team>> {
+        Ok(self.directory(tenant).await?.teams)
+    }
+
+    /// A tenant's skills, by id.
+    pub async fn skills(&self, tenant: &TenantId) -> Result<Vec<Skill>> {
+        Ok(self.directory(tenant).await?.skills)
+    }
+
+    /// A tenant's agents, queues, teams and skills with their child rows (for start-up).
+    pub(crate) async fn directory(&self, tenant: &TenantId) -> Result<Directory> {
+        let t = tenant.as_str();
+        let rows =
+            |sql: String| async move { sqlx::query(&sql).bind(t).fetch_all(&self.pool).await };
+        // Booleans are read as integers: sqlx's Any driver decodes no SQLite BOOLEAN.
+        let columns = select_list(AGENT_COLUMNS, &["extra"])
+            .replace(", enabled,", ", CAST(enabled AS INTEGER) AS enabled,")
+            .replace(
+                ", logout_after_contact,",
+                ", CAST(logout_after_contact AS INTEGER) AS logout_after_contact,",
+            );
+        let mut agents: Vec<Agent> = rows(format!(
+            "SELECT {columns} FROM agents WHERE tenant_id = $1 ORDER BY id"
+        ))
+        .await?
+        .iter()
+        .map(agent_from_row)
+        .collect::<Result<_>>()?;
+        let at = |list: &[String], id: &str| list.binary_search_by(|x| x.as_str().cmp(id)).ok();
+        let agent_ids: Vec<String> = agents.iter().map(|a| a.id.clone()).collect();
+        for row in rows(
+            "SELECT agent_id, skill_id, proficiency FROM agent_skills WHERE tenant_id = $1 \
+             ORDER BY agent_id, position"
+                .into(),
+        )
+        .await?
+        {
+            let agent: String = row.try_get("agent_id")?;
+            if let Some(n) = at(&agent_ids, &agent) {
+                agents[n].skills.push(level(&row)?);
+            }
+        }
+        for row in rows(
+            "SELECT agent_id, team_id FROM team_members WHERE tenant_id = $1 \
+             ORDER BY agent_id, position"
+                .into(),
+        )
+        .await?
+        {
+            let agent: String = row.try_get("agent_id")?;
+            if let Some(n) = at(&agent_ids, &agent) {
+                agents[n].team_ids.push(row.try_get("team_id")?);
+            }
+        }
+        let mut queues: Vec<Queue> = rows(format!(
+            "SELECT {} FROM queues WHERE tenant_id = $1 ORDER BY id",
+            select_list(QUEUE_COLUMNS, &["channels", "overflow", "extra"])
+        ))
+        .await?
+        .iter()
+        .map(queue_from_row)
+        .collect::<Result<_>>()?;
+        let queue_ids: Vec<String> = queues.iter().map(|q| q.id.clone()).collect();
+        for row in rows(
+            "SELECT queue_id, agent_id, tier, position FROM queue_members WHERE tenant_id = $1 \
+             ORDER BY queue_id, ord"
+                .into(),
+        )
+        .await?
+        {
+            let queue: String = row.try_get("queue_id")?;
+            if let Some(n) = at(&queue_ids, &queue) {
+                let tier: i64 = row.try_get("tier")?;
+                let position: i64 = row.try_get("position")?;
+                queues[n].members.push(QueueMember {
+                    agent_id: row.try_get("agent_id")?,
+                    tier: u32::try_from(tier).unwrap_or(0),
+                    position: u32::try_from(position).unwrap_or(0),
+                });
+            }
+        }
+        for row in rows(
+            "SELECT queue_id, skill_id, proficiency FROM queue_skills WHERE tenant_id = $1 \
+             ORDER BY queue_id, position"
+                .into(),
+        )
+        .await?
+        {
+            let queue: String = row.try_get("queue_id")?;
+            if let Some(n) = at(&queue_ids, &queue) {
+                queues[n].required_skills.push(level(&row)?);
+            }
+        }
+        let teams = rows("SELECT * FROM teams WHERE tenant_id = $1 ORDER BY id".into())
+            .await?
+            .iter()
+            .map(|row| {
+                let position: i64 = row.try_get("position")?;
+                Ok(Team {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    parent_id: row.try_get("parent_id")?,
+                    position: i32::try_from(position).unwrap_or(0),
+                    created_at_ms: row.try_get("created_at_ms")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let skills = rows("SELECT * FROM skills WHERE tenant_id = $1 ORDER BY id".into())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(Skill {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    description: row.try_get("description")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Directory {
+            agents,
+            queues,
+            teams,
+            skills,
+        })
+    }
+}
