@@ -35,7 +35,11 @@ impl Server {
 
     /// Starts a server on a fresh database with extra `serve` arguments.
     pub async fn start_with(extra: &[&str]) -> Self {
-        let db = TestDb::new().await;
+        Self::start_on(TestDb::new().await, extra).await
+    }
+
+    /// Starts a server on a database the test has prepared (a fixture loaded into it, say).
+    pub async fn start_on(db: TestDb, extra: &[&str]) -> Self {
         let data_dir = tempfile::tempdir().expect("data dir");
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         let (child, base) = spawn(&db, data_dir.path(), &extra).await;

@@ -21,4 +21,5 @@ mod ujet_examples;
 mod ujet_manager;
 mod ujet_queue_settings;
 mod ujet_scenario;
+mod upgrade;
 mod webhooks;

@@ -378,7 +378,15 @@ impl Store {
                     .await?
                     .try_get(0)?;
             let mut next = u64::try_from(last.unwrap_or(0)).unwrap_or(0);
-            interactions.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
+            // Creation order is the order of the `interaction.created` events: interactions made in
+            // the same tenant millisecond (routine on a manual clock) share `created_at_ms`, and
+            // their ids are random UUIDs. One without its event (none is ever deleted alone)
+            // comes after those of its millisecond that have one, then by id.
+            let created = Self::creation_seqs(&mut tx, &tenant).await?;
+            let seq = |i: &Interaction| created.get(&i.id).copied().unwrap_or(i64::MAX);
+            interactions.sort_by(|a, b| {
+                (a.created_at_ms, seq(a), &a.id).cmp(&(b.created_at_ms, seq(b), &b.id))
+            });
             for i in &mut interactions {
                 if i.number == 0 {
                     next += 1;
@@ -398,6 +406,27 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The event sequence number of each `interaction.created` in a tenant's log, by interaction id.
+    async fn creation_seqs(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        tenant: &str,
+    ) -> Result<HashMap<String, i64>> {
+        let rows = sqlx::query(
+            "SELECT seq, data FROM events WHERE tenant_id = $1 AND kind = 'interaction.created'",
+        )
+        .bind(tenant)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut seqs = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let data: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>(1)?)?;
+            if let Some(id) = data.get("interaction_id").and_then(|v| v.as_str()) {
+                seqs.insert(id.to_owned(), row.try_get::<i64, _>(0)?);
+            }
+        }
+        Ok(seqs)
     }
 
     /// Which backend this store uses.

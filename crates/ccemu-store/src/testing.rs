@@ -5,6 +5,7 @@
 //! if that server cannot be reached the test fails: a skipped backend never counts as a pass.
 
 use ccemu_core::tenant::*;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Default admin URL for the PostgreSQL test backend.
@@ -65,6 +66,41 @@ impl TestDb {
                 }
             }
         }
+    }
+}
+
+impl TestDb {
+    /// A fresh database holding what an earlier release wrote: on SQLite `sqlite_file` copied
+    /// into place, on PostgreSQL `postgres_dump` (plain SQL from `pg_dump`) executed in it. The
+    /// dump's psql meta-commands (lines starting with a backslash, such as `\restrict`) are left
+    /// out: they are psql's, not SQL.
+    pub async fn with_fixture(sqlite_file: &Path, postgres_dump: &Path) -> Self {
+        let db = Self::new().await;
+        match db.backend {
+            crate::Backend::Sqlite => {
+                let path = db._dir.path().join("ccemu.db");
+                std::fs::copy(sqlite_file, &path).unwrap_or_else(|e| {
+                    panic!("copy {} to {}: {e}", sqlite_file.display(), path.display())
+                });
+            }
+            crate::Backend::Postgres => {
+                let dump = std::fs::read_to_string(postgres_dump)
+                    .unwrap_or_else(|e| panic!("read {}: {e}", postgres_dump.display()));
+                let sql: String = dump
+                    .lines()
+                    .filter(|line| !line.starts_with('\\'))
+                    .flat_map(|line| [line, "\n"])
+                    .collect();
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db.url)
+                    .await
+                    .expect("connect to the test database");
+                sqlx::raw_sql(&sql)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("load {}: {e}", postgres_dump.display()));
+            }
+        }
+        db
     }
 }
 
