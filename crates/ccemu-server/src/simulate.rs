@@ -401,7 +401,8 @@ async fn list_interactions(
 ) -> Result<Json<Value>, ApiError> {
     let id = tenant_id(&id)?;
     let filter = InteractionFilter {
-        order: InteractionOrder::CreatedDesc,
+        // Numbers follow creation order, so this is newest first, ties and all.
+        order: InteractionOrder::NumberDesc,
         offset: q.offset.unwrap_or(0),
         limit: q.limit(),
         ..InteractionFilter::default()
