@@ -4,9 +4,10 @@
 use anyhow::{anyhow, bail, Context};
 use bytes::Bytes;
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::{header::HOST, Request, Uri};
+use hyper::header::{HeaderName, HeaderValue, HOST};
+use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -23,6 +24,43 @@ pub struct LoadConfig {
     pub warmup: Duration,
     /// Length of the measured window.
     pub duration: Duration,
+    /// Request method (`GET` for reads, `POST` for writes).
+    pub method: Method,
+    /// Extra request headers (authentication, content type), sent on every request.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The same body on every request; empty for none (a GET may carry one: Udesk reads do).
+    pub body: Bytes,
+}
+
+impl LoadConfig {
+    /// A plain `GET` of `url` without extra headers or body.
+    pub fn get(
+        url: impl Into<String>,
+        connections: usize,
+        warmup: Duration,
+        duration: Duration,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            connections,
+            warmup,
+            duration,
+            method: Method::GET,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+}
+
+/// Parses a `Name: value` header argument.
+pub fn parse_header(text: &str) -> anyhow::Result<(HeaderName, HeaderValue)> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| anyhow!("header {text:?} is not `Name: value`"))?;
+    Ok((
+        HeaderName::from_bytes(name.trim().as_bytes()).context("header name")?,
+        HeaderValue::from_str(value.trim()).context("header value")?,
+    ))
 }
 
 /// The outcome of one load run; the binary prints it as one JSON object.
@@ -51,11 +89,14 @@ pub struct LoadReport {
     pub client_cpu: Option<f64>,
 }
 
-/// Where to send requests, parsed once from the URL.
+/// Where and what to send, parsed once from the configuration.
 #[derive(Debug, Clone)]
 struct Target {
     authority: String,
     path: String,
+    method: Method,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
 }
 
 impl Target {
@@ -72,6 +113,9 @@ impl Target {
         Ok(Self {
             authority: authority.to_string(),
             path,
+            method: Method::GET,
+            headers: Vec::new(),
+            body: Bytes::new(),
         })
     }
 }
@@ -85,7 +129,12 @@ struct Tally {
 
 /// Runs the load and waits for every connection to finish its last request.
 pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
-    let target = Target::parse(&config.url)?;
+    let target = Target {
+        method: config.method.clone(),
+        headers: config.headers.clone(),
+        body: config.body.clone(),
+        ..Target::parse(&config.url)?
+    };
     if config.connections == 0 || config.duration.is_zero() {
         bail!("connections and duration must be positive");
     }
@@ -134,7 +183,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
 
 /// One keep-alive connection in a closed loop; reconnects after a transport error.
 async fn connection(target: Target, start: Instant, end: Instant, mut tally: Tally) -> Tally {
-    let mut sender: Option<SendRequest<Empty<Bytes>>> = None;
+    let mut sender: Option<SendRequest<Full<Bytes>>> = None;
     loop {
         let sent = Instant::now();
         if sent >= end {
@@ -167,19 +216,24 @@ async fn connection(target: Target, start: Instant, end: Instant, mut tally: Tal
 }
 
 /// One request and its whole body. `Ok(is 2xx)`, or `Err` if the connection is unusable.
-async fn exchange(sender: &mut SendRequest<Empty<Bytes>>, target: &Target) -> Result<bool, ()> {
+async fn exchange(sender: &mut SendRequest<Full<Bytes>>, target: &Target) -> Result<bool, ()> {
     sender.ready().await.map_err(drop)?;
-    let request = Request::get(target.path.as_str())
-        .header(HOST, target.authority.as_str())
-        .body(Empty::new())
-        .map_err(drop)?;
+    let mut request = Request::builder()
+        .method(target.method.clone())
+        .uri(target.path.as_str())
+        .header(HOST, target.authority.as_str());
+    for (name, value) in &target.headers {
+        request = request.header(name, value);
+    }
+    // Bytes clones share the buffer: the body costs no copy per request.
+    let request = request.body(Full::new(target.body.clone())).map_err(drop)?;
     let response = sender.send_request(request).await.map_err(drop)?;
     let success = response.status().is_success();
     response.into_body().collect().await.map_err(drop)?;
     Ok(success)
 }
 
-async fn connect(target: &Target) -> anyhow::Result<SendRequest<Empty<Bytes>>> {
+async fn connect(target: &Target) -> anyhow::Result<SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(target.authority.as_str()).await?;
     stream.set_nodelay(true)?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -214,6 +268,16 @@ mod tests {
         let t = Target::parse("http://127.0.0.1:8080/_ccemu/tenants/demo?x=1").unwrap();
         assert_eq!(t.authority, "127.0.0.1:8080");
         assert_eq!(t.path, "/_ccemu/tenants/demo?x=1");
+    }
+
+    #[test]
+    fn header_arguments_split_at_the_first_colon() {
+        let (name, value) = parse_header("Authorization: Basic ZGVtbzp4").unwrap();
+        assert_eq!(name, "authorization");
+        assert_eq!(value, "Basic ZGVtbzp4");
+        let (_, value) = parse_header("X-Url:http://a:1").unwrap();
+        assert_eq!(value, "http://a:1");
+        assert!(parse_header("no colon").is_err());
     }
 
     #[test]

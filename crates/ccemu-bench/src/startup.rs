@@ -19,6 +19,8 @@ pub struct StartupConfig {
     pub command: Vec<String>,
     /// Path probed on `127.0.0.1:{port}`, e.g. `/_ccemu/health`.
     pub path: String,
+    /// Extra `Name: value` header lines of the probe (authentication for a tenant read).
+    pub headers: Vec<String>,
     /// Number of runs.
     pub runs: usize,
     /// Give up on a run after this long.
@@ -80,7 +82,7 @@ fn once(config: &StartupConfig) -> anyhow::Result<Duration> {
         .spawn()
         .with_context(|| format!("spawning {}", args[0]))?;
     let outcome = loop {
-        if probe(addr, &config.path) {
+        if probe(addr, &config.path, &config.headers) {
             break Ok(started.elapsed());
         }
         if let Some(status) = child.try_wait()? {
@@ -109,12 +111,14 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 /// One `GET` on a fresh connection; true only for a `200` status line.
-fn probe(addr: SocketAddr, path: &str) -> bool {
+fn probe(addr: SocketAddr, path: &str, headers: &[String]) -> bool {
     let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(100)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let extra: String = headers.iter().map(|h| format!("{h}\r\n")).collect();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
     }
@@ -145,6 +149,10 @@ mod tests {
     #[test]
     fn probe_is_false_when_nothing_listens() {
         let port = free_port().unwrap();
-        assert!(!probe(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), "/"));
+        assert!(!probe(
+            SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            "/",
+            &[]
+        ));
     }
 }

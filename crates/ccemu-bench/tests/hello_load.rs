@@ -1,22 +1,36 @@
 //! Drives the load generator and the start-up timer against the real hello server.
 
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
 use ccemu_bench::{hello_router, load};
 use std::time::Duration;
 
 async fn start_hello() -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, hello_router()).await.unwrap() });
+    // `/echo` answers 200 only to a POST with the header and body the write test sends.
+    let router = hello_router().route(
+        "/echo",
+        post(|headers: HeaderMap, body: String| async move {
+            let key = headers.get("x-key").and_then(|v| v.to_str().ok());
+            if key == Some("k1") && body == r#"{"a":1}"# {
+                StatusCode::OK
+            } else {
+                StatusCode::BAD_REQUEST
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     addr
 }
 
 fn config(url: String) -> load::LoadConfig {
-    load::LoadConfig {
+    load::LoadConfig::get(
         url,
-        connections: 4,
-        warmup: Duration::from_millis(100),
-        duration: Duration::from_millis(400),
-    }
+        4,
+        Duration::from_millis(100),
+        Duration::from_millis(400),
+    )
 }
 
 #[tokio::test]
@@ -41,6 +55,24 @@ async fn non_2xx_answers_count_as_errors() {
     assert_eq!(report.errors, report.requests);
 }
 
+#[tokio::test]
+async fn writes_send_method_headers_and_body() {
+    let addr = start_hello().await;
+    let mut write = config(format!("http://{addr}/echo"));
+    write.method = axum::http::Method::POST;
+    write.headers = vec![load::parse_header("X-Key: k1").unwrap()];
+    write.body = r#"{"a":1}"#.into();
+    let report = load::run(write.clone()).await.unwrap();
+    assert!(report.requests > 0);
+    assert_eq!(report.errors, 0, "{report:?}");
+    write.headers.clear();
+    let report = load::run(write).await.unwrap();
+    assert_eq!(
+        report.errors, report.requests,
+        "without the header every answer is a 400"
+    );
+}
+
 #[test]
 fn startup_times_the_hello_binary() {
     let config = ccemu_bench::startup::StartupConfig {
@@ -50,6 +82,7 @@ fn startup_times_the_hello_binary() {
             "{port}".into(),
         ],
         path: "/hello".into(),
+        headers: vec!["X-Probe: 1".into()],
         runs: 2,
         timeout: Duration::from_secs(10),
     };

@@ -1,6 +1,6 @@
 //! `ccemu-load`: loopback HTTP load generator and start-up timer for `scripts/bench-http`.
 //!
-//! `ccemu-load load URL` prints one JSON object
+//! `ccemu-load load [-X METHOD] [-H 'Name: value']... [--body TEXT] URL` prints one JSON object
 //! `{"url","connections","duration_s","requests","errors","rps","p50_us","p99_us","p999_us","client_cpu"}`;
 //! `ccemu-load startup -- CMD...` prints `{"runs","median_ms","min_ms","max_ms","samples_ms"}`.
 
@@ -36,6 +36,15 @@ enum Cmd {
         /// cheapest generator when it is pinned to a single core.
         #[arg(short, long, default_value_t = 1)]
         threads: usize,
+        /// Request method.
+        #[arg(short = 'X', long, default_value = "GET")]
+        method: String,
+        /// Extra header `Name: value`, sent on every request; repeatable.
+        #[arg(short = 'H', long = "header")]
+        headers: Vec<String>,
+        /// Body sent on every request (a GET may carry one: Udesk reads do).
+        #[arg(long, default_value = "")]
+        body: String,
     },
     /// Spawn-to-first-200 time of a server command, over several fresh starts.
     Startup {
@@ -45,6 +54,9 @@ enum Cmd {
         /// Path to probe until it answers 200.
         #[arg(long, default_value = "/_ccemu/health")]
         path: String,
+        /// Extra header `Name: value` of the probe; repeatable.
+        #[arg(short = 'H', long = "header")]
+        headers: Vec<String>,
         /// Seconds to wait for one start.
         #[arg(long, default_value_t = 10.0)]
         timeout: f64,
@@ -62,12 +74,23 @@ fn main() -> anyhow::Result<()> {
             duration,
             warmup,
             threads,
+            method,
+            headers,
+            body,
         } => {
             let config = load::LoadConfig {
-                url,
-                connections,
-                warmup: Duration::try_from_secs_f64(warmup).context("--warmup")?,
-                duration: Duration::try_from_secs_f64(duration).context("--duration")?,
+                method: method.parse().context("--method")?,
+                headers: headers
+                    .iter()
+                    .map(|h| load::parse_header(h))
+                    .collect::<anyhow::Result<_>>()?,
+                body: body.into(),
+                ..load::LoadConfig::get(
+                    url,
+                    connections,
+                    Duration::try_from_secs_f64(warmup).context("--warmup")?,
+                    Duration::try_from_secs_f64(duration).context("--duration")?,
+                )
             };
             let runtime = if threads <= 1 {
                 tokio::runtime::Builder::new_current_thread()
@@ -84,12 +107,14 @@ fn main() -> anyhow::Result<()> {
         Cmd::Startup {
             runs,
             path,
+            headers,
             timeout,
             command,
         } => {
             let config = startup::StartupConfig {
                 command,
                 path,
+                headers,
                 runs,
                 timeout: Duration::try_from_secs_f64(timeout).context("--timeout")?,
             };
