@@ -43,6 +43,8 @@ CREATE TABLE interactions (
     UNIQUE (tenant_id, number)
 );
 CREATE INDEX interactions_by_channel ON interactions (tenant_id, channel, number);
+CREATE INDEX interactions_by_channel_created ON interactions (tenant_id, channel, created_at_ms, number);
+CREATE INDEX interactions_by_channel_updated ON interactions (tenant_id, channel, updated_at_ms, number);
 CREATE INDEX interactions_by_created ON interactions (tenant_id, created_at_ms, number);
 CREATE INDEX interactions_by_updated ON interactions (tenant_id, updated_at_ms, number);
 CREATE INDEX interactions_by_agent ON interactions (tenant_id, agent_id, created_at_ms);

@@ -41,6 +41,21 @@ pub enum InteractionOrder {
     UpdatedDesc,
 }
 
+impl InteractionOrder {
+    /// The same order read from the other end (by time: the time reversed; ties then come by
+    /// number descending, which the reader reverses back).
+    pub fn reversed(self) -> Self {
+        match self {
+            Self::NumberAsc => Self::NumberDesc,
+            Self::NumberDesc => Self::NumberAsc,
+            Self::CreatedAsc => Self::CreatedDesc,
+            Self::CreatedDesc => Self::CreatedAsc,
+            Self::UpdatedAsc => Self::UpdatedDesc,
+            Self::UpdatedDesc => Self::UpdatedAsc,
+        }
+    }
+}
+
 /// Which interactions a list wants. Empty vectors and `None` mean "any"; time bounds are
 /// inclusive, tenant epoch milliseconds.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,6 +90,9 @@ pub struct InteractionFilter {
     pub order: InteractionOrder,
     /// Include each interaction's transcript (one more query for the whole page).
     pub with_messages: bool,
+    /// Leave [`Page::total`] at 0, for a read that shows no count: counting reads every
+    /// matching row, the page only its own.
+    pub without_total: bool,
     /// Rows to skip.
     pub offset: u64,
     /// Most rows to return.

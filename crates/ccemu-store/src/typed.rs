@@ -944,33 +944,57 @@ impl crate::Store {
             Some(false) => condition.push_str(" AND ended_at_ms IS NULL"),
             None => {}
         }
-        let order = match f.order {
-            InteractionOrder::NumberAsc => "number ASC",
-            InteractionOrder::NumberDesc => "number DESC",
-            InteractionOrder::CreatedAsc => "created_at_ms ASC, number ASC",
-            InteractionOrder::CreatedDesc => "created_at_ms DESC, number ASC",
-            InteractionOrder::UpdatedAsc => "updated_at_ms ASC, number ASC",
-            InteractionOrder::UpdatedDesc => "updated_at_ms DESC, number ASC",
+        let total = if f.without_total {
+            0
+        } else {
+            let count_sql =
+                format!("SELECT COUNT(*) FROM interactions WHERE tenant_id = $1{condition}");
+            let mut q = sqlx::query(&count_sql).bind(tenant.as_str());
+            for b in &binds {
+                q = b.clone().bind(q);
+            }
+            let n: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+            u64::try_from(n).unwrap_or(0)
         };
-        let count_sql =
-            format!("SELECT COUNT(*) FROM interactions WHERE tenant_id = $1{condition}");
-        let mut q = sqlx::query(&count_sql).bind(tenant.as_str());
-        for b in &binds {
-            q = b.clone().bind(q);
-        }
-        let total: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+        // A page past the middle is read from the other end: OFFSET steps over every row it
+        // skips, so the last page costs what the first does.
+        let from_end = total > 0 && f.offset.saturating_add(f.limit / 2) > total / 2;
+        let (order, offset, limit) = if from_end {
+            let end = f.offset.saturating_add(f.limit).min(total);
+            (
+                f.order.reversed(),
+                total - end,
+                end.saturating_sub(f.offset),
+            )
+        } else {
+            (f.order, f.offset, f.limit)
+        };
+        let (time, dir) = match order {
+            InteractionOrder::NumberAsc => ("", "ASC"),
+            InteractionOrder::NumberDesc => ("", "DESC"),
+            InteractionOrder::CreatedAsc => ("created_at_ms ASC, ", "ASC"),
+            InteractionOrder::CreatedDesc => ("created_at_ms DESC, ", "ASC"),
+            InteractionOrder::UpdatedAsc => ("updated_at_ms ASC, ", "ASC"),
+            InteractionOrder::UpdatedDesc => ("updated_at_ms DESC, ", "ASC"),
+        };
+        // Ties of time go by number ascending in both directions; read from the end, they are
+        // the reverse of that.
+        let dir = match (from_end, time.is_empty(), dir) {
+            (true, false, _) => "DESC",
+            (_, _, d) => d,
+        };
         let tail = format!(
-            "ORDER BY {order} LIMIT {} OFFSET {}",
-            i64_of(f.limit),
-            i64_of(f.offset)
+            "ORDER BY {time}number {dir} LIMIT {} OFFSET {}",
+            i64_of(limit),
+            i64_of(offset)
         );
-        let items = self
+        let mut items = self
             .fetch_interactions(tenant.as_str(), &condition, binds, &tail, f.with_messages)
             .await?;
-        Ok(Page {
-            items,
-            total: u64::try_from(total).unwrap_or(0),
-        })
+        if from_end {
+            items.reverse();
+        }
+        Ok(Page { items, total })
     }
 
     /// A page of agent state logs that match `filter`, by end time, agent and sequence.

@@ -841,3 +841,84 @@ async fn the_directory_round_trips_with_its_child_rows() {
     assert_eq!(before - store.count_rows(&t).await.unwrap(), 2 + 3);
     assert_eq!(store.agents(&t).await.unwrap(), vec![bob]);
 }
+
+#[tokio::test]
+async fn every_page_in_every_order_is_its_slice_of_the_whole_list() {
+    let (_db, store, t) = store().await;
+    // Seven interactions, three of them created in the same millisecond (ties of time).
+    commit(&store, &t, |c| {
+        for (number, at) in [
+            (1, 50),
+            (2, 10),
+            (3, 30),
+            (4, 30),
+            (5, 30),
+            (6, 20),
+            (7, 40),
+        ] {
+            let mut i = call(number, "9001", None, DAY_START + at, 1);
+            i.updated_at_ms = DAY_START + 100 - at;
+            c.put(&i).unwrap();
+        }
+    })
+    .await;
+    let orders = [
+        InteractionOrder::NumberAsc,
+        InteractionOrder::NumberDesc,
+        InteractionOrder::CreatedAsc,
+        InteractionOrder::CreatedDesc,
+        InteractionOrder::UpdatedAsc,
+        InteractionOrder::UpdatedDesc,
+    ];
+    for order in orders {
+        let whole = InteractionFilter {
+            order,
+            limit: 100,
+            ..Default::default()
+        };
+        let all: Vec<u64> = store
+            .interactions(&t, &whole)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| i.number)
+            .collect();
+        assert_eq!(all.len(), 7);
+        for limit in 1..=4u64 {
+            for offset in 0..=8u64 {
+                let page = InteractionFilter {
+                    order,
+                    offset,
+                    limit,
+                    ..Default::default()
+                };
+                let got = store.interactions(&t, &page).await.unwrap();
+                let want: Vec<u64> = all
+                    .iter()
+                    .skip(offset as usize)
+                    .take(limit as usize)
+                    .copied()
+                    .collect();
+                let numbers: Vec<u64> = got.items.iter().map(|i| i.number).collect();
+                assert_eq!(numbers, want, "{order:?} offset {offset} limit {limit}");
+                assert_eq!(got.total, 7);
+            }
+        }
+    }
+    // Ties of time go by number ascending, also newest first.
+    let newest = InteractionFilter {
+        order: InteractionOrder::CreatedDesc,
+        limit: 100,
+        ..Default::default()
+    };
+    let numbers: Vec<u64> = store
+        .interactions(&t, &newest)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|i| i.number)
+        .collect();
+    assert_eq!(numbers, vec![1, 7, 3, 4, 5, 6, 2]);
+}

@@ -245,6 +245,8 @@ fn finished_calls_filter(created_from: i64, ended_to: i64) -> InteractionFilter 
         created_from_ms: Some(created_from),
         ended_to_ms: Some(ended_to),
         order: InteractionOrder::CreatedAsc,
+        // Udesk answers no count.
+        without_total: true,
         ..InteractionFilter::default()
     }
 }
