@@ -111,11 +111,13 @@ pub async fn seed(store: &Store, config: &SeedConfig) -> anyhow::Result<SeedRepo
     let step = (span / (config.interactions as i64 + 4)).max(4);
     let first = store.last_interaction_number(t).await? + 1;
 
+    let stored = store.agents(t).await?;
     let mut agents = Vec::new();
     for (id, _, _) in AGENTS {
-        let agent: Agent = store
-            .get(t, id)
-            .await?
+        let agent: Agent = stored
+            .iter()
+            .find(|a| a.id == *id)
+            .cloned()
             .with_context(|| format!("agent {id} missing in tenant {t}"))?;
         agents.push((
             agent,

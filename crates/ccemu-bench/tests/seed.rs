@@ -91,7 +91,8 @@ async fn seeds_numbered_ended_history_in_batches_and_continues_after_it() {
     let whole = store.interaction(&t.id, &chat.id).await.unwrap().unwrap();
     assert_eq!(whole.messages.len(), 20);
 
-    let agent: Agent = store.get(&t.id, "1001").await.unwrap().unwrap();
+    let agents = store.agents(&t.id).await.unwrap();
+    let agent: &Agent = agents.iter().find(|a| a.id == "1001").unwrap();
     let last = store
         .state_logs(
             &t.id,

@@ -704,6 +704,44 @@ impl Interaction {
         Ok(index)
     }
 
+    /// A copy that holds only the messages after the first `skip` (the rest of the transcript is
+    /// not copied: a write of a long chat costs what its new messages cost).
+    pub fn copy_after_messages(&self, skip: usize) -> Interaction {
+        Interaction {
+            id: self.id.clone(),
+            number: self.number,
+            channel: self.channel,
+            direction: self.direction,
+            state: self.state,
+            state_since_ms: self.state_since_ms,
+            queue_id: self.queue_id.clone(),
+            agent_id: self.agent_id.clone(),
+            contact_id: self.contact_id.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            subject: self.subject.clone(),
+            priority: self.priority,
+            lang: self.lang.clone(),
+            parent_id: self.parent_id.clone(),
+            campaign_id: self.campaign_id.clone(),
+            created_at_ms: self.created_at_ms,
+            scheduled_at_ms: self.scheduled_at_ms,
+            queued_at_ms: self.queued_at_ms,
+            offered_at_ms: self.offered_at_ms,
+            answered_at_ms: self.answered_at_ms,
+            ended_at_ms: self.ended_at_ms,
+            hold_ms: self.hold_ms,
+            ended_by: self.ended_by,
+            end_reason: self.end_reason,
+            participants: self.participants.clone(),
+            transfers: self.transfers.clone(),
+            messages: self.messages[skip.min(self.messages.len())..].to_vec(),
+            recordings: self.recordings.clone(),
+            custom_data: self.custom_data.clone(),
+            updated_at_ms: self.updated_at_ms,
+        }
+    }
+
     /// Messages from `index` on (Genesys `GetMessages?index=N`); 0 or 1 gives all.
     pub fn messages_from(&self, index: u32) -> &[Message] {
         let start = (index.max(1) as usize - 1).min(self.messages.len());

@@ -134,7 +134,6 @@ pub(crate) async fn spawn(
         next_seq: 1,
         state: State::default(),
         pending: Changes::default(),
-        stored_messages: Default::default(),
         feed: crate::feed::sender(),
     };
     center.load().await?;
@@ -158,8 +157,6 @@ struct Center {
     state: State,
     /// Writes and events of the command being applied.
     pending: Changes,
-    /// How many messages of each open interaction are stored, so a commit inserts only new ones.
-    stored_messages: std::collections::HashMap<String, u32>,
     /// Live feed of committed events; dropped with the task, which ends every listener's feed.
     feed: crate::feed::FeedSender,
 }
@@ -193,7 +190,7 @@ impl Center {
         self.next_seq = self.store.last_event_seq(&id).await? + 1;
         self.pending = Changes::default();
         self.rebuild(docs, last_number)?;
-        self.stored_messages = self.state.message_counts();
+        self.pending.messages_stored = self.state.message_counts();
         Ok(())
     }
 
@@ -374,21 +371,18 @@ impl Center {
         self.notifiers
             .collect(&self.tenant, &self.state, &mut self.pending);
         let mut changes = std::mem::take(&mut self.pending);
-        for i in &changes.interactions {
-            if let Some(n) = self.stored_messages.get(&i.id) {
-                changes.messages_stored.insert(i.id.clone(), *n);
-            }
-        }
         let committed = self.store.commit(&self.tenant.id, &changes).await;
         if committed.is_ok() {
+            // What is stored now: the next command copies only messages added after these.
+            let mut stored = std::mem::take(&mut changes.messages_stored);
             for i in &changes.interactions {
                 if i.state.is_terminal() {
-                    self.stored_messages.remove(&i.id);
-                } else {
-                    let n = u32::try_from(i.messages.len()).unwrap_or(u32::MAX);
-                    self.stored_messages.insert(i.id.clone(), n);
+                    stored.remove(&i.id);
+                } else if let Some(last) = i.messages.last() {
+                    stored.insert(i.id.clone(), last.index);
                 }
             }
+            self.pending.messages_stored = stored;
             // Only now: a listener must never see an event the log does not hold.
             crate::feed::publish(&self.feed, &changes.events);
         }
@@ -437,6 +431,7 @@ impl Center {
 
     async fn reset(&mut self) -> Result<()> {
         self.pending.wipe = true;
+        self.pending.messages_stored.clear();
         self.timers.clear();
         self.state = State::default();
         self.emit(DomainEvent::TenantReset);

@@ -2042,7 +2042,7 @@ fn record(i: &mut Interaction, tenant: &ccemu_core::TenantId, start: i64, now: i
 }
 
 fn record_state_change(agent: &Agent, log: &AgentStateLog, fx: &mut Effects<'_>) -> Result<()> {
-    fx.changes.put(agent)?;
+    fx.changes.put_agent_state(agent);
     fx.changes.put(log)?;
     fx.events.push(DomainEvent::AgentStateChanged {
         agent_id: agent.id.clone(),

@@ -119,8 +119,14 @@ fn skill_rows(skills: &[SkillLevel]) -> Vec<(String, i64, i64)> {
         .collect()
 }
 
-/// Inserts or replaces an agent, its skills and its team memberships.
-pub(crate) async fn put_agent(tx: &mut Tx<'_>, backend: Backend, t: &str, a: &Agent) -> Result<()> {
+/// Inserts or replaces an agent's row and, when `whole`, its skills and team memberships.
+pub(crate) async fn put_agent(
+    tx: &mut Tx<'_>,
+    backend: Backend,
+    t: &str,
+    a: &Agent,
+    whole: bool,
+) -> Result<()> {
     let sql = upsert_sql(
         backend,
         "agents",
@@ -160,6 +166,9 @@ pub(crate) async fn put_agent(tx: &mut Tx<'_>, backend: Backend, t: &str, a: &Ag
         .bind(serde_json::to_string(&a.extra)?)
         .execute(&mut **tx)
         .await?;
+    if !whole {
+        return Ok(());
+    }
     let skills = skill_rows(&a.skills);
     let cols = ["skill_id", "proficiency", "position"];
     replace_children(tx, "agent_skills", "agent_id", cols, t, &a.id, &skills).await?;

@@ -103,12 +103,17 @@ impl Document {
 pub struct Changes {
     /// Documents to insert or replace.
     pub puts: Vec<Document>,
-    /// Interactions to insert or replace, with their child rows.
+    /// Interactions to insert or replace, with their child rows; each holds only the messages
+    /// that are not stored yet (see `messages_stored`).
     pub interactions: Vec<Interaction>,
-    /// For an interaction written here, how many of its messages are stored already: only the
-    /// later ones are inserted. Without an entry every message is offered (and an existing one
-    /// kept), which is correct, only slower.
+    /// How many messages of each open interaction are stored: [`Changes::put`] copies only the
+    /// later ones. The engine keeps this from one command to the next; without an entry the
+    /// whole transcript is written (a stored message is kept as it is), which is correct, only
+    /// slower.
     pub messages_stored: HashMap<String, u32>,
+    /// Agents written whole (profile, skills, teams) in this command; the others changed only
+    /// their own row (their state), so their skills and team rows are left alone.
+    pub agents_whole: HashSet<String>,
     /// Agent state logs to append.
     pub state_logs: Vec<AgentStateLog>,
     /// Contacts to insert or replace.
@@ -155,12 +160,15 @@ impl Changes {
     pub fn put<E: Entity>(&mut self, entity: &E) -> Result<()> {
         let any: &dyn std::any::Any = entity;
         if let Some(i) = any.downcast_ref::<Interaction>() {
-            self.interactions.push(i.clone());
+            let stored = self.messages_stored.get(&i.id).copied().unwrap_or(0);
+            self.interactions
+                .push(i.copy_after_messages(stored as usize));
         } else if let Some(log) = any.downcast_ref::<AgentStateLog>() {
             self.state_logs.push(log.clone());
         } else if let Some(c) = any.downcast_ref::<Contact>() {
             self.contacts.push(c.clone());
         } else if let Some(a) = any.downcast_ref::<Agent>() {
+            self.agents_whole.insert(a.id.clone());
             self.agents.push(a.clone());
         } else if let Some(q) = any.downcast_ref::<Queue>() {
             self.queues.push(q.clone());
@@ -170,7 +178,12 @@ impl Changes {
         Ok(())
     }
 
-    /// The interaction as this command last wrote it.
+    /// Records an agent whose state (its own row) changed, and nothing else.
+    pub fn put_agent_state(&mut self, agent: &Agent) {
+        self.agents.push(agent.clone());
+    }
+
+    /// The interaction as this command last wrote it (with the messages it added).
     pub fn interaction(&self, id: &str) -> Option<&Interaction> {
         self.interactions.iter().rev().find(|i| i.id == id)
     }
@@ -364,7 +377,7 @@ impl Store {
                 directory::put_skill(&mut tx, &tenant, skill).await?;
             }
             for a in &seeded.agents {
-                directory::put_agent(&mut tx, self.backend, &tenant, a).await?;
+                directory::put_agent(&mut tx, self.backend, &tenant, a, true).await?;
             }
             for q in &seeded.queues {
                 directory::put_queue(&mut tx, self.backend, &tenant, q).await?;
@@ -392,7 +405,7 @@ impl Store {
                     next += 1;
                     i.number = next;
                 }
-                typed::put_interaction(&mut tx, self.backend, &tenant, i, 0).await?;
+                typed::put_interaction(&mut tx, self.backend, &tenant, i).await?;
             }
             for log in &logs {
                 typed::put_state_log(&mut tx, self.backend, &tenant, log).await?;
@@ -569,7 +582,9 @@ impl Store {
             a.id.as_str()
         });
         for a in agents {
-            directory::put_agent(&mut tx, self.backend, t, a).await?;
+            let whole =
+                changes.agents_whole.contains(&a.id) || seeded.agents.iter().any(|s| s.id == a.id);
+            directory::put_agent(&mut tx, self.backend, t, a, whole).await?;
         }
         let queues = last_writes(seeded.queues.iter().chain(&changes.queues), |q: &Queue| {
             q.id.as_str()
@@ -589,8 +604,7 @@ impl Store {
             |i: &Interaction| i.id.as_str(),
         );
         for i in interactions {
-            let stored = changes.messages_stored.get(&i.id).copied().unwrap_or(0);
-            typed::put_interaction(&mut tx, self.backend, t, i, stored).await?;
+            typed::put_interaction(&mut tx, self.backend, t, i).await?;
         }
         for log in seeded.logs.iter().chain(&changes.state_logs) {
             typed::put_state_log(&mut tx, self.backend, t, log).await?;

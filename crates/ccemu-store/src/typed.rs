@@ -135,13 +135,12 @@ pub(crate) fn select_list(columns: &[&str], json_columns: &[&str]) -> String {
 }
 
 /// Writes an interaction's own row, its participants, transfers and recordings, and the messages
-/// from index `messages_stored + 1` on (the earlier ones are already stored).
+/// it holds (a message already stored is kept as it is: the transcript is append-only).
 pub(crate) async fn put_interaction(
     tx: &mut Tx<'_>,
     backend: Backend,
     t: &str,
     i: &Interaction,
-    messages_stored: u32,
 ) -> Result<()> {
     let sql = upsert_sql(
         backend,
@@ -190,7 +189,7 @@ pub(crate) async fn put_interaction(
     for (n, r) in i.recordings.iter().enumerate() {
         put_recording(tx, backend, t, &i.id, n, r).await?;
     }
-    insert_messages(tx, backend, t, &i.id, &i.messages, messages_stored).await
+    insert_messages(tx, backend, t, &i.id, &i.messages).await
 }
 
 const PARTICIPANT_COLUMNS: &[&str] = &[
@@ -348,18 +347,16 @@ const MESSAGE_COLUMNS: &[&str] = &[
 /// Rows per multi-row INSERT: 13 parameters a row stays far below every backend's limit.
 const MESSAGE_BATCH: usize = 64;
 
-/// Inserts the messages after the first `stored`, several rows a statement; a message already
-/// stored is left as it is (the transcript is append-only).
+/// Inserts messages, several rows a statement; a message already stored is left as it is (the
+/// transcript is append-only).
 async fn insert_messages(
     tx: &mut Tx<'_>,
     backend: Backend,
     t: &str,
     interaction_id: &str,
     messages: &[Message],
-    stored: u32,
 ) -> Result<()> {
-    let new = &messages[(stored as usize).min(messages.len())..];
-    for chunk in new.chunks(MESSAGE_BATCH) {
+    for chunk in messages.chunks(MESSAGE_BATCH) {
         let width = MESSAGE_COLUMNS.len();
         let rows: Vec<String> = (0..chunk.len())
             .map(|r| {

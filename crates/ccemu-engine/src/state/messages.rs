@@ -89,14 +89,14 @@ impl State {
         fx: &mut Effects<'_>,
     ) -> Result<OpOutput> {
         message.validate()?;
-        let mut i = self
+        // In place, not on a copy: append checks everything before it changes anything, and a
+        // copy would cost the whole transcript per message.
+        let i = self
             .active
-            .get(interaction_id)
-            .cloned()
+            .get_mut(interaction_id)
             .ok_or_else(|| not_found("interaction", interaction_id))?;
-        let added = append(&mut i, message, now, fx)?;
-        fx.changes.put(&i)?;
-        self.active.insert(interaction_id.to_owned(), i);
+        let added = append(i, message, now, fx)?;
+        fx.changes.put(&*i)?;
         Ok(OpOutput::Message(Box::new(added)))
     }
 
