@@ -408,23 +408,9 @@ fn level(row: &AnyRow) -> Result<SkillLevel> {
 }
 
 impl crate::Store {
-    /// A tenant's agents as stored, by id (the engine answers from its working set instead).
+    /// A tenant's agents as stored, with their skills and teams, by id (the engine answers from
+    /// its working set instead).
     pub async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>> {
-        Ok(self.directory(tenant).await?.agents)
-    }
-
-    /// A tenant's teams, by id.
-    pub async fn teams(&self, tenant: &TenantId) -> Result<Vec<Team>> {
-        Ok(self.directory(tenant).await?.teams)
-    }
-
-    /// A tenant's skills, by id.
-    pub async fn skills(&self, tenant: &TenantId) -> Result<Vec<Skill>> {
-        Ok(self.directory(tenant).await?.skills)
-    }
-
-    /// A tenant's agents, queues, teams and skills with their child rows (for start-up).
-    pub(crate) async fn directory(&self, tenant: &TenantId) -> Result<Directory> {
         let t = tenant.as_str();
         let rows =
             |sql: String| async move { sqlx::query(&sql).bind(t).fetch_all(&self.pool).await };
@@ -442,8 +428,7 @@ impl crate::Store {
         .iter()
         .map(agent_from_row)
         .collect::<Result<_>>()?;
-        let at = |list: &[String], id: &str| list.binary_search_by(|x| x.as_str().cmp(id)).ok();
-        let agent_ids: Vec<String> = agents.iter().map(|a| a.id.clone()).collect();
+        let ids: Vec<String> = agents.iter().map(|a| a.id.clone()).collect();
         for row in rows(
             "SELECT agent_id, skill_id, proficiency FROM agent_skills WHERE tenant_id = $1 \
              ORDER BY agent_id, position"
@@ -452,7 +437,7 @@ impl crate::Store {
         .await?
         {
             let agent: String = row.try_get("agent_id")?;
-            if let Some(n) = at(&agent_ids, &agent) {
+            if let Some(n) = at(&ids, &agent) {
                 agents[n].skills.push(level(&row)?);
             }
         }
@@ -464,10 +449,18 @@ impl crate::Store {
         .await?
         {
             let agent: String = row.try_get("agent_id")?;
-            if let Some(n) = at(&agent_ids, &agent) {
+            if let Some(n) = at(&ids, &agent) {
                 agents[n].team_ids.push(row.try_get("team_id")?);
             }
         }
+        Ok(agents)
+    }
+
+    /// A tenant's queues with their members and required skills, by id.
+    pub(crate) async fn queues(&self, tenant: &TenantId) -> Result<Vec<Queue>> {
+        let t = tenant.as_str();
+        let rows =
+            |sql: String| async move { sqlx::query(&sql).bind(t).fetch_all(&self.pool).await };
         let mut queues: Vec<Queue> = rows(format!(
             "SELECT {} FROM queues WHERE tenant_id = $1 ORDER BY id",
             select_list(QUEUE_COLUMNS, &["channels", "overflow", "extra"])
@@ -476,7 +469,7 @@ impl crate::Store {
         .iter()
         .map(queue_from_row)
         .collect::<Result<_>>()?;
-        let queue_ids: Vec<String> = queues.iter().map(|q| q.id.clone()).collect();
+        let ids: Vec<String> = queues.iter().map(|q| q.id.clone()).collect();
         for row in rows(
             "SELECT queue_id, agent_id, tier, position FROM queue_members WHERE tenant_id = $1 \
              ORDER BY queue_id, ord"
@@ -485,7 +478,7 @@ impl crate::Store {
         .await?
         {
             let queue: String = row.try_get("queue_id")?;
-            if let Some(n) = at(&queue_ids, &queue) {
+            if let Some(n) = at(&ids, &queue) {
                 let tier: i64 = row.try_get("tier")?;
                 let position: i64 = row.try_get("position")?;
                 queues[n].members.push(QueueMember {
@@ -503,13 +496,20 @@ impl crate::Store {
         .await?
         {
             let queue: String = row.try_get("queue_id")?;
-            if let Some(n) = at(&queue_ids, &queue) {
+            if let Some(n) = at(&ids, &queue) {
                 queues[n].required_skills.push(level(&row)?);
             }
         }
-        let teams = rows("SELECT * FROM teams WHERE tenant_id = $1 ORDER BY id".into())
-            .await?
-            .iter()
+        Ok(queues)
+    }
+
+    /// A tenant's teams, by id.
+    pub async fn teams(&self, tenant: &TenantId) -> Result<Vec<Team>> {
+        let rows = sqlx::query("SELECT * FROM teams WHERE tenant_id = $1 ORDER BY id")
+            .bind(tenant.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
             .map(|row| {
                 let position: i64 = row.try_get("position")?;
                 Ok(Team {
@@ -520,10 +520,16 @@ impl crate::Store {
                     created_at_ms: row.try_get("created_at_ms")?,
                 })
             })
-            .collect::<Result<_>>()?;
-        let skills = rows("SELECT * FROM skills WHERE tenant_id = $1 ORDER BY id".into())
-            .await?
-            .iter()
+            .collect()
+    }
+
+    /// A tenant's skills, by id.
+    pub async fn skills(&self, tenant: &TenantId) -> Result<Vec<Skill>> {
+        let rows = sqlx::query("SELECT * FROM skills WHERE tenant_id = $1 ORDER BY id")
+            .bind(tenant.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
             .map(|row| {
                 Ok(Skill {
                     id: row.try_get("id")?,
@@ -531,12 +537,21 @@ impl crate::Store {
                     description: row.try_get("description")?,
                 })
             })
-            .collect::<Result<_>>()?;
+            .collect()
+    }
+
+    /// A tenant's agents, queues, teams and skills with their child rows (for start-up).
+    pub(crate) async fn directory(&self, tenant: &TenantId) -> Result<Directory> {
         Ok(Directory {
-            agents,
-            queues,
-            teams,
-            skills,
+            agents: self.agents(tenant).await?,
+            queues: self.queues(tenant).await?,
+            teams: self.teams(tenant).await?,
+            skills: self.skills(tenant).await?,
         })
     }
+}
+
+/// Where `id` stands in `ids`, which are sorted bytewise (as the database sorts them).
+fn at(ids: &[String], id: &str) -> Option<usize> {
+    ids.binary_search_by(|x| x.as_str().cmp(id)).ok()
 }
