@@ -3,12 +3,10 @@
 //! an open one, which goes on as before.
 
 mod common;
-use common::{demo, engine, T0};
+use common::{demo, engine};
 
-use ccemu_core::clock::ClockMode;
 use ccemu_core::interaction::{Channel, EndedBy, Interaction, InteractionState};
 use ccemu_core::{Retention, TenantRetention};
-use ccemu_engine::sim::SimSettings;
 use ccemu_engine::{Engine, InteractionFilter, Op, OpOutput};
 use ccemu_store::testing::TestDb;
 
@@ -42,18 +40,7 @@ async fn hang_up(engine: &Engine, id: &str) -> Interaction {
 async fn pruning_keeps_the_newest_ended_interactions_and_every_open_one() {
     let db = TestDb::new().await;
     let engine = engine(&db).await;
-    engine
-        .set_clock(&demo(), ClockMode::Manual, Some(T0))
-        .await
-        .unwrap();
-    let sim = SimSettings {
-        auto: false,
-        ..SimSettings::default()
-    };
-    engine
-        .execute(&demo(), Op::PutSimSettings(sim))
-        .await
-        .unwrap();
+    common::manual(&engine).await;
     let mut ended = Vec::new();
     for _ in 0..3 {
         let call = inbound(&engine).await;

@@ -7,12 +7,10 @@ mod common;
 use common::{demo, engine, T0};
 
 use ccemu_core::agent::AgentState;
-use ccemu_core::clock::ClockMode;
 use ccemu_core::event::DomainEvent;
 use ccemu_core::interaction::{Channel, Direction};
 use ccemu_core::interaction::{EndReason, EndedBy, Interaction, InteractionState};
 use ccemu_core::Queue;
-use ccemu_engine::sim::SimSettings;
 use ccemu_engine::{Annotation, Engine, Op, OpOutput, QueueLimits};
 use ccemu_store::testing::TestDb;
 
@@ -23,22 +21,6 @@ fn interaction(output: OpOutput) -> Interaction {
         OpOutput::Interaction(i) => *i,
         other => panic!("unexpected output {other:?}"),
     }
-}
-
-/// A manual clock at T0 and a simulator that answers nothing by itself.
-async fn setup(engine: &Engine) {
-    engine
-        .set_clock(&demo(), ClockMode::Manual, Some(T0))
-        .await
-        .unwrap();
-    let sim = SimSettings {
-        auto: false,
-        ..SimSettings::default()
-    };
-    engine
-        .execute(&demo(), Op::PutSimSettings(sim))
-        .await
-        .unwrap();
 }
 
 async fn schedule(engine: &Engine, queue: &str) -> Interaction {
@@ -72,7 +54,7 @@ async fn current(engine: &Engine, id: &str) -> Interaction {
 async fn a_callback_is_routed_at_scheduled_at_and_not_before() {
     let db = TestDb::new().await;
     let engine = engine(&db).await;
-    setup(&engine).await;
+    common::manual(&engine).await;
     available(&engine, "1002").await;
     let i = schedule(&engine, "9001").await;
     assert_eq!(i.direction, Direction::Outbound);
@@ -112,7 +94,7 @@ async fn a_callback_is_routed_at_scheduled_at_and_not_before() {
 async fn a_due_callback_waits_in_its_queue_until_an_agent_is_free() {
     let db = TestDb::new().await;
     let engine = engine(&db).await;
-    setup(&engine).await;
+    common::manual(&engine).await;
     let i = schedule(&engine, "9001").await;
     engine.advance_clock(&demo(), DUE - T0).await.unwrap();
     assert_eq!(
@@ -133,7 +115,7 @@ async fn a_due_callback_waits_in_its_queue_until_an_agent_is_free() {
 async fn a_callback_survives_a_restart_and_starts_afterwards() {
     let db = TestDb::new().await;
     let engine1 = engine(&db).await;
-    setup(&engine1).await;
+    common::manual(&engine1).await;
     let i = schedule(&engine1, "9001").await;
     engine1.advance_clock(&demo(), 30_000).await.unwrap();
     // No graceful shutdown: dropped as a crash would (the timer was stored with the command).
@@ -174,7 +156,7 @@ async fn a_callback_survives_a_restart_and_starts_afterwards() {
 async fn a_callback_whose_queue_is_gone_fails_when_due() {
     let db = TestDb::new().await;
     let engine = engine(&db).await;
-    setup(&engine).await;
+    common::manual(&engine).await;
     let limits = QueueLimits {
         max_length: 512,
         max_queues: 100,
@@ -204,7 +186,7 @@ async fn a_callback_whose_queue_is_gone_fails_when_due() {
 async fn a_callback_called_off_before_it_starts_ends_and_its_timer_lapses() {
     let db = TestDb::new().await;
     let engine = engine(&db).await;
-    setup(&engine).await;
+    common::manual(&engine).await;
     available(&engine, "1002").await;
     let i = schedule(&engine, "9001").await;
     engine.advance_clock(&demo(), 1_000).await.unwrap();

@@ -27,3 +27,20 @@ pub async fn engine(db: &TestDb) -> Engine {
 pub fn demo() -> TenantId {
     TenantId::parse("demo").unwrap()
 }
+
+/// The demo tenant on a manual clock at [`T0`], with a simulator that answers nothing by itself.
+#[allow(dead_code)] // not every test file uses it
+pub async fn manual(engine: &Engine) {
+    engine
+        .set_clock(&demo(), ccemu_core::clock::ClockMode::Manual, Some(T0))
+        .await
+        .unwrap();
+    let sim = ccemu_engine::sim::SimSettings {
+        auto: false,
+        ..Default::default()
+    };
+    engine
+        .execute(&demo(), ccemu_engine::Op::PutSimSettings(sim))
+        .await
+        .unwrap();
+}
