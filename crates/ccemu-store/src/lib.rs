@@ -1,24 +1,30 @@
 //! Storage of ccemu: one sqlx repository over SQLite (embedded default) and PostgreSQL.
 //!
-//! The SQL is portable (`$n` placeholders, `ON CONFLICT`, BIGINT milliseconds, TEXT JSON), so a single
-//! implementation runs on both backends through sqlx's `Any` driver; only the migration folders differ.
-//! The store holds no business rules: the engine decides, the store makes it durable.
+//! The SQL is written once (`$n` placeholders, `ON CONFLICT`, BIGINT milliseconds, multi-row
+//! writes) and compiled once per backend with its native sqlx driver (see [`sqlite`] and
+//! [`postgres`]): JSON columns are JSONB on PostgreSQL and TEXT on SQLite, booleans are native,
+//! SQLite runs in WAL mode. Only the migration folders differ. The store holds no business rules:
+//! the engine decides, the store makes it durable.
 
-use ccemu_core::{
-    clock::Clock, event::EventRecord, timer::Timer, Credentials, Entity, Tenant, TenantId,
-};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+// `repo/` is compiled once per backend on purpose: each gets its native driver's types.
+#![allow(clippy::duplicate_mod)]
+
+use ccemu_core::{clock::Clock, event::EventRecord, timer::Timer, Entity, Tenant, TenantId};
+use std::str::FromStr;
 use std::time::Duration;
 
-mod directory;
 pub mod outbox;
+mod postgres;
 pub mod query;
-mod typed;
-pub use typed::Pruned;
+mod sql;
+mod sqlite;
+pub use sql::Pruned;
+
+use outbox::{DeliveryRecord, DeliveryState, DueDelivery, NextStep};
+use query::{ContactKey, InteractionFilter, Page, StateLogFilter};
 
 use ccemu_core::interaction::Interaction;
-use ccemu_core::{Agent, AgentStateLog, Contact, Queue, Skill, Team};
+use ccemu_core::{Agent, AgentState, AgentStateLog, Contact, Queue, Retention, Skill, Team};
 use std::collections::{HashMap, HashSet};
 
 /// Which database is behind the store.
@@ -189,7 +195,7 @@ impl Changes {
     }
 
     /// Documents of the typed kinds (a seed, a test, an earlier release's rows), typed.
-    fn typed_documents(&self) -> Result<Seeded> {
+    pub(crate) fn typed_documents(&self) -> Result<Seeded> {
         let mut s = Seeded::default();
         for doc in &self.puts {
             let data = || doc.data.clone();
@@ -215,7 +221,7 @@ impl Changes {
 
 /// Records of the typed kinds that arrived as documents.
 #[derive(Default)]
-struct Seeded {
+pub(crate) struct Seeded {
     interactions: Vec<Interaction>,
     logs: Vec<AgentStateLog>,
     contacts: Vec<Contact>,
@@ -226,7 +232,7 @@ struct Seeded {
 }
 
 /// The kinds kept in typed tables rather than as documents.
-const TYPED_KINDS: [&str; 7] = [
+pub(crate) const TYPED_KINDS: [&str; 7] = [
     Interaction::KIND,
     AgentStateLog::KIND,
     Contact::KIND,
@@ -237,12 +243,12 @@ const TYPED_KINDS: [&str; 7] = [
 ];
 
 /// Whether a kind is kept in a typed table rather than as a document.
-fn is_typed(kind: &str) -> bool {
+pub(crate) fn is_typed(kind: &str) -> bool {
     TYPED_KINDS.contains(&kind)
 }
 
 /// The last write of each record, in the order first written: `key` names a record.
-fn last_writes<'a, T, K: std::hash::Hash + Eq>(
+pub(crate) fn last_writes<'a, T, K: std::hash::Hash + Eq>(
     items: impl DoubleEndedIterator<Item = &'a T>,
     key: impl Fn(&'a T) -> K,
 ) -> Vec<&'a T>
@@ -256,7 +262,7 @@ where
 }
 
 /// Tables that hold a tenant's rows directly, children before parents.
-const TENANT_TABLES: &[&str] = &[
+pub(crate) const TENANT_TABLES: &[&str] = &[
     "participants",
     "messages",
     "transfers",
@@ -277,462 +283,125 @@ const TENANT_TABLES: &[&str] = &[
     "timers",
 ];
 
-/// The repository: a connection pool and the backend it talks to.
+/// The repository of one backend, with the pool of its native driver.
+#[derive(Debug, Clone)]
+enum Repo {
+    Sqlite(sqlite::Repo),
+    Postgres(postgres::Repo),
+}
+
+/// The repository: a connection pool of the configured backend.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
-    backend: Backend,
+    repo: Repo,
+}
+
+/// Runs the same call on whichever backend's repository the store holds.
+macro_rules! on {
+    ($self:ident, $r:ident => $call:expr) => {
+        match &$self.repo {
+            Repo::Sqlite($r) => $call,
+            Repo::Postgres($r) => $call,
+        }
+    };
 }
 
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`) and applies pending migrations.
     pub async fn connect(url: &str) -> Result<Self> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let timeout = Duration::from_secs(10);
+        let repo = if url.starts_with("sqlite:") {
+            // WAL with synchronous=NORMAL survives a crash of the process (the durability we
+            // promise); only an OS crash could lose the last commit. Foreign keys make DELETE of
+            // a tenant cascade to all of its rows.
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(timeout);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(timeout)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("../../migrations/sqlite").run(&pool).await?;
+            Repo::Sqlite(sqlite::Repo { pool })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(timeout)
+                .connect(url)
+                .await?;
+            sqlx::migrate!("../../migrations/postgres")
+                .run(&pool)
+                .await?;
+            Repo::Postgres(postgres::Repo { pool })
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-        let pool = match backend {
-            Backend::Sqlite => {
-                options
-                    .max_connections(8)
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            // WAL with synchronous=NORMAL survives a crash of the process (the
-                            // durability we promise); only an OS crash could lose the last commit.
-                            // Foreign keys make DELETE of a tenant cascade to all of its rows.
-                            for pragma in [
-                                "PRAGMA journal_mode = WAL",
-                                "PRAGMA synchronous = NORMAL",
-                                "PRAGMA foreign_keys = ON",
-                                "PRAGMA busy_timeout = 10000",
-                            ] {
-                                sqlx::Executor::execute(&mut *conn, pragma).await?;
-                            }
-                            Ok(())
-                        })
-                    })
-                    .connect(url)
-                    .await?
-            }
-            Backend::Postgres => options.max_connections(16).connect(url).await?,
-        };
-        match backend {
-            Backend::Sqlite => sqlx::migrate!("../../migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => {
-                sqlx::migrate!("../../migrations/postgres")
-                    .run(&pool)
-                    .await?
-            }
-        }
-        let store = Self { pool, backend };
-        store.upgrade_documents().await?;
+        let store = Self { repo };
+        on!(store, r => r.upgrade_documents().await)?;
         Ok(store)
-    }
-
-    /// Moves the records that an earlier release kept as documents in `entities` into the typed
-    /// tables (history, and the directory of agents, teams, skills and queues), numbering interactions in creation order. Runs at every start and does nothing
-    /// once no such document is left (a database this release wrote never has one).
-    async fn upgrade_documents(&self) -> Result<()> {
-        let kinds: Vec<String> = TYPED_KINDS.iter().map(|k| format!("'{k}'")).collect();
-        let typed = format!("kind IN ({})", kinds.join(", "));
-        let left: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM entities WHERE {typed}"))
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        if left == 0 {
-            return Ok(());
-        }
-        tracing::info!(
-            documents = left,
-            "moving history documents into the typed tables"
-        );
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT tenant_id, kind, data FROM entities WHERE {typed} ORDER BY tenant_id, kind, id"
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut by_tenant: std::collections::BTreeMap<String, Changes> = Default::default();
-        for row in &rows {
-            let tenant: String = row.try_get(0)?;
-            let kind: String = row.try_get(1)?;
-            let data: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>(2)?)?;
-            by_tenant.entry(tenant).or_default().puts.push(Document {
-                kind,
-                id: String::new(),
-                data,
-            });
-        }
-        for (tenant, changes) in by_tenant {
-            let seeded = changes.typed_documents()?;
-            for team in &seeded.teams {
-                directory::put_team(&mut tx, &tenant, team).await?;
-            }
-            for skill in &seeded.skills {
-                directory::put_skill(&mut tx, &tenant, skill).await?;
-            }
-            for a in &seeded.agents {
-                directory::put_agent(&mut tx, self.backend, &tenant, a, true).await?;
-            }
-            for q in &seeded.queues {
-                directory::put_queue(&mut tx, self.backend, &tenant, q).await?;
-            }
-            let (mut interactions, logs, contacts) =
-                (seeded.interactions, seeded.logs, seeded.contacts);
-            let last: Option<i64> =
-                sqlx::query("SELECT MAX(number) FROM interactions WHERE tenant_id = $1")
-                    .bind(&tenant)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-            let mut next = u64::try_from(last.unwrap_or(0)).unwrap_or(0);
-            // Creation order is the order of the `interaction.created` events: interactions made in
-            // the same tenant millisecond (routine on a manual clock) share `created_at_ms`, and
-            // their ids are random UUIDs. One without its event (none is ever deleted alone)
-            // comes after those of its millisecond that have one, then by id.
-            let created = Self::creation_seqs(&mut tx, &tenant).await?;
-            let seq = |i: &Interaction| created.get(&i.id).copied().unwrap_or(i64::MAX);
-            interactions.sort_by(|a, b| {
-                (a.created_at_ms, seq(a), &a.id).cmp(&(b.created_at_ms, seq(b), &b.id))
-            });
-            for i in &mut interactions {
-                if i.number == 0 {
-                    next += 1;
-                    i.number = next;
-                }
-                typed::put_interaction(&mut tx, self.backend, &tenant, i).await?;
-            }
-            for log in &logs {
-                typed::put_state_log(&mut tx, self.backend, &tenant, log).await?;
-            }
-            for c in &contacts {
-                typed::put_contact(&mut tx, self.backend, &tenant, c).await?;
-            }
-        }
-        sqlx::query(&format!("DELETE FROM entities WHERE {typed}"))
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The event sequence number of each `interaction.created` in a tenant's log, by interaction id.
-    async fn creation_seqs(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        tenant: &str,
-    ) -> Result<HashMap<String, i64>> {
-        let rows = sqlx::query(
-            "SELECT seq, data FROM events WHERE tenant_id = $1 AND kind = 'interaction.created'",
-        )
-        .bind(tenant)
-        .fetch_all(&mut **tx)
-        .await?;
-        let mut seqs = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let data: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>(1)?)?;
-            if let Some(id) = data.get("interaction_id").and_then(|v| v.as_str()) {
-                seqs.insert(id.to_owned(), row.try_get::<i64, _>(0)?);
-            }
-        }
-        Ok(seqs)
     }
 
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.repo {
+            Repo::Sqlite(_) => Backend::Sqlite,
+            Repo::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        self.pool.close().await;
+        on!(self, r => r.pool.close().await)
     }
 
     /// Inserts a new tenant; returns false if the id is taken.
     pub async fn insert_tenant(&self, tenant: &Tenant, clock: &Clock) -> Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO tenants (id, name, created_at_ms, credentials, clock) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(tenant.id.as_str())
-        .bind(&tenant.name)
-        .bind(tenant.created_at_ms)
-        .bind(serde_json::to_string(&tenant.credentials)?)
-        .bind(serde_json::to_string(clock)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        on!(self, r => r.insert_tenant(tenant, clock).await)
     }
 
     /// All tenants, oldest first.
     pub async fn list_tenants(&self) -> Result<Vec<TenantRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, name, created_at_ms, credentials, clock FROM tenants \
-             ORDER BY created_at_ms, id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(tenant_from_row).collect()
+        on!(self, r => r.list_tenants().await)
     }
 
     /// One tenant, if it exists.
     pub async fn get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>> {
-        let row = sqlx::query(
-            "SELECT id, name, created_at_ms, credentials, clock FROM tenants WHERE id = $1",
-        )
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(tenant_from_row).transpose()
+        on!(self, r => r.get_tenant(id).await)
     }
 
     /// Deletes a tenant and every row that belongs to it; returns false if it did not exist.
     pub async fn delete_tenant(&self, id: &TenantId) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        // Explicit deletes rather than relying on ON DELETE CASCADE alone: a SQLite connection
-        // opened without the foreign_keys pragma would otherwise leave orphans behind.
-        for table in TENANT_TABLES {
-            sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
-                .bind(id.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
-        Self::delete_outbox(&mut tx, id.as_str()).await?;
-        let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        on!(self, r => r.delete_tenant(id).await)
     }
 
     /// Writes everything one command changed, atomically.
     pub async fn commit(&self, tenant: &TenantId, changes: &Changes) -> Result<()> {
-        if changes.is_empty() {
-            return Ok(());
-        }
-        let t = tenant.as_str();
-        let mut tx = self.pool.begin().await?;
-        if changes.wipe {
-            for table in TENANT_TABLES {
-                sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
-                    .bind(t)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            // A reset also drops deliveries not yet made: a test that resets starts clean.
-            Self::delete_outbox(&mut tx, t).await?;
-        }
-        if let Some(clock) = &changes.clock {
-            sqlx::query("UPDATE tenants SET clock = $2 WHERE id = $1")
-                .bind(t)
-                .bind(serde_json::to_string(clock)?)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (kind, id) in &changes.deletes {
-            match kind.as_str() {
-                k if k == Interaction::KIND => typed::delete_interaction(&mut tx, t, id).await?,
-                k if k == AgentStateLog::KIND => typed::delete_state_log(&mut tx, t, id).await?,
-                k if k == Contact::KIND => typed::delete_contact(&mut tx, t, id).await?,
-                k if k == Agent::KIND => directory::delete_agent(&mut tx, t, id).await?,
-                k if k == Queue::KIND => directory::delete_queue(&mut tx, t, id).await?,
-                k if k == Team::KIND => directory::delete_row(&mut tx, "teams", t, id).await?,
-                k if k == Skill::KIND => directory::delete_row(&mut tx, "skills", t, id).await?,
-                _ => {
-                    sqlx::query(
-                        "DELETE FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3",
-                    )
-                    .bind(t)
-                    .bind(kind)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-        }
-        let seeded = changes.typed_documents()?;
-        let docs = last_writes(
-            changes.puts.iter().filter(|d| !is_typed(&d.kind)),
-            |d: &Document| (d.kind.as_str(), d.id.as_str()),
-        );
-        for doc in docs {
-            sqlx::query(
-                "INSERT INTO entities (tenant_id, kind, id, data) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (tenant_id, kind, id) DO UPDATE SET data = excluded.data",
-            )
-            .bind(t)
-            .bind(&doc.kind)
-            .bind(&doc.id)
-            .bind(doc.data.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        for team in last_writes(seeded.teams.iter(), |x: &Team| x.id.as_str()) {
-            directory::put_team(&mut tx, t, team).await?;
-        }
-        for skill in last_writes(seeded.skills.iter(), |x: &Skill| x.id.as_str()) {
-            directory::put_skill(&mut tx, t, skill).await?;
-        }
-        let agents = last_writes(seeded.agents.iter().chain(&changes.agents), |a: &Agent| {
-            a.id.as_str()
-        });
-        for a in agents {
-            let whole =
-                changes.agents_whole.contains(&a.id) || seeded.agents.iter().any(|s| s.id == a.id);
-            directory::put_agent(&mut tx, self.backend, t, a, whole).await?;
-        }
-        let queues = last_writes(seeded.queues.iter().chain(&changes.queues), |q: &Queue| {
-            q.id.as_str()
-        });
-        for q in queues {
-            directory::put_queue(&mut tx, self.backend, t, q).await?;
-        }
-        let contacts = last_writes(
-            seeded.contacts.iter().chain(&changes.contacts),
-            |c: &Contact| c.id.as_str(),
-        );
-        for c in contacts {
-            typed::put_contact(&mut tx, self.backend, t, c).await?;
-        }
-        let interactions = last_writes(
-            seeded.interactions.iter().chain(&changes.interactions),
-            |i: &Interaction| i.id.as_str(),
-        );
-        for i in interactions {
-            typed::put_interaction(&mut tx, self.backend, t, i).await?;
-        }
-        for log in seeded.logs.iter().chain(&changes.state_logs) {
-            typed::put_state_log(&mut tx, self.backend, t, log).await?;
-        }
-        for timer in &changes.timers_armed {
-            sqlx::query(
-                "INSERT INTO timers (tenant_id, id, due_ms, action) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (tenant_id, id) DO UPDATE SET due_ms = excluded.due_ms, \
-                 action = excluded.action",
-            )
-            .bind(t)
-            .bind(timer.id)
-            .bind(timer.due_ms)
-            .bind(serde_json::to_string(&timer.action)?)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for id in &changes.timers_done {
-            sqlx::query("DELETE FROM timers WHERE tenant_id = $1 AND id = $2")
-                .bind(t)
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for record in &changes.events {
-            let value = serde_json::to_value(&record.event)?;
-            let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
-            let data = value
-                .get("data")
-                .cloned()
-                .unwrap_or(serde_json::Value::Null);
-            sqlx::query(
-                "INSERT INTO events (tenant_id, seq, at_ms, kind, data) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(t)
-            .bind(record.seq)
-            .bind(record.at_ms)
-            .bind(kind)
-            .bind(data.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        Self::insert_notifications(&mut tx, t, &changes.notifications).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Refuses a kind kept in a typed table: those are read with their own queries.
-    fn document_kind<E: Entity>() -> Result<()> {
-        if is_typed(E::KIND) {
-            return Err(StoreError::NotADocument(E::KIND));
-        }
-        Ok(())
+        on!(self, r => r.commit(tenant, changes).await)
     }
 
     /// One record of a document kind.
     pub async fn get<E: Entity>(&self, tenant: &TenantId, id: &str) -> Result<Option<E>> {
-        Self::document_kind::<E>()?;
-        let row =
-            sqlx::query("SELECT data FROM entities WHERE tenant_id = $1 AND kind = $2 AND id = $3")
-                .bind(tenant.as_str())
-                .bind(E::KIND)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        match row {
-            Some(row) => Ok(Some(serde_json::from_str(&row.try_get::<String, _>(0)?)?)),
-            None => Ok(None),
-        }
+        on!(self, r => r.get(tenant, id).await)
     }
 
     /// All records of one document kind in a tenant, ordered by id.
     pub async fn list<E: Entity>(&self, tenant: &TenantId) -> Result<Vec<E>> {
-        Self::document_kind::<E>()?;
-        let rows =
-            sqlx::query("SELECT data FROM entities WHERE tenant_id = $1 AND kind = $2 ORDER BY id")
-                .bind(tenant.as_str())
-                .bind(E::KIND)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|row| Ok(serde_json::from_str(&row.try_get::<String, _>(0)?)?))
-            .collect()
+        on!(self, r => r.list(tenant).await)
     }
 
     /// What a tenant's contact center needs in memory after a restart: every document, the
-    /// interactions that have not ended and the contacts; never ended interactions or state logs.
+    /// interactions that have not ended, the contacts and the directory; never ended
+    /// interactions or state logs.
     pub async fn live_documents(&self, tenant: &TenantId) -> Result<Vec<Document>> {
-        let mut docs = self.documents(tenant).await?;
-        for i in self.open_interactions(tenant).await? {
-            docs.push(Document::from_entity(&i)?);
-        }
-        for c in self.contacts(tenant, 0, u64::MAX >> 1).await?.items {
-            docs.push(Document::from_entity(&c)?);
-        }
-        let directory = self.directory(tenant).await?;
-        for a in &directory.agents {
-            docs.push(Document::from_entity(a)?);
-        }
-        for q in &directory.queues {
-            docs.push(Document::from_entity(q)?);
-        }
-        for team in &directory.teams {
-            docs.push(Document::from_entity(team)?);
-        }
-        for skill in &directory.skills {
-            docs.push(Document::from_entity(skill)?);
-        }
-        Ok(docs)
+        on!(self, r => r.live_documents(tenant).await)
     }
 
     /// Every document (configuration record) of a tenant, by kind and id.
     pub async fn documents(&self, tenant: &TenantId) -> Result<Vec<Document>> {
-        let rows = sqlx::query(
-            "SELECT kind, id, data FROM entities WHERE tenant_id = $1 ORDER BY kind, id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Document {
-                    kind: row.try_get(0)?,
-                    id: row.try_get(1)?,
-                    data: serde_json::from_str(&row.try_get::<String, _>(2)?)?,
-                })
-            })
-            .collect()
+        on!(self, r => r.documents(tenant).await)
     }
 
     /// Events after `after` in order, at most `limit`.
@@ -742,101 +411,150 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<EventRecord>> {
-        let rows = sqlx::query(
-            "SELECT seq, at_ms, kind, data FROM events WHERE tenant_id = $1 AND seq > $2 \
-             ORDER BY seq LIMIT $3",
-        )
-        .bind(tenant.as_str())
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(event_from_row).collect()
+        on!(self, r => r.list_events(tenant, after, limit).await)
     }
 
     /// The highest event sequence number of a tenant (0 when it has none).
     pub async fn last_event_seq(&self, tenant: &TenantId) -> Result<i64> {
-        let row = sqlx::query("SELECT MAX(seq) FROM events WHERE tenant_id = $1")
-            .bind(tenant.as_str())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
+        on!(self, r => r.last_event_seq(tenant).await)
     }
 
     /// Pending timers of a tenant, in firing order.
     pub async fn list_timers(&self, tenant: &TenantId) -> Result<Vec<Timer>> {
-        let rows = sqlx::query(
-            "SELECT id, due_ms, action FROM timers WHERE tenant_id = $1 ORDER BY due_ms, id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Timer {
-                    id: row.try_get(0)?,
-                    due_ms: row.try_get(1)?,
-                    action: serde_json::from_str(&row.try_get::<String, _>(2)?)?,
-                })
-            })
-            .collect()
+        on!(self, r => r.list_timers(tenant).await)
     }
 
     /// The highest timer id of a tenant ever still pending (0 when none).
     pub async fn last_timer_id(&self, tenant: &TenantId) -> Result<i64> {
-        let row = sqlx::query("SELECT MAX(id) FROM timers WHERE tenant_id = $1")
-            .bind(tenant.as_str())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get::<Option<i64>, _>(0)?.unwrap_or(0))
+        on!(self, r => r.last_timer_id(tenant).await)
     }
 
     /// Counts the rows a tenant owns in every table (used to prove deletes are complete).
     pub async fn count_rows(&self, tenant: &TenantId) -> Result<i64> {
-        let mut total = 0;
-        for table in TENANT_TABLES {
-            let row = sqlx::query(&format!(
-                "SELECT COUNT(*) FROM {table} WHERE tenant_id = $1"
-            ))
-            .bind(tenant.as_str())
-            .fetch_one(&self.pool)
-            .await?;
-            total += row.try_get::<i64, _>(0)?;
-        }
-        total += self.count_outbox_rows(tenant.as_str()).await?;
-        let row = sqlx::query("SELECT COUNT(*) FROM tenants WHERE id = $1")
-            .bind(tenant.as_str())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(total + row.try_get::<i64, _>(0)?)
+        on!(self, r => r.count_rows(tenant).await)
     }
-}
 
-fn tenant_from_row(row: &AnyRow) -> Result<TenantRecord> {
-    let id: String = row.try_get(0)?;
-    let credentials: Credentials = serde_json::from_str(&row.try_get::<String, _>(3)?)?;
-    Ok(TenantRecord {
-        tenant: Tenant {
-            // Ids were validated before they were stored; a bad one is a corrupt row.
-            id: TenantId::parse(&id)
-                .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.to_string().into())))?,
-            name: row.try_get(1)?,
-            created_at_ms: row.try_get(2)?,
-            credentials,
-        },
-        clock: serde_json::from_str(&row.try_get::<String, _>(4)?)?,
-    })
-}
+    /// One interaction with its participants, transfers, recordings and transcript.
+    pub async fn interaction(&self, tenant: &TenantId, id: &str) -> Result<Option<Interaction>> {
+        on!(self, r => r.interaction(tenant, id).await)
+    }
 
-fn event_from_row(row: &AnyRow) -> Result<EventRecord> {
-    let kind: String = row.try_get(2)?;
-    let data: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>(3)?)?;
-    let event = serde_json::from_value(serde_json::json!({ "kind": kind, "data": data }))?;
-    Ok(EventRecord {
-        seq: row.try_get(0)?,
-        at_ms: row.try_get(1)?,
-        event,
-    })
+    /// One interaction by its per-tenant number.
+    pub async fn interaction_by_number(
+        &self,
+        tenant: &TenantId,
+        number: u64,
+    ) -> Result<Option<Interaction>> {
+        on!(self, r => r.interaction_by_number(tenant, number).await)
+    }
+
+    /// The interactions that have not ended, whole, by number (what start-up loads).
+    pub async fn open_interactions(&self, tenant: &TenantId) -> Result<Vec<Interaction>> {
+        on!(self, r => r.open_interactions(tenant).await)
+    }
+
+    /// The highest interaction number of a tenant (0 when it has none).
+    pub async fn last_interaction_number(&self, tenant: &TenantId) -> Result<u64> {
+        on!(self, r => r.last_interaction_number(tenant).await)
+    }
+
+    /// A page of interactions that match `filter`, with transcripts if it asks for them.
+    pub async fn interactions(
+        &self,
+        tenant: &TenantId,
+        filter: &InteractionFilter,
+    ) -> Result<Page<Interaction>> {
+        on!(self, r => r.interactions(tenant, filter).await)
+    }
+
+    /// A page of agent state logs that match `filter`, by start time, agent and sequence.
+    pub async fn state_logs(
+        &self,
+        tenant: &TenantId,
+        filter: &StateLogFilter,
+    ) -> Result<Page<AgentStateLog>> {
+        on!(self, r => r.state_logs(tenant, filter).await)
+    }
+
+    /// For each log, the state its agent was in during the period before it (`None` for an
+    /// agent's first period): one query for the whole list.
+    pub async fn previous_states(
+        &self,
+        tenant: &TenantId,
+        logs: &[AgentStateLog],
+    ) -> Result<Vec<Option<AgentState>>> {
+        on!(self, r => r.previous_states(tenant, logs).await)
+    }
+
+    /// The contact a key names (the oldest by id when several match).
+    pub async fn contact(&self, tenant: &TenantId, key: &ContactKey) -> Result<Option<Contact>> {
+        on!(self, r => r.contact(tenant, key).await)
+    }
+
+    /// A page of contacts, by id.
+    pub async fn contacts(
+        &self,
+        tenant: &TenantId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Contact>> {
+        on!(self, r => r.contacts(tenant, offset, limit).await)
+    }
+
+    /// Deletes a tenant's history beyond `limits`, the oldest first, in one transaction; open
+    /// interactions, pending deliveries and timers are never touched.
+    pub async fn prune(&self, tenant: &TenantId, limits: &Retention) -> Result<Pruned> {
+        on!(self, r => r.prune(tenant, limits).await)
+    }
+
+    /// A tenant's agents as stored, with their skills and teams, by id (the engine answers from
+    /// its working set instead).
+    pub async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>> {
+        on!(self, r => r.agents(tenant).await)
+    }
+
+    /// A tenant's teams, by id.
+    pub async fn teams(&self, tenant: &TenantId) -> Result<Vec<Team>> {
+        on!(self, r => r.teams(tenant).await)
+    }
+
+    /// A tenant's skills, by id.
+    pub async fn skills(&self, tenant: &TenantId) -> Result<Vec<Skill>> {
+        on!(self, r => r.skills(tenant).await)
+    }
+
+    /// Pending deliveries due at `now_ms` that are at the head of their (tenant, URL) queue, oldest
+    /// first, at most `limit`.
+    pub async fn due_deliveries(&self, now_ms: i64, limit: i64) -> Result<Vec<DueDelivery>> {
+        on!(self, r => r.due_deliveries(now_ms, limit).await)
+    }
+
+    /// The earliest time after `now_ms` at which some queue head falls due (`None`: nothing waits).
+    pub async fn next_delivery_due(&self, now_ms: i64) -> Result<Option<i64>> {
+        on!(self, r => r.next_delivery_due(now_ms).await)
+    }
+
+    /// Records one attempt and what follows from it, in one transaction. Returns false (and writes
+    /// nothing) when the delivery no longer exists or is no longer pending.
+    pub async fn record_attempt(
+        &self,
+        id: i64,
+        attempt: &outbox::Attempt,
+        next: NextStep,
+    ) -> Result<bool> {
+        on!(self, r => r.record_attempt(id, attempt, next).await)
+    }
+
+    /// A tenant's deliveries, newest first, at most `limit`, optionally only those in `state`,
+    /// each with its attempt log.
+    pub async fn list_deliveries(
+        &self,
+        tenant: &TenantId,
+        state: Option<DeliveryState>,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRecord>> {
+        on!(self, r => r.list_deliveries(tenant, state, limit).await)
+    }
 }
 
 #[cfg(any(test, feature = "testing"))]

@@ -48,8 +48,7 @@ impl TestDb {
                         .map(|d| d.subsec_nanos())
                         .unwrap_or(0)
                 );
-                sqlx::any::install_default_drivers();
-                let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
                     .await
                     .unwrap_or_else(|e| {
                         panic!("PostgreSQL test backend unreachable at {admin}: {e}")

@@ -10,7 +10,7 @@ use ccemu_core::interaction::{
 use ccemu_core::{Contact, TenantId};
 use ccemu_store::query::{ContactKey, InteractionFilter, InteractionOrder, StateLogFilter};
 use ccemu_store::testing::{tenant, TestDb};
-use ccemu_store::{Changes, Store};
+use ccemu_store::{Backend, Changes, Store};
 use serde_json::json;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -437,26 +437,35 @@ async fn run(db: &TestDb, sql: &str, number: u64) -> Vec<Vec<String>> {
         .replace(":day_start_ms", &DAY_START.to_string())
         .replace(":day_end_ms", &(DAY_START + DAY).to_string())
         .replace(":number", &number.to_string());
-    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
-    let rows = sqlx::query(&sql)
-        .fetch_all(&pool)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    rows.iter()
-        .map(|row| {
-            (0..row.len())
-                .map(|c| {
-                    if let Ok(n) = row.try_get::<i64, _>(c) {
-                        n.to_string()
-                    } else if let Ok(x) = row.try_get::<f64, _>(c) {
-                        format!("{x:.1}")
-                    } else {
-                        row.try_get::<String, _>(c).unwrap()
-                    }
+    // Each backend through its own driver, as a user's client would reach it.
+    macro_rules! text_rows {
+        ($pool:ty) => {{
+            let pool = <$pool>::connect(&db.url).await.unwrap();
+            let rows = sqlx::query(&sql)
+                .fetch_all(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            rows.iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|c| {
+                            if let Ok(n) = row.try_get::<i64, _>(c) {
+                                n.to_string()
+                            } else if let Ok(x) = row.try_get::<f64, _>(c) {
+                                format!("{x:.1}")
+                            } else {
+                                row.try_get::<String, _>(c).unwrap()
+                            }
+                        })
+                        .collect()
                 })
                 .collect()
-        })
-        .collect()
+        }};
+    }
+    match db.backend {
+        Backend::Sqlite => text_rows!(sqlx::SqlitePool),
+        Backend::Postgres => text_rows!(sqlx::PgPool),
+    }
 }
 
 #[tokio::test]
@@ -543,8 +552,7 @@ async fn history_documents_of_an_earlier_release_move_into_the_typed_tables() {
         created_at_ms: 0,
         updated_at_ms: 0,
     };
-    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
-    for (kind, id, data) in [
+    let docs = [
         (
             "interaction",
             "b-early",
@@ -561,19 +569,31 @@ async fn history_documents_of_an_earlier_release_move_into_the_typed_tables() {
             serde_json::to_value(&old_log).unwrap(),
         ),
         ("contact", "7", serde_json::to_value(&contact).unwrap()),
-    ] {
-        let mut data = data;
-        if kind == "interaction" {
-            data.as_object_mut().unwrap().remove("number");
-        }
-        sqlx::query("INSERT INTO entities (tenant_id, kind, id, data) VALUES ($1, $2, $3, $4)")
-            .bind("demo")
-            .bind(kind)
-            .bind(id)
-            .bind(data.to_string())
-            .execute(&pool)
-            .await
-            .unwrap();
+    ];
+    macro_rules! insert_documents {
+        ($pool:ty) => {{
+            let pool = <$pool>::connect(&db.url).await.unwrap();
+            for (kind, id, data) in docs {
+                let mut data = data;
+                if kind == "interaction" {
+                    data.as_object_mut().unwrap().remove("number");
+                }
+                sqlx::query(
+                    "INSERT INTO entities (tenant_id, kind, id, data) VALUES ($1, $2, $3, $4)",
+                )
+                .bind("demo")
+                .bind(kind)
+                .bind(id)
+                .bind(data.to_string())
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        }};
+    }
+    match db.backend {
+        Backend::Sqlite => insert_documents!(sqlx::SqlitePool),
+        Backend::Postgres => insert_documents!(sqlx::PgPool),
     }
     store.close().await;
     // The next start moves them.

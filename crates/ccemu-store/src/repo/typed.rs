@@ -2,53 +2,22 @@
 //! transfers and recordings; agent state logs; contacts. Each record is written as the rows it
 //! changes (a message is one insert) and read back with indexed queries.
 
+use super::{DbRow, Query, Repo, Tx};
 use crate::query::{ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter};
-use crate::{Backend, Result, StoreError};
+use crate::sql::{
+    corrupt, ended_beyond, i64_of, insert_new_sql, name, parse, parse_opt, state_columns,
+    state_from, upsert_sql, Bind, Pruned, BATCH,
+};
+use crate::Result;
 use ccemu_core::interaction::{Attachment, Interaction, Message, Participant, Recording, Transfer};
 use ccemu_core::{AgentState, AgentStateLog, Contact, TenantId};
-use serde::{de::DeserializeOwned, Serialize};
-use serde_json::Value;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use serde::de::DeserializeOwned;
+use sqlx::types::Json;
+use sqlx::Row;
 
-pub(crate) type Tx<'a> = Transaction<'a, Any>;
-
-/// A snake_case enum as its stored name.
-pub(crate) fn name<T: Serialize>(value: &T) -> Result<String> {
-    match serde_json::to_value(value)? {
-        Value::String(s) => Ok(s),
-        other => Err(corrupt(format!("expected an enum name, got {other}"))),
-    }
-}
-
-/// A stored enum name back as the enum.
-pub(crate) fn parse<T: DeserializeOwned>(name: String) -> Result<T> {
-    Ok(serde_json::from_value(Value::String(name))?)
-}
-
-pub(crate) fn parse_opt<T: DeserializeOwned>(name: Option<String>) -> Result<Option<T>> {
-    name.map(parse).transpose()
-}
-
-pub(crate) fn corrupt(reason: String) -> StoreError {
-    StoreError::Database(sqlx::Error::Decode(reason.into()))
-}
-
-/// A JSON column read as text (`CAST(col AS TEXT)` in the SELECT), parsed.
-pub(crate) fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
-    Ok(serde_json::from_str(&row.try_get::<String, _>(column)?)?)
-}
-
-pub(crate) fn i64_of(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// The placeholder of a JSON parameter: PostgreSQL's column is JSONB, SQLite's TEXT.
-fn json_param(backend: Backend, n: usize) -> String {
-    match backend {
-        Backend::Sqlite => format!("${n}"),
-        Backend::Postgres => format!("CAST(${n} AS jsonb)"),
-    }
+/// A JSON column (JSONB on PostgreSQL, TEXT on SQLite), parsed.
+pub(crate) fn json<T: DeserializeOwned>(row: &DbRow, column: &str) -> Result<T> {
+    Ok(row.try_get::<Json<T>, _>(column)?.0)
 }
 
 const INTERACTION_COLUMNS: &[&str] = &[
@@ -82,73 +51,11 @@ const INTERACTION_COLUMNS: &[&str] = &[
     "custom_data",
 ];
 
-/// `INSERT ... ON CONFLICT (keys) DO UPDATE` of every column, JSON columns cast for `backend`.
-pub(crate) fn upsert_sql(
-    backend: Backend,
-    table: &str,
-    columns: &[&str],
-    json_columns: &[&str],
-    keys: &[&str],
-) -> String {
-    let values: Vec<String> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if json_columns.contains(c) {
-                json_param(backend, i + 1)
-            } else {
-                format!("${}", i + 1)
-            }
-        })
-        .collect();
-    let updates: Vec<String> = columns
-        .iter()
-        .filter(|c| !keys.contains(c))
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
-    let action = if updates.is_empty() {
-        "NOTHING".to_owned()
-    } else {
-        format!("UPDATE SET {}", updates.join(", "))
-    };
-    format!(
-        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
-        columns.join(", "),
-        values.join(", "),
-        keys.join(", ")
-    )
-}
-
-/// The SELECT list of a table, JSON columns read as text.
-pub(crate) fn select_list(columns: &[&str], json_columns: &[&str]) -> String {
-    columns
-        .iter()
-        .map(|c| {
-            if json_columns.contains(c) {
-                format!("CAST({c} AS TEXT) AS {c}")
-            } else {
-                (*c).to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Writes an interaction's own row, its participants, transfers and recordings, and the messages
-/// it holds (a message already stored is kept as it is: the transcript is append-only).
-pub(crate) async fn put_interaction(
-    tx: &mut Tx<'_>,
-    backend: Backend,
-    t: &str,
-    i: &Interaction,
-) -> Result<()> {
-    let sql = upsert_sql(
-        backend,
-        "interactions",
-        INTERACTION_COLUMNS,
-        &["custom_data"],
-        &["tenant_id", "id"],
-    );
+/// it holds (a message already stored is kept as it is: the transcript is append-only). Each
+/// child table is one multi-row statement.
+pub(crate) async fn put_interaction(tx: &mut Tx<'_>, t: &str, i: &Interaction) -> Result<()> {
+    let sql = upsert_sql("interactions", INTERACTION_COLUMNS, &["tenant_id", "id"], 1);
     sqlx::query(&sql)
         .bind(t)
         .bind(&i.id)
@@ -177,20 +84,17 @@ pub(crate) async fn put_interaction(
         .bind(i.ended_by.as_ref().map(name).transpose()?)
         .bind(i.end_reason.as_ref().map(name).transpose()?)
         .bind(i.updated_at_ms)
-        .bind(serde_json::to_string(&i.custom_data)?)
+        .bind(Json(&i.custom_data))
         .execute(&mut **tx)
         .await?;
-    for (n, p) in i.participants.iter().enumerate() {
-        put_participant(tx, backend, t, &i.id, n, p).await?;
-    }
-    for (n, x) in i.transfers.iter().enumerate() {
-        put_transfer(tx, backend, t, &i.id, n, x).await?;
-    }
-    for (n, r) in i.recordings.iter().enumerate() {
-        put_recording(tx, backend, t, &i.id, n, r).await?;
-    }
-    insert_messages(tx, backend, t, &i.id, &i.messages).await
+    put_participants(tx, t, &i.id, &i.participants).await?;
+    put_transfers(tx, t, &i.id, &i.transfers).await?;
+    put_recordings(tx, t, &i.id, &i.recordings).await?;
+    insert_messages(tx, t, &i.id, &i.messages).await
 }
+
+/// Keys of an interaction's child rows.
+const CHILD_KEYS: &[&str] = &["tenant_id", "interaction_id", "id"];
 
 const PARTICIPANT_COLUMNS: &[&str] = &[
     "tenant_id",
@@ -209,38 +113,34 @@ const PARTICIPANT_COLUMNS: &[&str] = &[
     "left_reason",
 ];
 
-async fn put_participant(
+async fn put_participants(
     tx: &mut Tx<'_>,
-    backend: Backend,
     t: &str,
     interaction_id: &str,
-    position: usize,
-    p: &Participant,
+    all: &[Participant],
 ) -> Result<()> {
-    let sql = upsert_sql(
-        backend,
-        "participants",
-        PARTICIPANT_COLUMNS,
-        &[],
-        &["tenant_id", "interaction_id", "id"],
-    );
-    sqlx::query(&sql)
-        .bind(t)
-        .bind(interaction_id)
-        .bind(&p.id)
-        .bind(position as i64 + 1)
-        .bind(name(&p.kind)?)
-        .bind(p.agent_id.as_deref())
-        .bind(p.contact_id.as_deref())
-        .bind(&p.nickname)
-        .bind(p.address.as_deref())
-        .bind(name(&p.state)?)
-        .bind(p.joined_at_ms)
-        .bind(p.connected_at_ms)
-        .bind(p.left_at_ms)
-        .bind(p.left_reason.as_ref().map(name).transpose()?)
-        .execute(&mut **tx)
-        .await?;
+    for (c, chunk) in all.chunks(BATCH).enumerate() {
+        let sql = upsert_sql("participants", PARTICIPANT_COLUMNS, CHILD_KEYS, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (n, p) in chunk.iter().enumerate() {
+            q = q
+                .bind(t)
+                .bind(interaction_id)
+                .bind(&p.id)
+                .bind((c * BATCH + n) as i64 + 1)
+                .bind(name(&p.kind)?)
+                .bind(p.agent_id.as_deref())
+                .bind(p.contact_id.as_deref())
+                .bind(&p.nickname)
+                .bind(p.address.as_deref())
+                .bind(name(&p.state)?)
+                .bind(p.joined_at_ms)
+                .bind(p.connected_at_ms)
+                .bind(p.left_at_ms)
+                .bind(p.left_reason.as_ref().map(name).transpose()?);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -258,35 +158,31 @@ const TRANSFER_COLUMNS: &[&str] = &[
     "created_at_ms",
 ];
 
-async fn put_transfer(
+async fn put_transfers(
     tx: &mut Tx<'_>,
-    backend: Backend,
     t: &str,
     interaction_id: &str,
-    position: usize,
-    x: &Transfer,
+    all: &[Transfer],
 ) -> Result<()> {
-    let sql = upsert_sql(
-        backend,
-        "transfers",
-        TRANSFER_COLUMNS,
-        &[],
-        &["tenant_id", "interaction_id", "id"],
-    );
-    sqlx::query(&sql)
-        .bind(t)
-        .bind(interaction_id)
-        .bind(&x.id)
-        .bind(position as i64 + 1)
-        .bind(name(&x.status)?)
-        .bind(x.from_agent_id.as_deref())
-        .bind(x.to_agent_id.as_deref())
-        .bind(x.from_queue_id.as_deref())
-        .bind(x.to_queue_id.as_deref())
-        .bind(x.to_number.as_deref())
-        .bind(x.created_at_ms)
-        .execute(&mut **tx)
-        .await?;
+    for (c, chunk) in all.chunks(BATCH).enumerate() {
+        let sql = upsert_sql("transfers", TRANSFER_COLUMNS, CHILD_KEYS, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (n, x) in chunk.iter().enumerate() {
+            q = q
+                .bind(t)
+                .bind(interaction_id)
+                .bind(&x.id)
+                .bind((c * BATCH + n) as i64 + 1)
+                .bind(name(&x.status)?)
+                .bind(x.from_agent_id.as_deref())
+                .bind(x.to_agent_id.as_deref())
+                .bind(x.from_queue_id.as_deref())
+                .bind(x.to_queue_id.as_deref())
+                .bind(x.to_number.as_deref())
+                .bind(x.created_at_ms);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -300,31 +196,27 @@ const RECORDING_COLUMNS: &[&str] = &[
     "ended_at_ms",
 ];
 
-async fn put_recording(
+async fn put_recordings(
     tx: &mut Tx<'_>,
-    backend: Backend,
     t: &str,
     interaction_id: &str,
-    position: usize,
-    r: &Recording,
+    all: &[Recording],
 ) -> Result<()> {
-    let sql = upsert_sql(
-        backend,
-        "recordings",
-        RECORDING_COLUMNS,
-        &[],
-        &["tenant_id", "interaction_id", "id"],
-    );
-    sqlx::query(&sql)
-        .bind(t)
-        .bind(interaction_id)
-        .bind(&r.id)
-        .bind(position as i64 + 1)
-        .bind(&r.url)
-        .bind(r.started_at_ms)
-        .bind(r.ended_at_ms)
-        .execute(&mut **tx)
-        .await?;
+    for (c, chunk) in all.chunks(BATCH).enumerate() {
+        let sql = upsert_sql("recordings", RECORDING_COLUMNS, CHILD_KEYS, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for (n, r) in chunk.iter().enumerate() {
+            q = q
+                .bind(t)
+                .bind(interaction_id)
+                .bind(&r.id)
+                .bind((c * BATCH + n) as i64 + 1)
+                .bind(&r.url)
+                .bind(r.started_at_ms)
+                .bind(r.ended_at_ms);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -344,43 +236,17 @@ const MESSAGE_COLUMNS: &[&str] = &[
     "sent_at_ms",
 ];
 
-/// Rows per multi-row INSERT: 13 parameters a row stays far below every backend's limit.
-const MESSAGE_BATCH: usize = 64;
-
 /// Inserts messages, several rows a statement; a message already stored is left as it is (the
 /// transcript is append-only).
 async fn insert_messages(
     tx: &mut Tx<'_>,
-    backend: Backend,
     t: &str,
     interaction_id: &str,
     messages: &[Message],
 ) -> Result<()> {
-    for chunk in messages.chunks(MESSAGE_BATCH) {
-        let width = MESSAGE_COLUMNS.len();
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let cells: Vec<String> = MESSAGE_COLUMNS
-                    .iter()
-                    .enumerate()
-                    .map(|(c, col)| {
-                        let n = r * width + c + 1;
-                        if *col == "attachments" {
-                            json_param(backend, n)
-                        } else {
-                            format!("${n}")
-                        }
-                    })
-                    .collect();
-                format!("({})", cells.join(", "))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO messages ({}) VALUES {} \
-             ON CONFLICT (tenant_id, interaction_id, idx) DO NOTHING",
-            MESSAGE_COLUMNS.join(", "),
-            rows.join(", ")
-        );
+    for chunk in messages.chunks(BATCH) {
+        let keys = ["tenant_id", "interaction_id", "idx"];
+        let sql = insert_new_sql("messages", MESSAGE_COLUMNS, &keys, chunk.len());
         let mut query = sqlx::query(&sql);
         for m in chunk {
             query = query
@@ -395,7 +261,7 @@ async fn insert_messages(
                 .bind(m.subject.as_deref())
                 .bind(m.html.as_deref())
                 .bind(name(&m.visibility)?)
-                .bind(serde_json::to_string(&m.attachments)?)
+                .bind(Json(&m.attachments))
                 .bind(m.sent_at_ms);
         }
         query.execute(&mut **tx).await?;
@@ -422,43 +288,6 @@ pub(crate) async fn delete_interaction(tx: &mut Tx<'_>, t: &str, id: &str) -> Re
     Ok(())
 }
 
-/// An agent state's columns: name, reason, sub-state and end time.
-pub(crate) type StateColumns = (String, Option<String>, Option<i64>, Option<i64>);
-
-/// An agent state as its columns.
-pub(crate) fn state_columns(state: &AgentState) -> Result<StateColumns> {
-    let v = serde_json::to_value(state)?;
-    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    let int = |k: &str| v.get(k).and_then(Value::as_i64);
-    Ok((
-        state.name().to_owned(),
-        text("reason"),
-        int("sub_state"),
-        int("until_ms"),
-    ))
-}
-
-/// An agent state back from its columns.
-pub(crate) fn state_from(
-    state: String,
-    reason: Option<String>,
-    sub_state: Option<i64>,
-    until_ms: Option<i64>,
-) -> Result<AgentState> {
-    let mut v = serde_json::Map::new();
-    v.insert("state".into(), Value::String(state));
-    if let Some(r) = reason {
-        v.insert("reason".into(), Value::String(r));
-    }
-    if let Some(s) = sub_state {
-        v.insert("sub_state".into(), s.into());
-    }
-    if let Some(u) = until_ms {
-        v.insert("until_ms".into(), u.into());
-    }
-    Ok(serde_json::from_value(Value::Object(v))?)
-}
-
 const STATE_LOG_COLUMNS: &[&str] = &[
     "tenant_id",
     "agent_id",
@@ -476,43 +305,41 @@ const STATE_LOG_COLUMNS: &[&str] = &[
     "duration_ms",
 ];
 
-/// Appends one agent state log (a log is never changed once written).
-pub(crate) async fn put_state_log(
+/// Appends agent state logs, several rows a statement (a log is never changed once written).
+pub(crate) async fn put_state_logs(
     tx: &mut Tx<'_>,
-    backend: Backend,
     t: &str,
-    log: &AgentStateLog,
+    logs: &[&AgentStateLog],
 ) -> Result<()> {
-    let sql = upsert_sql(
-        backend,
-        "agent_state_logs",
-        STATE_LOG_COLUMNS,
-        &[],
-        &["tenant_id", "agent_id", "seq"],
-    );
-    let (fs, fr, fsub, fu) = state_columns(&log.from)?;
-    let (ts, tr, tsub, tu) = state_columns(&log.to)?;
-    sqlx::query(&sql)
-        .bind(t)
-        .bind(&log.agent_id)
-        .bind(i64_of(log.seq()))
-        .bind(fs)
-        .bind(fr)
-        .bind(fsub)
-        .bind(fu)
-        .bind(ts)
-        .bind(tr)
-        .bind(tsub)
-        .bind(tu)
-        .bind(log.start_ms)
-        .bind(log.end_ms)
-        .bind(log.duration_ms)
-        .execute(&mut **tx)
-        .await?;
+    let keys = ["tenant_id", "agent_id", "seq"];
+    for chunk in logs.chunks(BATCH) {
+        let sql = upsert_sql("agent_state_logs", STATE_LOG_COLUMNS, &keys, chunk.len());
+        let mut q = sqlx::query(&sql);
+        for log in chunk {
+            let (fs, fr, fsub, fu) = state_columns(&log.from)?;
+            let (ts, tr, tsub, tu) = state_columns(&log.to)?;
+            q = q
+                .bind(t)
+                .bind(&log.agent_id)
+                .bind(i64_of(log.seq()))
+                .bind(fs)
+                .bind(fr)
+                .bind(fsub)
+                .bind(fu)
+                .bind(ts)
+                .bind(tr)
+                .bind(tsub)
+                .bind(tu)
+                .bind(log.start_ms)
+                .bind(log.end_ms)
+                .bind(log.duration_ms);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
-fn state_log_from_row(row: &AnyRow) -> Result<AgentStateLog> {
+fn state_log_from_row(row: &DbRow) -> Result<AgentStateLog> {
     let agent_id: String = row.try_get("agent_id")?;
     let seq: i64 = row.try_get("seq")?;
     Ok(AgentStateLog {
@@ -565,19 +392,8 @@ const CONTACT_COLUMNS: &[&str] = &[
 ];
 
 /// Inserts or replaces a contact.
-pub(crate) async fn put_contact(
-    tx: &mut Tx<'_>,
-    backend: Backend,
-    t: &str,
-    c: &Contact,
-) -> Result<()> {
-    let sql = upsert_sql(
-        backend,
-        "contacts",
-        CONTACT_COLUMNS,
-        &["attributes"],
-        &["tenant_id", "id"],
-    );
+pub(crate) async fn put_contact(tx: &mut Tx<'_>, t: &str, c: &Contact) -> Result<()> {
+    let sql = upsert_sql("contacts", CONTACT_COLUMNS, &["tenant_id", "id"], 1);
     sqlx::query(&sql)
         .bind(t)
         .bind(&c.id)
@@ -586,7 +402,7 @@ pub(crate) async fn put_contact(
         .bind(&c.name)
         .bind(&c.email)
         .bind(&c.phone)
-        .bind(serde_json::to_string(&c.attributes)?)
+        .bind(Json(&c.attributes))
         .bind(c.created_at_ms)
         .bind(c.updated_at_ms)
         .execute(&mut **tx)
@@ -604,7 +420,7 @@ pub(crate) async fn delete_contact(tx: &mut Tx<'_>, t: &str, id: &str) -> Result
     Ok(())
 }
 
-fn contact_from_row(row: &AnyRow) -> Result<Contact> {
+fn contact_from_row(row: &DbRow) -> Result<Contact> {
     Ok(Contact {
         id: row.try_get("id")?,
         identifier: row.try_get("identifier")?,
@@ -618,7 +434,7 @@ fn contact_from_row(row: &AnyRow) -> Result<Contact> {
     })
 }
 
-fn interaction_from_row(row: &AnyRow) -> Result<Interaction> {
+fn interaction_from_row(row: &DbRow) -> Result<Interaction> {
     let state: String = row.try_get("state")?;
     let number: i64 = row.try_get("number")?;
     let priority: i64 = row.try_get("priority")?;
@@ -657,7 +473,7 @@ fn interaction_from_row(row: &AnyRow) -> Result<Interaction> {
     })
 }
 
-fn participant_from_row(row: &AnyRow) -> Result<Participant> {
+fn participant_from_row(row: &DbRow) -> Result<Participant> {
     Ok(Participant {
         id: row.try_get("id")?,
         kind: parse(row.try_get("kind")?)?,
@@ -673,7 +489,7 @@ fn participant_from_row(row: &AnyRow) -> Result<Participant> {
     })
 }
 
-fn transfer_from_row(row: &AnyRow) -> Result<Transfer> {
+fn transfer_from_row(row: &DbRow) -> Result<Transfer> {
     Ok(Transfer {
         id: row.try_get("id")?,
         status: parse(row.try_get("status")?)?,
@@ -686,7 +502,7 @@ fn transfer_from_row(row: &AnyRow) -> Result<Transfer> {
     })
 }
 
-fn recording_from_row(row: &AnyRow) -> Result<Recording> {
+fn recording_from_row(row: &DbRow) -> Result<Recording> {
     Ok(Recording {
         id: row.try_get("id")?,
         url: row.try_get("url")?,
@@ -695,7 +511,7 @@ fn recording_from_row(row: &AnyRow) -> Result<Recording> {
     })
 }
 
-fn message_from_row(row: &AnyRow) -> Result<Message> {
+fn message_from_row(row: &DbRow) -> Result<Message> {
     let idx: i64 = row.try_get("idx")?;
     let attachments: Vec<Attachment> = json(row, "attachments")?;
     Ok(Message {
@@ -714,11 +530,11 @@ fn message_from_row(row: &AnyRow) -> Result<Message> {
 }
 
 /// Reads of the typed tables.
-impl crate::Store {
+impl Repo {
     fn interaction_select(&self) -> String {
         format!(
             "SELECT {} FROM interactions",
-            select_list(INTERACTION_COLUMNS, &["custom_data"])
+            INTERACTION_COLUMNS.join(", ")
         )
     }
 
@@ -745,7 +561,7 @@ impl crate::Store {
             .enumerate()
             .map(|(n, id)| (id.clone(), n))
             .collect();
-        let position = |rows: &Vec<AnyRow>, r: usize| -> Result<usize> {
+        let position = |rows: &Vec<DbRow>, r: usize| -> Result<usize> {
             let id: String = rows[r].try_get("interaction_id")?;
             index
                 .get(&id)
@@ -779,7 +595,7 @@ impl crate::Store {
         if with_messages {
             let rows = fetch(format!(
                 "SELECT interaction_id, idx, id, kind, from_participant_id, from_kind, text, \
-                 subject, html, visibility, CAST(attachments AS TEXT) AS attachments, sent_at_ms \
+                 subject, html, visibility, attachments, sent_at_ms \
                  FROM messages WHERE {within} ORDER BY interaction_id, idx"
             ))
             .await?;
@@ -792,7 +608,7 @@ impl crate::Store {
     }
 
     /// The rows of one child table for a page of interactions.
-    async fn children(&self, sql: String, t: &str, ids: &[String]) -> Result<Vec<AnyRow>> {
+    async fn children(&self, sql: String, t: &str, ids: &[String]) -> Result<Vec<DbRow>> {
         let mut q = sqlx::query(&sql).bind(t);
         for id in ids {
             q = q.bind(id.as_str());
@@ -815,7 +631,7 @@ impl crate::Store {
         );
         let mut q = sqlx::query(&sql).bind(t);
         for b in binds {
-            q = b.bind(q);
+            q = bind(q, b);
         }
         let rows = q.fetch_all(&self.pool).await?;
         let mut items = rows
@@ -948,7 +764,7 @@ impl crate::Store {
                 format!("SELECT COUNT(*) FROM interactions WHERE tenant_id = $1{condition}");
             let mut q = sqlx::query(&count_sql).bind(tenant.as_str());
             for b in &binds {
-                q = b.clone().bind(q);
+                q = bind(q, b.clone());
             }
             let n: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
             u64::try_from(n).unwrap_or(0)
@@ -1028,7 +844,7 @@ impl crate::Store {
             format!("SELECT COUNT(*) FROM agent_state_logs WHERE tenant_id = $1{condition}");
         let mut q = sqlx::query(&count_sql).bind(tenant.as_str());
         for b in &binds {
-            q = b.clone().bind(q);
+            q = bind(q, b.clone());
         }
         let total: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
         let sql = format!(
@@ -1039,7 +855,7 @@ impl crate::Store {
         );
         let mut q = sqlx::query(&sql).bind(tenant.as_str());
         for b in binds {
-            q = b.bind(q);
+            q = bind(q, b);
         }
         let rows = q.fetch_all(&self.pool).await?;
         Ok(Page {
@@ -1103,7 +919,7 @@ impl crate::Store {
         };
         let sql = format!(
             "SELECT {} FROM contacts WHERE tenant_id = $1 AND {condition} ORDER BY id LIMIT 1",
-            select_list(CONTACT_COLUMNS, &["attributes"])
+            CONTACT_COLUMNS.join(", ")
         );
         let row = sqlx::query(&sql)
             .bind(tenant.as_str())
@@ -1127,7 +943,7 @@ impl crate::Store {
             .try_get(0)?;
         let sql = format!(
             "SELECT {} FROM contacts WHERE tenant_id = $1 ORDER BY id LIMIT {} OFFSET {}",
-            select_list(CONTACT_COLUMNS, &["attributes"]),
+            CONTACT_COLUMNS.join(", "),
             i64_of(limit),
             i64_of(offset)
         );
@@ -1142,49 +958,7 @@ impl crate::Store {
     }
 }
 
-/// A parameter of a query built at run time.
-#[derive(Debug, Clone)]
-pub(crate) enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl Bind {
-    fn bind<'q>(
-        self,
-        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
-        match self {
-            Bind::Text(s) => q.bind(s),
-            Bind::Int(n) => q.bind(n),
-        }
-    }
-}
-
-/// What one pruning pass removed from a tenant.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Pruned {
-    /// Ended interactions (their child rows went with them).
-    pub ended_interactions: u64,
-    /// Agent state logs.
-    pub agent_state_logs: u64,
-    /// Events.
-    pub events: u64,
-    /// Finished outbox deliveries (their attempts went with them).
-    pub finished_deliveries: u64,
-}
-
-/// The condition of ended interactions older than the newest `keep` (by number).
-fn ended_beyond(keep: u64) -> String {
-    format!(
-        "tenant_id = $1 AND state IN ('ended', 'abandoned', 'failed') AND number <= \
-         (SELECT number FROM interactions WHERE tenant_id = $1 \
-          AND state IN ('ended', 'abandoned', 'failed') ORDER BY number DESC LIMIT 1 OFFSET {})",
-        i64_of(keep)
-    )
-}
-
-impl crate::Store {
+impl Repo {
     /// Deletes a tenant's history beyond `limits`, the oldest first, in one transaction; open
     /// interactions, pending deliveries and timers are never touched.
     pub async fn prune(&self, tenant: &TenantId, limits: &ccemu_core::Retention) -> Result<Pruned> {
@@ -1253,5 +1027,13 @@ impl crate::Store {
         }
         tx.commit().await?;
         Ok(done)
+    }
+}
+
+/// A query with one more run-time parameter.
+fn bind<'q>(q: Query<'q>, value: Bind) -> Query<'q> {
+    match value {
+        Bind::Text(s) => q.bind(s),
+        Bind::Int(n) => q.bind(n),
     }
 }

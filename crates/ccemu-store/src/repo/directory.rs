@@ -2,14 +2,16 @@
 //! skills, and queues (with their members and required skills). Small, read whole at start-up
 //! into the engine's working set; written as the rows a command changes.
 
-use crate::typed::{
-    i64_of, json, name, parse, select_list, state_columns, state_from, upsert_sql, Tx,
+use super::typed::json;
+use super::{DbRow, Repo, Tx};
+use crate::sql::{
+    at, i64_of, name, parse, skill_rows, state_columns, state_from, upsert_sql, Directory,
 };
-use crate::{Backend, Result};
+use crate::Result;
 use ccemu_core::agent::Capacity;
 use ccemu_core::queue::QueueMember;
 use ccemu_core::{Agent, Queue, Skill, SkillLevel, Team, TenantId};
-use sqlx::any::AnyRow;
+use sqlx::types::Json;
 use sqlx::Row;
 
 const AGENT_COLUMNS: &[&str] = &[
@@ -111,29 +113,9 @@ async fn replace_children(
     Ok(())
 }
 
-fn skill_rows(skills: &[SkillLevel]) -> Vec<(String, i64, i64)> {
-    skills
-        .iter()
-        .enumerate()
-        .map(|(n, s)| (s.skill_id.clone(), i64::from(s.proficiency), n as i64 + 1))
-        .collect()
-}
-
 /// Inserts or replaces an agent's row and, when `whole`, its skills and team memberships.
-pub(crate) async fn put_agent(
-    tx: &mut Tx<'_>,
-    backend: Backend,
-    t: &str,
-    a: &Agent,
-    whole: bool,
-) -> Result<()> {
-    let sql = upsert_sql(
-        backend,
-        "agents",
-        AGENT_COLUMNS,
-        &["extra"],
-        &["tenant_id", "id"],
-    );
+pub(crate) async fn put_agent(tx: &mut Tx<'_>, t: &str, a: &Agent, whole: bool) -> Result<()> {
+    let sql = upsert_sql("agents", AGENT_COLUMNS, &["tenant_id", "id"], 1);
     let (state, reason, sub_state, until) = state_columns(&a.state)?;
     sqlx::query(&sql)
         .bind(t)
@@ -163,7 +145,7 @@ pub(crate) async fn put_agent(
         .bind(a.created_at_ms)
         .bind(a.updated_at_ms)
         .bind(a.logout_after_contact)
-        .bind(serde_json::to_string(&a.extra)?)
+        .bind(Json(&a.extra))
         .execute(&mut **tx)
         .await?;
     if !whole {
@@ -207,20 +189,14 @@ pub(crate) async fn delete_agent(tx: &mut Tx<'_>, t: &str, id: &str) -> Result<(
 }
 
 /// Inserts or replaces a queue, its members and its required skills.
-pub(crate) async fn put_queue(tx: &mut Tx<'_>, backend: Backend, t: &str, q: &Queue) -> Result<()> {
-    let sql = upsert_sql(
-        backend,
-        "queues",
-        QUEUE_COLUMNS,
-        &["channels", "overflow", "extra"],
-        &["tenant_id", "id"],
-    );
-    let overflow = q.overflow.as_ref().map(serde_json::to_string).transpose()?;
+pub(crate) async fn put_queue(tx: &mut Tx<'_>, t: &str, q: &Queue) -> Result<()> {
+    let sql = upsert_sql("queues", QUEUE_COLUMNS, &["tenant_id", "id"], 1);
+    let overflow = q.overflow.as_ref().map(Json);
     sqlx::query(&sql)
         .bind(t)
         .bind(&q.id)
         .bind(&q.name)
-        .bind(serde_json::to_string(&q.channels)?)
+        .bind(Json(&q.channels))
         .bind(q.strategy.name())
         .bind(i64::from(q.priority))
         .bind(i64::from(q.max_length))
@@ -232,7 +208,7 @@ pub(crate) async fn put_queue(tx: &mut Tx<'_>, backend: Backend, t: &str, q: &Qu
         .bind(i64::from(q.position))
         .bind(q.created_at_ms)
         .bind(q.updated_at_ms)
-        .bind(serde_json::to_string(&q.extra)?)
+        .bind(Json(&q.extra))
         .execute(&mut **tx)
         .await?;
     sqlx::query("DELETE FROM queue_members WHERE tenant_id = $1 AND queue_id = $2")
@@ -321,7 +297,7 @@ pub(crate) async fn delete_row(tx: &mut Tx<'_>, table: &str, t: &str, id: &str) 
     Ok(())
 }
 
-fn agent_from_row(row: &AnyRow) -> Result<Agent> {
+fn agent_from_row(row: &DbRow) -> Result<Agent> {
     let int = |c: &str| -> Result<u32> {
         let n: i64 = row.try_get(c)?;
         Ok(u32::try_from(n).unwrap_or(0))
@@ -337,7 +313,7 @@ fn agent_from_row(row: &AnyRow) -> Result<Agent> {
         email: row.try_get("email")?,
         phone: row.try_get("phone")?,
         role: parse(row.try_get("role")?)?,
-        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        enabled: row.try_get("enabled")?,
         team_ids: Vec::new(),
         skills: Vec::new(),
         capacity: Capacity {
@@ -360,13 +336,13 @@ fn agent_from_row(row: &AnyRow) -> Result<Agent> {
         created_at_ms: row.try_get("created_at_ms")?,
         updated_at_ms: row.try_get("updated_at_ms")?,
         extra: json(row, "extra")?,
-        logout_after_contact: row.try_get::<i64, _>("logout_after_contact")? != 0,
+        logout_after_contact: row.try_get("logout_after_contact")?,
     })
 }
 
-fn queue_from_row(row: &AnyRow) -> Result<Queue> {
+fn queue_from_row(row: &DbRow) -> Result<Queue> {
     let int = |c: &str| -> Result<i64> { Ok(row.try_get::<i64, _>(c)?) };
-    let overflow: Option<String> = row.try_get("overflow")?;
+    let overflow: Option<Json<_>> = row.try_get("overflow")?;
     let wrap_up: Option<i64> = row.try_get("wrap_up_secs")?;
     Ok(Queue {
         id: row.try_get("id")?,
@@ -376,7 +352,7 @@ fn queue_from_row(row: &AnyRow) -> Result<Queue> {
         priority: i32::try_from(int("priority")?).unwrap_or(0),
         max_length: u32::try_from(int("max_length")?).unwrap_or(0),
         timeout_secs: u32::try_from(int("timeout_secs")?).unwrap_or(0),
-        overflow: overflow.map(|o| serde_json::from_str(&o)).transpose()?,
+        overflow: overflow.map(|o| o.0),
         members: Vec::new(),
         required_skills: Vec::new(),
         wrap_up_secs: wrap_up.and_then(|w| u32::try_from(w).ok()),
@@ -389,17 +365,8 @@ fn queue_from_row(row: &AnyRow) -> Result<Queue> {
     })
 }
 
-/// A tenant's whole directory, each list by id.
-#[derive(Debug, Default)]
-pub(crate) struct Directory {
-    pub agents: Vec<Agent>,
-    pub queues: Vec<Queue>,
-    pub teams: Vec<Team>,
-    pub skills: Vec<Skill>,
-}
-
 /// A skill level from a child row.
-fn level(row: &AnyRow) -> Result<SkillLevel> {
+fn level(row: &DbRow) -> Result<SkillLevel> {
     let p: i64 = row.try_get("proficiency")?;
     Ok(SkillLevel {
         skill_id: row.try_get("skill_id")?,
@@ -407,20 +374,14 @@ fn level(row: &AnyRow) -> Result<SkillLevel> {
     })
 }
 
-impl crate::Store {
+impl Repo {
     /// A tenant's agents as stored, with their skills and teams, by id (the engine answers from
     /// its working set instead).
     pub async fn agents(&self, tenant: &TenantId) -> Result<Vec<Agent>> {
         let t = tenant.as_str();
         let rows =
             |sql: String| async move { sqlx::query(&sql).bind(t).fetch_all(&self.pool).await };
-        // Booleans are read as integers: sqlx's Any driver decodes no SQLite BOOLEAN.
-        let columns = select_list(AGENT_COLUMNS, &["extra"])
-            .replace(", enabled,", ", CAST(enabled AS INTEGER) AS enabled,")
-            .replace(
-                ", logout_after_contact,",
-                ", CAST(logout_after_contact AS INTEGER) AS logout_after_contact,",
-            );
+        let columns = AGENT_COLUMNS.join(", ");
         let mut agents: Vec<Agent> = rows(format!(
             "SELECT {columns} FROM agents WHERE tenant_id = $1 ORDER BY id"
         ))
@@ -463,7 +424,7 @@ impl crate::Store {
             |sql: String| async move { sqlx::query(&sql).bind(t).fetch_all(&self.pool).await };
         let mut queues: Vec<Queue> = rows(format!(
             "SELECT {} FROM queues WHERE tenant_id = $1 ORDER BY id",
-            select_list(QUEUE_COLUMNS, &["channels", "overflow", "extra"])
+            QUEUE_COLUMNS.join(", ")
         ))
         .await?
         .iter()
@@ -549,9 +510,4 @@ impl crate::Store {
             skills: self.skills(tenant).await?,
         })
     }
-}
-
-/// Where `id` stands in `ids`, which are sorted bytewise (as the database sorts them).
-fn at(ids: &[String], id: &str) -> Option<usize> {
-    ids.binary_search_by(|x| x.as_str().cmp(id)).ok()
 }

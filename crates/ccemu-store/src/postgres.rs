@@ -1,0 +1,28 @@
+//! The repository on PostgreSQL: the SQL of `repo/`, compiled with sqlx's native Postgres driver.
+//!
+//! `repo/` is written once and compiled once per backend (this module and its twin), so each
+//! backend gets its own types (JSONB, booleans, native rows) with no `Any` driver in between.
+
+/// The database of this backend.
+pub(crate) type Db = sqlx::Postgres;
+/// A row of this backend.
+pub(crate) type DbRow = sqlx::postgres::PgRow;
+/// A transaction of this backend.
+pub(crate) type Tx<'a> = sqlx::Transaction<'a, Db>;
+/// A query built at run time on this backend.
+pub(crate) type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+/// The repository: the pool of this backend's connections.
+#[derive(Debug, Clone)]
+pub(crate) struct Repo {
+    pub(crate) pool: sqlx::Pool<Db>,
+}
+
+#[path = "repo/base.rs"]
+mod base;
+#[path = "repo/directory.rs"]
+mod directory;
+#[path = "repo/outbox.rs"]
+mod outbox;
+#[path = "repo/typed.rs"]
+mod typed;
