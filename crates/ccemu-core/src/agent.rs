@@ -204,6 +204,37 @@ impl fmt::Display for AgentState {
 /// `login_ip`; UJET force logout matches `ip_addrs` against it).
 pub const LAST_LOGIN_IP: &str = "last_login_ip";
 
+/// Profile fields of an agent to change; `None` keeps the current value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgentPatch {
+    /// Work number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_id: Option<String>,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Mobile number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Whether the agent may log in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Wrap-up seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wrap_up_secs: Option<u32>,
+    /// Vendor fields to set (a `null` value removes the field), e.g. the agent's
+    /// [`LAST_LOGIN_IP`].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
 /// An agent of the tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Agent {

@@ -41,7 +41,7 @@ pub use contact_list::{ContactList, ContactListEntry};
 pub use credential::ApiCredential;
 pub use dnc::DncEntry;
 pub use interaction::{Channel, Direction, EndReason, EndedBy, Interaction, InteractionState};
-pub use job::{Job, JobStatus};
+pub use job::{Job, JobStatus, JobStep, JobWork, StepAction, StepError, StepFailure};
 pub use queue::{Queue, QueueMember, RoutingStrategy};
 pub use retention::{Retention, TenantRetention};
 pub use seed::{demo_seed, DemoSeed};

@@ -122,6 +122,7 @@ pub(crate) async fn spawn(
     tenant: Tenant,
     clock: Clock,
     notifiers: Arc<crate::notify::Notifiers>,
+    jobs: crate::JobConfig,
 ) -> Result<CenterHandle> {
     let tenant = Arc::new(tenant);
     let mut center = Center {
@@ -135,6 +136,13 @@ pub(crate) async fn spawn(
         state: State::default(),
         pending: Changes::default(),
         feed: crate::feed::sender(),
+        job_batch: jobs.batch_steps.max(1),
+        #[cfg(feature = "testing")]
+        job_steps_left: jobs.halt_after_steps,
+        #[cfg(not(feature = "testing"))]
+        job_steps_left: None,
+        job_retry_at: None,
+        job_stop_before: None,
     };
     center.load().await?;
     center.commit().await?;
@@ -159,6 +167,14 @@ struct Center {
     pending: Changes,
     /// Live feed of committed events; dropped with the task, which ends every listener's feed.
     feed: crate::feed::FeedSender,
+    /// Job steps applied per transaction.
+    job_batch: usize,
+    /// Job steps this task may still carry out (a test's halt); `None`: no limit.
+    job_steps_left: Option<usize>,
+    /// After a failed turn of job work, when to try again (no busy loop while the store is down).
+    job_retry_at: Option<tokio::time::Instant>,
+    /// A step that failed after writing: the next turn ends before it, so that it runs alone.
+    job_stop_before: Option<(u64, usize)>,
 }
 
 impl Center {
@@ -238,6 +254,9 @@ impl Center {
                         tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
                     }
                 }
+                // Job work runs whenever there is some, on any clock: `select!` picks among ready
+                // branches at random, so commands interleave with the batches.
+                () = job_turn(self.job_retry_at), if self.jobs_ready() => self.work_jobs().await,
             }
         }
         tracing::debug!(tenant.id = %self.id(), "contact center stopped");
@@ -309,6 +328,87 @@ impl Center {
 
     fn now(&self) -> i64 {
         self.clock.now(wall_ms())
+    }
+
+    fn jobs_ready(&self) -> bool {
+        self.state.has_job_work() && self.job_steps_left != Some(0)
+    }
+
+    /// Carries out one bounded batch of job work and commits it with the job's progress.
+    async fn work_jobs(&mut self) {
+        self.job_retry_at = None;
+        let budget = self
+            .job_steps_left
+            .map_or(self.job_batch, |left| left.min(self.job_batch));
+        let now = self.now();
+        let (mut events, mut timers) = (Vec::new(), Vec::new());
+        let mut fx = Effects {
+            tenant: &self.tenant.id,
+            changes: &mut self.pending,
+            events: &mut events,
+            timers: &mut timers,
+        };
+        let turn = self
+            .state
+            .work_job(budget, self.job_stop_before, now, &mut fx);
+        let result = match turn {
+            Ok(crate::state::JobTurn::Idle) => return,
+            Ok(crate::state::JobTurn::Worked { steps }) => {
+                if let Some(left) = self.job_steps_left.as_mut() {
+                    *left = left.saturating_sub(steps);
+                }
+                self.job_stop_before = None;
+                self.absorb(now, events, timers);
+                self.commit().await
+            }
+            Ok(crate::state::JobTurn::Unclean {
+                job_id,
+                step,
+                first,
+                error,
+            }) => {
+                tracing::error!(tenant.id = %self.id(), job.id = job_id, step, "a job step failed after it wrote; its writes are dropped");
+                self.abandon().await;
+                if first {
+                    self.fail_job_step(job_id, step, error, now).await
+                } else {
+                    self.job_stop_before = Some((job_id, step));
+                    Ok(())
+                }
+            }
+            Err(error) => {
+                self.abandon().await;
+                Err(error)
+            }
+        };
+        if let Err(error) = result {
+            tracing::error!(tenant.id = %self.id(), %error, "job work failed; retrying in a second");
+            self.job_retry_at =
+                Some(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+        }
+    }
+
+    /// Records a job step as failed without its writes, and commits that alone.
+    async fn fail_job_step(
+        &mut self,
+        job_id: u64,
+        step: usize,
+        error: ccemu_core::StepError,
+        now: i64,
+    ) -> Result<()> {
+        let (mut events, mut timers) = (Vec::new(), Vec::new());
+        let mut fx = Effects {
+            tenant: &self.tenant.id,
+            changes: &mut self.pending,
+            events: &mut events,
+            timers: &mut timers,
+        };
+        if let Err(error) = self.state.fail_job_step(job_id, step, error, now, &mut fx) {
+            self.abandon().await;
+            return Err(error);
+        }
+        self.job_stop_before = None;
+        self.commit().await
     }
 
     fn clock_view(&self) -> ClockView {
@@ -623,6 +723,13 @@ impl Center {
             Ok(_) => error,
             Err(e) => e.into(),
         }
+    }
+}
+
+/// Ready at once, or at `retry_at` after a failed turn.
+async fn job_turn(retry_at: Option<tokio::time::Instant>) {
+    if let Some(at) = retry_at {
+        tokio::time::sleep_until(at).await;
     }
 }
 

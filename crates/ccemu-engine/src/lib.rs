@@ -79,6 +79,30 @@ pub struct EngineConfig {
     pub delivery: DeliveryConfig,
     /// How much history tenants keep, and how often the rest is pruned.
     pub retention: RetentionConfig,
+    /// How background jobs are carried out.
+    pub jobs: JobConfig,
+}
+
+/// How each tenant's owner carries out background jobs (see [`ccemu_core::JobWork`]).
+#[derive(Debug, Clone, Copy)]
+pub struct JobConfig {
+    /// Steps of a job applied per transaction, which also writes the job's progress: a larger
+    /// batch writes the job record less often, a smaller one lets commands in sooner.
+    pub batch_steps: usize,
+    /// Test aid: each tenant stops carrying out jobs after this many steps, as if the process
+    /// had stopped there, so that a test can restart the engine at an exact point of a job.
+    #[cfg(feature = "testing")]
+    pub halt_after_steps: Option<usize>,
+}
+
+impl Default for JobConfig {
+    fn default() -> Self {
+        Self {
+            batch_steps: 100,
+            #[cfg(feature = "testing")]
+            halt_after_steps: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -88,6 +112,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("notifiers", &self.notifiers.len())
             .field("delivery", &self.delivery)
             .field("retention", &self.retention)
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -108,6 +133,7 @@ struct Inner {
     /// Set once [`Engine::shutdown`] begins, so listeners whose feed ends can tell why.
     stopping: std::sync::atomic::AtomicBool,
     retention: RetentionConfig,
+    jobs: JobConfig,
     /// The background pruning task, aborted at shutdown.
     pruner: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -132,6 +158,7 @@ impl Engine {
                 delivery,
                 stopping: std::sync::atomic::AtomicBool::new(false),
                 retention: config.retention,
+                jobs: config.jobs,
                 pruner: std::sync::Mutex::new(None),
             }),
         };
@@ -231,6 +258,7 @@ impl Engine {
             tenant,
             clock,
             self.inner.notifiers.clone(),
+            self.inner.jobs,
         )
         .await?;
         self.write_centers()

@@ -41,6 +41,7 @@ pub use contacts::Annotation;
 pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
 };
+pub(crate) use jobs::JobTurn;
 pub use messages::NewMessage;
 
 /// A command against one tenant's contact center.
@@ -410,9 +411,11 @@ pub enum Op {
         /// The contact record id.
         contact_id: String,
     },
-    /// Stores a new background job with the tenant's next job id.
+    /// Stores a new background job with the tenant's next job id; the engine carries out its
+    /// work, if it has any (see [`ccemu_core::JobWork`]).
     CreateJob(Box<ccemu_core::Job>),
-    /// Replaces a stored job (progress, errors, result).
+    /// Replaces a stored job (a new upload, its start with its steps, a result); refused while
+    /// the engine runs the job.
     UpdateJob(Box<ccemu_core::Job>),
     /// Creates, changes or deletes a contact list or its entries.
     EditContactList(ContactListEdit),
@@ -545,8 +548,10 @@ pub(crate) struct State {
     pub subscriptions: crate::notify::Subscriptions,
     /// The do-not-call list by normalised number.
     dnc: BTreeMap<String, ccemu_core::DncEntry>,
-    /// Highest job id given out (jobs themselves live in the store only).
+    /// Highest job id given out (jobs without work live in the store only).
     last_job_id: u64,
+    /// Jobs the engine has work for, by id: the oldest is carried out first.
+    jobs: BTreeMap<u64, ccemu_core::Job>,
     /// Custom contact lists by id.
     contact_lists: BTreeMap<String, ccemu_core::ContactList>,
     /// Highest contact list id given out.
@@ -573,6 +578,7 @@ impl Default for State {
             subscriptions: Default::default(),
             dnc: BTreeMap::new(),
             last_job_id: 0,
+            jobs: BTreeMap::new(),
             contact_lists: BTreeMap::new(),
             last_contact_list_id: 0,
             last_number: 0,
@@ -672,6 +678,10 @@ impl State {
                     let n = l.id.parse::<u64>().unwrap_or(0);
                     state.last_contact_list_id = state.last_contact_list_id.max(n);
                     state.contact_lists.insert(l.id.clone(), l);
+                }
+                // Only a job with work is read whole: the others just count for the numbering.
+                k if k == ccemu_core::Job::KIND && doc.data.get("work").is_some() => {
+                    state.load_job(serde_json::from_value(doc.data).map_err(corrupt)?);
                 }
                 k if k == ccemu_core::Job::KIND => {
                     let id = doc.data.get("id").and_then(|v| v.as_str());

@@ -131,6 +131,7 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
             ],
             delivery: config.delivery.engine_config(),
             retention: config.retention.engine_config(),
+            jobs: ccemu_engine::JobConfig::default(),
         },
     )
     .await

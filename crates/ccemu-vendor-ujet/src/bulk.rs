@@ -60,7 +60,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use ccemu_core::agent::{Agent, Capacity, Role};
-use ccemu_core::{Job, JobStatus, Team};
+use ccemu_core::{Job, JobStatus, JobStep, JobWork, StepAction, Team};
 use ccemu_engine::{AgentPatch, Engine, Op, OpOutput};
 use serde_json::{json, Map};
 
@@ -96,7 +96,10 @@ fn bulk_job_json(auth: &Authed, job: &Job) -> Value {
         "status": job_status(job.status),
         "link": job_link(auth, &job.id),
         "total": rows,
-        "processed": job.result.get("processed").cloned().unwrap_or(json!(0)),
+        "processed": job.work.as_ref().map_or_else(
+            || job.result.get("processed").cloned().unwrap_or(json!(0)),
+            |w| json!(w.done),
+        ),
         "created_at": dto::time(job.created_at_ms),
         "updated_at": dto::time(job.updated_at_ms),
     })
@@ -247,29 +250,18 @@ fn scheme_errors(rows: &[Value], locations: &[String]) -> Vec<Value> {
     errors
 }
 
-/// Validates a job's input in the background: `valid_scheme` or `invalid_scheme`.
-async fn validate_job(auth: Authed, engine: Engine, mut job: Job) {
-    let agents = crate::agents::all(&engine, &auth.tenant.id)
+/// The scheme errors of `rows` against the tenant's agents as they are now: the verdict the
+/// engine records when it takes the job up (`valid_scheme` or `invalid_scheme`).
+async fn verdict(auth: &Authed, engine: &Engine, rows: &[Value]) -> Result<Vec<Value>, UjetError> {
+    let agents = crate::agents::all(engine, &auth.tenant.id)
         .await
-        .unwrap_or_default();
+        .map_err(engine_err(auth.api))?;
     let locations: Vec<String> = agents
         .iter()
         .filter_map(location)
         .map(str::to_owned)
         .collect();
-    let rows = job.input.as_array().cloned().unwrap_or_default();
-    job.errors = scheme_errors(&rows, &locations);
-    job.status = if job.errors.is_empty() {
-        JobStatus::Validated
-    } else {
-        JobStatus::Invalid
-    };
-    if let Err(error) = engine
-        .execute(&auth.tenant.id, Op::UpdateJob(Box::new(job)))
-        .await
-    {
-        tracing::error!(%error, "ujet bulk upload could not record its validation");
-    }
+    Ok(scheme_errors(rows, &locations))
 }
 
 /// The tenant's bulk job `id`; another tenant's or another kind's is not found.
@@ -290,8 +282,8 @@ fn with_link(auth: &Authed, job: &Job, status: StatusCode) -> Response {
     response
 }
 
-/// `POST /bulk/users/upload` (multipart `file`): a new job answers `created` and is validated
-/// in the background.
+/// `POST /bulk/users/upload` (multipart `file`): a new job answers `created`; the file is
+/// checked at once and the engine records the verdict (`valid_scheme` or `invalid_scheme`).
 pub async fn upload_bulk_users(
     auth: Authed,
     State(engine): State<Engine>,
@@ -318,6 +310,7 @@ async fn upload(
     let result = async {
         auth.require_api_token()?;
         let upload = read_upload(auth.api, multipart).await?;
+        let work = JobWork::validation(verdict(&auth, &engine, &upload.rows).await?);
         let op = if replace {
             let id = upload
                 .id
@@ -335,18 +328,17 @@ async fn upload(
             job.input = Value::Array(upload.rows);
             job.status = JobStatus::Created;
             job.errors.clear();
+            job.work = Some(work);
             Op::UpdateJob(Box::new(job))
         } else {
-            Op::CreateJob(Box::new(Job::new(
-                BULK_JOB,
-                None,
-                Value::Array(upload.rows),
-            )))
+            let mut job = Job::new(BULK_JOB, None, Value::Array(upload.rows));
+            job.work = Some(work);
+            Op::CreateJob(Box::new(job))
         };
-        let Ok(OpOutput::Job(job)) = engine.execute(&auth.tenant.id, op).await else {
+        let output = engine.execute(&auth.tenant.id, op).await;
+        let OpOutput::Job(job) = output.map_err(engine_err(auth.api))? else {
             return Err(UjetError::Internal(auth.api));
         };
-        tokio::spawn(validate_job(auth.clone(), engine.clone(), (*job).clone()));
         Ok(*job)
     }
     .await;
@@ -370,7 +362,8 @@ fn proceed_id(raw: &Bytes) -> Option<String> {
         .map(|(_, v)| v.trim().to_owned())
 }
 
-/// `POST /bulk/users/proceed`: carries out a `valid_scheme` job in the background.
+/// `POST /bulk/users/proceed`: starts a `valid_scheme` job; its rows, compiled into agent
+/// changes against the agents as they are now, are applied by the engine in the background.
 pub async fn proceed_bulk_users_job(
     auth: Authed,
     State(engine): State<Engine>,
@@ -388,14 +381,14 @@ pub async fn proceed_bulk_users_job(
                 format!("Job {id} is {}, not valid_scheme", job_status(job.status)),
             ));
         }
+        job.work = Some(JobWork::steps(compile_job(&auth, &engine, &job).await?));
         job.status = JobStatus::Running;
-        let Ok(OpOutput::Job(job)) = engine
+        let output = engine
             .execute(&auth.tenant.id, Op::UpdateJob(Box::new(job)))
-            .await
-        else {
+            .await;
+        let OpOutput::Job(job) = output.map_err(engine_err(auth.api))? else {
             return Err(UjetError::Internal(auth.api));
         };
-        tokio::spawn(run_job(auth.clone(), engine.clone(), (*job).clone()));
         Ok(*job)
     }
     .await;
@@ -405,14 +398,14 @@ pub async fn proceed_bulk_users_job(
     }
 }
 
-/// One row applied: the agent with the row's `email` is updated, else created.
-async fn apply_row(
-    auth: &Authed,
-    engine: &Engine,
+/// One row as an agent change: the agent with the row's `email` is updated, else created with
+/// the next free number (`agents` takes it, so that the next row numbers after it).
+fn compile_row(
+    api: Api,
     row: &Value,
     agents: &mut Vec<Agent>,
     teams: &[Team],
-) -> Result<(), UjetError> {
+) -> Result<StepAction, UjetError> {
     let email = str_field(row, "email");
     let first = str_field(row, "first_name");
     let last = str_field(row, "last_name");
@@ -441,7 +434,6 @@ async fn apply_row(
         "Inactive" => Some(false),
         _ => None,
     };
-    let api = auth.api;
     if let Some(agent) = agents.iter().find(|a| a.email.eq_ignore_ascii_case(email)) {
         let patch = AgentPatch {
             name: Some(format!("{first} {last}")),
@@ -450,15 +442,10 @@ async fn apply_row(
             enabled,
             ..AgentPatch::default()
         };
-        let op = Op::UpdateAgent {
+        return Ok(StepAction::UpdateAgent {
             agent_id: agent.id.clone(),
             patch,
-        };
-        engine
-            .execute(&auth.tenant.id, op)
-            .await
-            .map_err(engine_err(api))?;
-        return Ok(());
+        });
     }
     let next = agents
         .iter()
@@ -505,39 +492,50 @@ async fn apply_row(
         "extra": extra,
     }))
     .map_err(|_| UjetError::Internal(api))?;
-    let op = Op::CreateAgents {
-        agents: vec![agent.clone()],
-        extensions: Vec::new(),
-    };
-    engine
-        .execute(&auth.tenant.id, op)
-        .await
-        .map_err(engine_err(api))?;
-    agents.push(agent);
-    Ok(())
+    agents.push(agent.clone());
+    Ok(StepAction::CreateAgent {
+        agent: Box::new(agent),
+    })
 }
 
-/// Carries out a job row by row; a row that fails is logged in the job's errors.
-async fn run_job(auth: Authed, engine: Engine, mut job: Job) {
+/// A job's rows as the engine's steps, one per row (the step's item is the 1-based row). The
+/// agents are read once, as the job starts; a row that fails when its step runs is reported in
+/// the job's errors.
+async fn compile_job(auth: &Authed, engine: &Engine, job: &Job) -> Result<Vec<JobStep>, UjetError> {
     let tenant = &auth.tenant.id;
-    let mut agents = crate::agents::all(&engine, tenant)
+    let mut agents = crate::agents::all(engine, tenant)
         .await
-        .unwrap_or_default();
-    let teams: Vec<Team> = engine.teams(tenant).await.unwrap_or_default();
-    let rows = job.input.as_array().cloned().unwrap_or_default();
-    let mut errors = Vec::new();
-    for (i, row) in rows.iter().enumerate() {
-        if let Err(e) = apply_row(&auth, &engine, row, &mut agents, &teams).await {
-            errors.push(
-                json!({"row": i + 1, "email": str_field(row, "email"), "message": e.message()}),
-            );
-        }
-    }
-    job.result = json!({"processed": rows.len(), "errors": errors});
-    job.status = JobStatus::Finished;
-    if let Err(error) = engine.execute(tenant, Op::UpdateJob(Box::new(job))).await {
-        tracing::error!(%error, "ujet bulk job could not record its result");
-    }
+        .map_err(engine_err(auth.api))?;
+    let teams: Vec<Team> = engine.teams(tenant).await.map_err(engine_err(auth.api))?;
+    let rows = job.input.as_array().map_or(&[][..], Vec::as_slice);
+    rows.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            Ok(JobStep {
+                item: i as u64 + 1,
+                action: compile_row(auth.api, row, &mut agents, &teams)?,
+            })
+        })
+        .collect()
+}
+
+/// The rows that failed when a job ran, `[{row, email, message}]`.
+fn run_errors(api: Api, job: &Job) -> Value {
+    let Some(work) = &job.work else {
+        return job.result.get("errors").cloned().unwrap_or(json!([]));
+    };
+    let rows = job.input.as_array().map_or(&[][..], Vec::as_slice);
+    let errors = work.failures.iter().map(|f| {
+        let row = usize::try_from(f.item)
+            .ok()
+            .and_then(|n| rows.get(n.checked_sub(1)?));
+        json!({
+            "row": f.item,
+            "email": row.map_or("", |r| str_field(r, "email")),
+            "message": UjetError::from_step(api, &f.error).message(),
+        })
+    });
+    Value::Array(errors.collect())
 }
 
 /// `GET /bulk/users/jobs/{job_id}` (and `/bulk/users_jobs/{job_id}`): one job.
@@ -597,7 +595,7 @@ pub async fn get_bulk_users_errors(
     let result = async {
         auth.require_api_token()?;
         let job = bulk_job(&auth, &engine, &job_id).await?;
-        Ok(job.result.get("errors").cloned().unwrap_or(json!([])))
+        Ok(run_errors(auth.api, &job))
     }
     .await;
     dto::reply(&auth, StatusCode::OK, result)
@@ -608,6 +606,8 @@ mod tests {
     use axum::http::{Method, StatusCode};
     use ccemu_core::agent::Role;
     use serde_json::{json, Value};
+
+    use ccemu_engine::JobConfig;
 
     use crate::routes::tests::*;
 
@@ -748,6 +748,71 @@ mod tests {
             r.body,
             apps(&format!("Job {id} is finished and cannot be changed"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_job_cut_short_by_a_restart_resumes_and_applies_each_row_once() {
+        // Two rows per transaction; the first engine stops after five rows, as a crash would.
+        let halt = JobConfig {
+            batch_steps: 2,
+            halt_after_steps: Some(5),
+        };
+        let mut c = ctx_with(halt).await;
+        let agents = crate::agents::all(&c.engine, &demo()).await.unwrap();
+        let before = agents.len();
+        let bob = agents.iter().find(|a| a.id == "1002").unwrap().clone();
+        let mut rows: Vec<Value> = (0..12)
+            .map(|i| row(&format!("new{i}@example.com"), &format!("N{i}")))
+            .collect();
+        rows[3] = row(&bob.email, "Robert");
+        let file = Value::Array(rows).to_string();
+        let r = c
+            .send_multipart(Method::POST, &format!("{B}/upload"), &[("file", &file)])
+            .await;
+        let id = r.body["id"].as_i64().unwrap();
+        assert_eq!(settle(&c, id, "created").await["status"], "valid_scheme");
+        let r = c
+            .send(Method::POST, &format!("{B}/proceed"), format!("id={id}"))
+            .await;
+        assert_eq!(r.body["status"], "in_progress", "{}", r.body);
+        let mut job = Value::Null;
+        for _ in 0..200 {
+            job = c
+                .send(Method::GET, &format!("{B}/jobs/{id}"), b"")
+                .await
+                .body;
+            if job["processed"] == 5 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert_eq!(
+            (job["status"].clone(), job["processed"].clone()),
+            (json!("in_progress"), json!(5)),
+            "{job}"
+        );
+        c.restart(JobConfig::default()).await;
+        let job = settle(&c, id, "in_progress").await;
+        assert_eq!(
+            (job["status"].clone(), job["processed"].clone()),
+            (json!("finished"), json!(12)),
+            "{job}"
+        );
+        // A row applied twice would fail: its agent would exist already.
+        let r = c.send(Method::GET, &format!("{B}/errors/{id}"), b"").await;
+        assert_eq!(r.body, json!([]));
+        let agents = crate::agents::all(&c.engine, &demo()).await.unwrap();
+        for i in (0..12).filter(|i| *i != 3) {
+            let email = format!("new{i}@example.com");
+            let found: Vec<_> = agents.iter().filter(|a| a.email == email).collect();
+            assert_eq!(found.len(), 1, "{email}");
+            assert_eq!(found[0].first_name, format!("N{i}"));
+        }
+        assert_eq!(
+            agents.iter().find(|a| a.id == "1002").unwrap().name,
+            "Robert Doe"
+        );
+        assert_eq!(agents.len(), before + 11);
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use ccemu_core::campaign::{CampaignContact, CampaignContactStatus as S};
-use ccemu_core::{Job, JobStatus};
+use ccemu_core::{Job, JobStatus, JobStep, JobWork, StepAction};
 use ccemu_engine::{CampaignContactPatch, CampaignView, Engine, Op, OpOutput};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -374,26 +374,37 @@ pub(crate) fn job_status(status: JobStatus) -> &'static str {
     }
 }
 
-/// The import job object [inferred]: clients read `job_id` or `id`.
-fn import_job_json(job: &Job) -> Value {
+/// The import job object [inferred]: clients read `job_id` or `id`. `errors` are the rows
+/// refused up front and those whose contact the campaign did not take, by row.
+fn import_job_json(api: Api, job: &Job) -> Value {
     let id = wire_id(&job.id);
+    let mut errors = job.errors.clone();
+    let mut imported = job.result.get("imported").cloned().unwrap_or(json!(0));
+    if let Some(work) = &job.work {
+        imported = json!(work.applied());
+        errors.extend(work.failures.iter().map(
+            |f| json!({"row": f.item, "message": UjetError::from_step(api, &f.error).message()}),
+        ));
+        errors.sort_by_key(|e| e.get("row").and_then(Value::as_u64));
+    }
     json!({
         "id": id,
         "job_id": id,
         "campaign_id": job.owner.as_deref().map(wire_id),
         "status": job_status(job.status),
         "total": job.input.as_array().map_or(0, Vec::len),
-        "imported": job.result.get("imported").cloned().unwrap_or(json!(0)),
-        "failed": job.errors.len(),
-        "errors": job.errors,
+        "imported": imported,
+        "failed": errors.len(),
+        "errors": errors,
         "created_at": dto::time(job.created_at_ms),
         "updated_at": dto::time(job.updated_at_ms),
     })
 }
 
 /// `POST /outbound_dialer/campaigns/{campaign_id}/contacts/import`: multipart `file`, a JSON
-/// array of contacts; answers 202 with the job (and `Location` of its status) and imports in the
-/// background: valid rows are appended, each bad row is reported with its 1-based `row`.
+/// array of contacts; answers 202 with the job (and `Location` of its status). Each row is checked
+/// at once; the engine appends the valid ones in the background, and each bad row is reported
+/// with its 1-based `row`.
 pub async fn import_campaign_contacts(
     auth: Authed,
     State(engine): State<Engine>,
@@ -403,23 +414,24 @@ pub async fn import_campaign_contacts(
     let result = async {
         let upload = bulk::read_upload(auth.api, multipart).await?;
         campaign(&auth, &engine, &campaign_id).await?;
-        let job = Job::new(
+        let (steps, errors) = compile_import(auth.api, &campaign_id, &upload.rows);
+        let mut job = Job::new(
             IMPORT_JOB,
             Some(campaign_id.clone()),
             Value::Array(upload.rows),
         );
+        job.errors = errors;
+        job.work = Some(JobWork::steps(steps));
         let OpOutput::Job(job) = run(&auth, &engine, Op::CreateJob(Box::new(job))).await? else {
             return Err(UjetError::Internal(auth.api));
         };
-        let (auth, engine, job) = (auth.clone(), engine.clone(), (*job).clone());
-        let task = job.clone();
-        tokio::spawn(async move { run_import(&auth, &engine, task).await });
-        Ok(job)
+        Ok(*job)
     }
     .await;
     match result {
         Ok(job) => {
-            let mut response = dto::ok(&auth, StatusCode::ACCEPTED, import_job_json(&job));
+            let mut response =
+                dto::ok(&auth, StatusCode::ACCEPTED, import_job_json(auth.api, &job));
             let location = auth.origin.url(&format!(
                 "{}/jobs/{}",
                 auth.path.trim_end_matches("/import"),
@@ -434,47 +446,31 @@ pub async fn import_campaign_contacts(
     }
 }
 
-/// Carries out an import job; a failure is recorded on the job, never lost.
-async fn run_import(auth: &Authed, engine: &Engine, mut job: Job) {
-    let campaign_id = job.owner.clone().unwrap_or_default();
-    job.status = JobStatus::Running;
-    let rows = job.input.as_array().cloned().unwrap_or_default();
-    let (mut contacts, mut errors) = (Vec::new(), Vec::new());
-    for (i, row) in rows.into_iter().enumerate() {
-        let parsed = dto::body::<NewContact>(auth.api, &Bytes::from(row.to_string()))
-            .and_then(|c| c.into_contact(auth.api))
+/// The rows of an import as the engine's steps, one per valid row (its item is the 1-based
+/// row), and the errors of the rows refused up front.
+fn compile_import(api: Api, campaign_id: &str, rows: &[Value]) -> (Vec<JobStep>, Vec<Value>) {
+    let (mut steps, mut errors) = (Vec::new(), Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let parsed = dto::body::<NewContact>(api, &Bytes::from(row.to_string()))
+            .and_then(|c| c.into_contact(api))
             .and_then(|c| {
-                // Checked here so that one bad number does not refuse the whole batch.
+                // Checked here so that a bad number is reported up front with its row.
                 ccemu_core::dnc::normalize_phone(&c.phone_number)
                     .map(|_| c)
-                    .map_err(|e| UjetError::from_engine(auth.api, e.into()))
+                    .map_err(|e| UjetError::from_engine(api, e.into()))
             });
         match parsed {
-            Ok(c) => contacts.push(c),
+            Ok(contact) => steps.push(JobStep {
+                item: i as u64 + 1,
+                action: StepAction::AddCampaignContact {
+                    campaign_id: campaign_id.to_owned(),
+                    contact: Box::new(contact),
+                },
+            }),
             Err(e) => errors.push(json!({"row": i + 1, "message": e.message()})),
         }
     }
-    let imported = if contacts.is_empty() {
-        0
-    } else {
-        let n = contacts.len();
-        match add_contacts(auth, engine, &campaign_id, contacts).await {
-            Ok(_) => n,
-            Err(e) => {
-                errors.push(json!({"row": null, "message": e.message()}));
-                0
-            }
-        }
-    };
-    job.errors = errors;
-    job.result = json!({"imported": imported});
-    job.status = JobStatus::Finished;
-    if let Err(error) = engine
-        .execute(&auth.tenant.id, Op::UpdateJob(Box::new(job)))
-        .await
-    {
-        tracing::error!(%error, "ujet contact import could not record its result");
-    }
+    (steps, errors)
 }
 
 /// `GET /outbound_dialer/campaigns/{campaign_id}/contacts/jobs/{job_id}`: an import job.
@@ -489,7 +485,7 @@ pub async fn get_campaign_contacts_job(
             .await
             .map_err(|e| UjetError::from_engine(auth.api, e))?;
         job.filter(|j| j.kind == IMPORT_JOB && j.owner.as_deref() == Some(campaign_id.as_str()))
-            .map(|j| import_job_json(&j))
+            .map(|j| import_job_json(auth.api, &j))
             .ok_or(UjetError::NotFound(auth.api))
     }
     .await;
@@ -503,7 +499,7 @@ mod tests {
     use ccemu_core::clock::ClockMode;
     use ccemu_core::{Campaign, CampaignContact};
     use ccemu_engine::sim::{Duration, SimSettings};
-    use ccemu_engine::{CampaignAction, Op};
+    use ccemu_engine::{CampaignAction, JobConfig, Op};
     use serde_json::{json, Value};
 
     use crate::routes::tests::*;
@@ -936,6 +932,70 @@ mod tests {
             (r.status, r.body),
             (StatusCode::NOT_FOUND, apps("Not Found"))
         );
+    }
+
+    /// Polls a job until `done` holds (or gives up after a second).
+    async fn poll_job(c: &Ctx, uri: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let mut job = Value::Null;
+        for _ in 0..200 {
+            job = c.send(Method::GET, uri, b"").await.body;
+            if done(&job) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        job
+    }
+
+    #[tokio::test]
+    async fn an_import_cut_short_by_a_restart_resumes_and_adds_each_row_once() {
+        // Three rows per transaction; the first engine stops after four rows, as a crash would.
+        let halt = JobConfig {
+            batch_steps: 3,
+            halt_after_steps: Some(4),
+        };
+        let mut c = ctx_with(halt).await;
+        campaign(&c, 1).await;
+        let mut rows: Vec<Value> = (0..10)
+            .map(|i| json!({"name": format!("r{i}"), "phone_number": format!("+1555200{i:04}")}))
+            .collect();
+        rows[4] = json!({"name": "bad", "phone_number": "nope"});
+        let file = Value::Array(rows).to_string();
+        let uri = format!("{CONTACTS}/import");
+        let r = c
+            .send_multipart(Method::POST, &uri, &[("file", &file)])
+            .await;
+        assert_eq!(r.body["status"], "created", "{}", r.body);
+        let job_uri = format!("{CONTACTS}/jobs/{}", r.body["id"]);
+        // On the manual clock the tests run on, the import goes on by itself.
+        let job = poll_job(&c, &job_uri, |j| j["imported"] == 4).await;
+        assert_eq!(
+            (job["status"].clone(), job["imported"].clone()),
+            (json!("in_progress"), json!(4)),
+            "{job}"
+        );
+        c.restart(JobConfig::default()).await;
+        let job = poll_job(&c, &job_uri, |j| j["status"] == "finished").await;
+        assert_eq!(job["status"], "finished", "{job}");
+        assert_eq!(
+            (job["imported"].clone(), job["failed"].clone()),
+            (json!(9), json!(1))
+        );
+        assert_eq!(
+            job["errors"],
+            json!([{"row": 5, "message": "phone_number is invalid"}])
+        );
+        let r = c.send(Method::GET, CONTACTS, b"").await;
+        let names: Vec<_> = r
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect();
+        let mut want = vec!["n0".to_owned()];
+        want.extend((0..10).filter(|i| *i != 4).map(|i| format!("r{i}")));
+        assert_eq!(names, want);
     }
 
     #[tokio::test]

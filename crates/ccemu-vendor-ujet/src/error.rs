@@ -151,6 +151,23 @@ impl UjetError {
     }
 }
 
+impl UjetError {
+    /// The error a failed job step reports: what the same change made through a request would
+    /// have answered (see [`UjetError::from_engine`]).
+    pub fn from_step(api: Api, error: &ccemu_core::StepError) -> Self {
+        use ccemu_core::StepError as S;
+        match error {
+            S::NotFound { .. } => Self::NotFound(api),
+            S::Invalid { reason, .. } => Self::BadRequest(api, reason.clone()),
+            S::Refused { message } => match api {
+                Api::Apps => Self::BadRequest(api, message.clone()),
+                Api::Manager => Self::Unprocessable(api, message.clone()),
+            },
+            S::Failed => Self::Internal(api),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use axum::body::to_bytes;

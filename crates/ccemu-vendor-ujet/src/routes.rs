@@ -354,7 +354,7 @@ pub(crate) mod tests {
     use base64::Engine as _;
     use ccemu_core::tenant::UjetCredentials;
     use ccemu_core::TenantId;
-    use ccemu_engine::{credentials, EngineConfig};
+    use ccemu_engine::{credentials, EngineConfig, JobConfig};
     use ccemu_store::testing::TestDb;
     use ccemu_store::Store;
     use serde_json::{json, Value};
@@ -372,19 +372,38 @@ pub(crate) mod tests {
     }
 
     pub(crate) async fn ctx() -> Ctx {
+        ctx_with(JobConfig::default()).await
+    }
+
+    /// [`ctx`] with jobs carried out as `jobs` says.
+    pub(crate) async fn ctx_with(jobs: JobConfig) -> Ctx {
         let db = TestDb::new().await;
         let store = Store::connect(&db.url).await.expect("store");
-        let config = EngineConfig {
-            demo_credentials: Some(credentials::generate("demo")),
-            ..EngineConfig::default()
-        };
-        let engine = Engine::start(store.clone(), config).await.expect("engine");
+        let engine = start(&store, jobs).await;
         let ujet = engine.tenant(&demo()).unwrap().credentials.ujet;
         Ctx {
             engine,
             ujet,
             store,
             _db: db,
+        }
+    }
+
+    async fn start(store: &Store, jobs: JobConfig) -> Engine {
+        let config = EngineConfig {
+            demo_credentials: Some(credentials::generate("demo")),
+            jobs,
+            ..EngineConfig::default()
+        };
+        Engine::start(store.clone(), config).await.expect("engine")
+    }
+
+    impl Ctx {
+        /// Stops the engine (its tasks finish what they apply and write nothing after) and starts
+        /// another on the same database, as a restart of the server would.
+        pub(crate) async fn restart(&mut self, jobs: JobConfig) {
+            self.engine.shutdown().await;
+            self.engine = start(&self.store, jobs).await;
         }
     }
 

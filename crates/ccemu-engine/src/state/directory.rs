@@ -8,12 +8,11 @@
 use super::{not_found, Effects, OpOutput, State};
 use crate::Result;
 use ccemu_acd as acd;
-use ccemu_core::agent::{Agent, AgentState, Role};
+use ccemu_core::agent::{Agent, AgentState};
 use ccemu_core::event::DomainEvent;
 use ccemu_core::queue::{check_queue_count, Queue, RoutingStrategy};
 use ccemu_core::telephony::{Extension, ExtensionState};
 use ccemu_core::DomainError;
-use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 
 /// Most extensions bound to one agent (Udesk: two, one usable at a time).
@@ -30,27 +29,8 @@ pub struct NewExtension {
     pub agent_id: Option<String>,
 }
 
-/// Profile fields of an agent to change; `None` keeps the current value.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AgentPatch {
-    /// Work number.
-    pub work_id: Option<String>,
-    /// Display name.
-    pub name: Option<String>,
-    /// Email address.
-    pub email: Option<String>,
-    /// Mobile number.
-    pub phone: Option<String>,
-    /// Role.
-    pub role: Option<Role>,
-    /// Whether the agent may log in.
-    pub enabled: Option<bool>,
-    /// Wrap-up seconds.
-    pub wrap_up_secs: Option<u32>,
-    /// Vendor fields to set (a `null` value removes the field), e.g. the agent's
-    /// [`ccemu_core::agent::LAST_LOGIN_IP`].
-    pub extra: BTreeMap<String, serde_json::Value>,
-}
+/// Profile fields of an agent to change (kept in `ccemu-core`, where job steps store them).
+pub use ccemu_core::agent::AgentPatch;
 
 /// Settings of a queue to change; `None` keeps the current value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -11,11 +11,17 @@ pub const T0: i64 = 1_800_000_000_000;
 
 /// An engine on `db` (kept alive by the caller, so a test can restart on the same data).
 pub async fn engine(db: &TestDb) -> Engine {
+    engine_with(db, ccemu_engine::JobConfig::default()).await
+}
+
+/// [`engine`] carrying out background jobs as `jobs` says.
+pub async fn engine_with(db: &TestDb, jobs: ccemu_engine::JobConfig) -> Engine {
     let store = Store::connect(&db.url).await.expect("store");
     Engine::start(
         store,
         EngineConfig {
             demo_credentials: Some(credentials::generate("demo")),
+            jobs,
             ..EngineConfig::default()
         },
     )

@@ -34,6 +34,21 @@ impl State {
         now: i64,
         fx: &mut Effects<'_>,
     ) -> Result<OpOutput> {
+        self.append_campaign_contacts(campaign_id, contacts, now, fx)?;
+        Ok(OpOutput::Campaign(Box::new(
+            self.campaign_view(campaign_id)?,
+        )))
+    }
+
+    /// [`State::add_campaign_contacts`] without the campaign's view, which costs the whole list:
+    /// a job appends one contact per step.
+    pub(in crate::state) fn append_campaign_contacts(
+        &mut self,
+        campaign_id: &str,
+        contacts: Vec<CampaignContact>,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
         let run = self
             .campaigns
             .runs
@@ -92,9 +107,7 @@ impl State {
             run.index.insert(c.id.clone(), run.contacts.len());
             run.contacts.push(c);
         }
-        Ok(OpOutput::Campaign(Box::new(
-            self.campaign_view(campaign_id)?,
-        )))
+        Ok(())
     }
 
     /// Changes a contact that has not been dialled yet.
