@@ -16,6 +16,7 @@ mod query;
 pub mod retention;
 pub mod sim;
 mod state;
+pub mod vendor;
 
 use ccemu_core::clock::{Clock, ClockMode};
 use ccemu_core::event::EventRecord;
@@ -79,6 +80,8 @@ pub struct EngineConfig {
     pub delivery: DeliveryConfig,
     /// How much history tenants keep, and how often the rest is pruned.
     pub retention: RetentionConfig,
+    /// Settings of the vendor surfaces, by type (read back with [`Engine::vendor_setting`]).
+    pub vendor: vendor::VendorSettings,
 }
 
 impl std::fmt::Debug for EngineConfig {
@@ -88,6 +91,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("notifiers", &self.notifiers.len())
             .field("delivery", &self.delivery)
             .field("retention", &self.retention)
+            .field("vendor", &self.vendor)
             .finish()
     }
 }
@@ -110,6 +114,8 @@ struct Inner {
     retention: RetentionConfig,
     /// The background pruning task, aborted at shutdown.
     pruner: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Settings the vendor surfaces were started with.
+    vendor: vendor::VendorSettings,
 }
 
 impl Engine {
@@ -133,6 +139,7 @@ impl Engine {
                 stopping: std::sync::atomic::AtomicBool::new(false),
                 retention: config.retention,
                 pruner: std::sync::Mutex::new(None),
+                vendor: config.vendor,
             }),
         };
         for record in engine.inner.store.list_tenants().await? {
@@ -278,11 +285,28 @@ impl Engine {
         Ok(())
     }
 
-    /// Removes every record of a tenant but keeps its credentials (the demo tenant is re-seeded).
+    /// Removes every record of a tenant but keeps its credentials (the demo tenant is re-seeded),
+    /// and the vendor surfaces' state of it.
     pub async fn reset_tenant(&self, id: &TenantId) -> Result<()> {
-        self.center(id)?
-            .call(|reply| Command::Reset { reply })
-            .await?
+        let handle = self.center(id)?;
+        handle.call(|reply| Command::Reset { reply }).await??;
+        handle.vendor.clear();
+        Ok(())
+    }
+
+    /// The vendor setting of type `T` the engine was started with ([`EngineConfig::vendor`]).
+    pub fn vendor_setting<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
+        self.inner.vendor.get()
+    }
+
+    /// The tenant's instance of a vendor surface's own state type `T`, created with
+    /// `T::default()` on first use and dropped when the tenant is deleted or reset. `T` does its
+    /// own locking; a std `Mutex` inside is right as long as it is never held across an await.
+    pub fn vendor_state<T: Default + Send + Sync + 'static>(
+        &self,
+        id: &TenantId,
+    ) -> Result<Arc<T>> {
+        Ok(self.center(id)?.vendor.get_or_default())
     }
 
     /// The tenant's clock.
