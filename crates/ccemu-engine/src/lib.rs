@@ -34,7 +34,7 @@ pub use ccemu_store::Backend;
 pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use feed::EventFeed;
-pub use notify::{Notifier, View};
+pub use notify::{EventsEdit, Notifier, Numbering, SubscriptionPatch, View, SUBSCRIPTION_NAME};
 pub use query::{
     ConfigRecord, ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter,
 };

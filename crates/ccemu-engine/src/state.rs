@@ -43,6 +43,8 @@ pub use directory::{
 };
 pub use messages::NewMessage;
 
+use crate::notify::{Numbering, SubscriptionPatch};
+
 /// A command against one tenant's contact center.
 #[derive(Debug, Clone)]
 pub enum Op {
@@ -304,6 +306,31 @@ pub enum Op {
         /// Subscription id.
         id: String,
     },
+    /// Creates subscriptions numbered within a surface, each number allocated inside the
+    /// command; one whose name is taken is not created (see [`Numbering`]).
+    CreateNumberedSubscriptions {
+        /// How the surface numbers them.
+        numbering: Numbering,
+        /// The subscriptions; id, surface and creation time are set by the engine.
+        subscriptions: Vec<ccemu_core::Subscription>,
+    },
+    /// Changes a numbered subscription; a new name must not be another's.
+    UpdateNumberedSubscription {
+        /// How the surface numbers them.
+        numbering: Numbering,
+        /// The subscription's number.
+        number: u64,
+        /// What changes.
+        patch: SubscriptionPatch,
+    },
+    /// Changes the subscription `template.id`, creating it from `template` if it is missing
+    /// (a surface's own fixed record, like the Udesk app's `CallbackUrl`).
+    EditSubscription {
+        /// The record as it starts when missing.
+        template: Box<ccemu_core::Subscription>,
+        /// What changes.
+        patch: SubscriptionPatch,
+    },
     // --- ujet-calls ---
     /// Annotates an interaction that has not ended: language, parent, end user, and attached
     /// data merged key by key (a `null` value removes the key).
@@ -441,6 +468,8 @@ pub enum OpOutput {
     Retention(ccemu_core::TenantRetention),
     /// The subscription after the command.
     Subscription(Box<ccemu_core::Subscription>),
+    /// Subscriptions as created, in the order asked; `None` where one was not (name taken).
+    Subscriptions(Vec<Option<ccemu_core::Subscription>>),
     /// The campaign after the command.
     Campaign(Box<CampaignView>),
     /// The message as added, with its transcript index.
@@ -1068,6 +1097,22 @@ impl State {
             } => self.originate(&agent_id, to, from, custom_data, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
+            Op::CreateNumberedSubscriptions {
+                numbering,
+                subscriptions,
+            } => self
+                .subscriptions
+                .create_numbered(&numbering, subscriptions, now, fx.changes),
+            Op::UpdateNumberedSubscription {
+                numbering,
+                number,
+                patch,
+            } => self
+                .subscriptions
+                .update_numbered(&numbering, number, patch, fx.changes),
+            Op::EditSubscription { template, patch } => {
+                self.subscriptions.edit(*template, patch, now, fx.changes)
+            }
             op @ (Op::AnnotateInteraction { .. }
             | Op::ScheduleInteraction { .. }
             | Op::UpsertContact { .. }) => self.apply_contacts(op, now, fx),
