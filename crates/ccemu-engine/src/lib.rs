@@ -43,7 +43,8 @@ pub use state::recording_path;
 pub use state::{
     acd_strategy, AgentPatch, AgentView, Annotation, CampaignAction, CampaignContactPatch,
     CampaignView, ContactListEdit, ContactListEntryPatch, NewExtension, NewMessage, QueueLimits,
-    QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT, USER_DATA_KEY,
+    QueuePatch, SettingsEntry, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT,
+    USER_DATA_KEY,
 };
 
 /// What an engine operation can fail with.

@@ -42,6 +42,7 @@ pub use directory::{
     AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
 };
 pub use messages::NewMessage;
+pub use telephony::SettingsEntry;
 
 use crate::notify::{Numbering, SubscriptionPatch};
 
@@ -401,6 +402,14 @@ pub enum Op {
         /// The agent.
         agent_id: String,
     },
+    /// Logs out each agent as [`Op::LogoutAgent`] does, all or none, and files `record` (the
+    /// surface's note of it, e.g. UJET's force-logout job) in the same command.
+    LogoutAgents {
+        /// The agents.
+        agent_ids: Vec<String>,
+        /// Filed under the next number of its settings record.
+        record: Option<SettingsEntry>,
+    },
     // --- ujet-dialer ---
     /// Puts a number on the do-not-call list, or changes the expiry of a listed one.
     PutDncEntry {
@@ -470,6 +479,11 @@ pub enum OpOutput {
     Subscription(Box<ccemu_core::Subscription>),
     /// Subscriptions as created, in the order asked; `None` where one was not (name taken).
     Subscriptions(Vec<Option<ccemu_core::Subscription>>),
+    /// The agents are logged out (or will be after their contact).
+    LoggedOut {
+        /// The number the record was filed under.
+        record: Option<u64>,
+    },
     /// The campaign after the command.
     Campaign(Box<CampaignView>),
     /// The message as added, with its transcript index.
@@ -572,6 +586,8 @@ pub(crate) struct State {
     contacts: contacts::Contacts,
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
+    /// The surfaces' own settings by id, so a command can change one without reading the store.
+    settings: BTreeMap<String, ccemu_core::SurfaceSettings>,
     /// The do-not-call list by normalised number.
     dnc: BTreeMap<String, ccemu_core::DncEntry>,
     /// Highest job id given out (jobs themselves live in the store only).
@@ -600,6 +616,7 @@ impl Default for State {
             telephony: Default::default(),
             contacts: Default::default(),
             subscriptions: Default::default(),
+            settings: BTreeMap::new(),
             dnc: BTreeMap::new(),
             last_job_id: 0,
             contact_lists: BTreeMap::new(),
@@ -685,6 +702,11 @@ impl State {
                     state.sim = serde_json::from_value(doc.data).map_err(corrupt)?;
                 }
                 k if k == ccemu_core::Subscription::KIND => state.subscriptions.load(doc.data)?,
+                k if k == ccemu_core::SurfaceSettings::KIND => {
+                    let s: ccemu_core::SurfaceSettings =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.settings.insert(s.id.clone(), s);
+                }
                 k if telephony::Telephony::owns(k) => state.telephony.load(k, doc.data)?,
                 k if k == ccemu_core::Contact::KIND => state.contacts.load(doc.data)?,
                 k if k == ccemu_core::Campaign::KIND => {
@@ -1120,6 +1142,16 @@ impl State {
                 self.apply_session(op, now, fx)
             }
             Op::LogoutAgent { agent_id } => self.logout_agent(&agent_id, now, fx),
+            Op::LogoutAgents { agent_ids, record } => {
+                for agent_id in &agent_ids {
+                    self.logout_agent(agent_id, now, fx)?;
+                }
+                let record = match record {
+                    Some(entry) => Some(self.file_settings_entry(entry, now, fx)?),
+                    None => None,
+                };
+                Ok(OpOutput::LoggedOut { record })
+            }
             Op::PutDncEntry {
                 phone_number,
                 expires_at_ms,
