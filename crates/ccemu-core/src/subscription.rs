@@ -38,6 +38,9 @@ fn yes() -> bool {
 }
 
 impl Subscription {
+    /// The events of a subscription that wants none for now (an empty list means all).
+    pub const NO_EVENTS: &'static str = "-";
+
     /// Checks the id, surface and that the URL is absolute http(s).
     pub fn validate(&self) -> Result<(), DomainError> {
         check_id("subscription id", &self.id)?;

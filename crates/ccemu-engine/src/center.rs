@@ -101,6 +101,8 @@ pub(crate) enum Command {
 #[derive(Clone)]
 pub(crate) struct CenterHandle {
     pub tenant: Arc<Tenant>,
+    /// The vendor surfaces' state of this tenant; it goes with the handle when the tenant does.
+    pub vendor: Arc<crate::vendor::TenantState>,
     tx: mpsc::Sender<Command>,
 }
 
@@ -149,7 +151,11 @@ pub(crate) async fn spawn(
     // Bounded: a flood of requests waits for the owner instead of growing memory without limit.
     let (tx, rx) = mpsc::channel(1024);
     tokio::spawn(center.run(rx));
-    Ok(CenterHandle { tenant, tx })
+    Ok(CenterHandle {
+        tenant,
+        vendor: Arc::default(),
+        tx,
+    })
 }
 
 struct Center {

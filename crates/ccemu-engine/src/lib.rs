@@ -16,6 +16,7 @@ mod query;
 pub mod retention;
 pub mod sim;
 mod state;
+pub mod vendor;
 
 use ccemu_core::clock::{Clock, ClockMode};
 use ccemu_core::event::EventRecord;
@@ -33,7 +34,7 @@ pub use ccemu_store::Backend;
 pub use center::{wall_ms, ClockView};
 pub use delivery::DeliveryConfig;
 pub use feed::EventFeed;
-pub use notify::{Notifier, View};
+pub use notify::{EventsEdit, Notifier, Numbering, SubscriptionPatch, View, SUBSCRIPTION_NAME};
 pub use query::{
     ConfigRecord, ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter,
 };
@@ -42,7 +43,8 @@ pub use state::recording_path;
 pub use state::{
     acd_strategy, AgentPatch, AgentView, Annotation, CampaignAction, CampaignContactPatch,
     CampaignView, ContactListEdit, ContactListEntryPatch, NewExtension, NewMessage, QueueLimits,
-    QueuePatch, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT, USER_DATA_KEY,
+    QueuePatch, SettingsEntry, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT,
+    USER_DATA_KEY,
 };
 
 /// What an engine operation can fail with.
@@ -81,6 +83,8 @@ pub struct EngineConfig {
     pub retention: RetentionConfig,
     /// How background jobs are carried out.
     pub jobs: JobConfig,
+    /// Settings of the vendor surfaces, by type (read back with [`Engine::vendor_setting`]).
+    pub vendor: vendor::VendorSettings,
 }
 
 /// How each tenant's owner carries out background jobs (see [`ccemu_core::JobWork`]).
@@ -113,6 +117,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("delivery", &self.delivery)
             .field("retention", &self.retention)
             .field("jobs", &self.jobs)
+            .field("vendor", &self.vendor)
             .finish()
     }
 }
@@ -136,6 +141,8 @@ struct Inner {
     jobs: JobConfig,
     /// The background pruning task, aborted at shutdown.
     pruner: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Settings the vendor surfaces were started with.
+    vendor: vendor::VendorSettings,
 }
 
 impl Engine {
@@ -160,6 +167,7 @@ impl Engine {
                 retention: config.retention,
                 jobs: config.jobs,
                 pruner: std::sync::Mutex::new(None),
+                vendor: config.vendor,
             }),
         };
         for record in engine.inner.store.list_tenants().await? {
@@ -306,11 +314,28 @@ impl Engine {
         Ok(())
     }
 
-    /// Removes every record of a tenant but keeps its credentials (the demo tenant is re-seeded).
+    /// Removes every record of a tenant but keeps its credentials (the demo tenant is re-seeded),
+    /// and the vendor surfaces' state of it.
     pub async fn reset_tenant(&self, id: &TenantId) -> Result<()> {
-        self.center(id)?
-            .call(|reply| Command::Reset { reply })
-            .await?
+        let handle = self.center(id)?;
+        handle.call(|reply| Command::Reset { reply }).await??;
+        handle.vendor.clear();
+        Ok(())
+    }
+
+    /// The vendor setting of type `T` the engine was started with ([`EngineConfig::vendor`]).
+    pub fn vendor_setting<T: std::any::Any + Send + Sync>(&self) -> Option<&T> {
+        self.inner.vendor.get()
+    }
+
+    /// The tenant's instance of a vendor surface's own state type `T`, created with
+    /// `T::default()` on first use and dropped when the tenant is deleted or reset. `T` does its
+    /// own locking; a std `Mutex` inside is right as long as it is never held across an await.
+    pub fn vendor_state<T: Default + Send + Sync + 'static>(
+        &self,
+        id: &TenantId,
+    ) -> Result<Arc<T>> {
+        Ok(self.center(id)?.vendor.get_or_default())
     }
 
     /// The tenant's clock.

@@ -181,10 +181,189 @@ impl Subscriptions {
         Ok(OpOutput::Deleted)
     }
 
+    /// Creates subscriptions numbered within `numbering`'s surface, in order: each gets the next
+    /// number, unless its name is taken by one of the numbered ones (or by an earlier one of the
+    /// list); those are `None` in the answer, which follows the list.
+    pub fn create_numbered(
+        &mut self,
+        numbering: &Numbering,
+        subs: Vec<Subscription>,
+        now: i64,
+        changes: &mut Changes,
+    ) -> Result<OpOutput> {
+        let mut next = self.numbered(numbering).map(|(n, _)| n).max().unwrap_or(0) + 1;
+        let mut created = Vec::with_capacity(subs.len());
+        for mut sub in subs {
+            if self.name_taken(numbering, &sub.name, None) {
+                created.push(None);
+                continue;
+            }
+            sub.id = numbering.id(next);
+            sub.surface.clone_from(&numbering.surface);
+            sub.created_at_ms = now;
+            self.put(sub.clone(), changes)?;
+            created.push(Some(sub));
+            next += 1;
+        }
+        Ok(OpOutput::Subscriptions(created))
+    }
+
+    /// Changes the numbered subscription `number`; a new name must not be another's.
+    pub fn update_numbered(
+        &mut self,
+        numbering: &Numbering,
+        number: u64,
+        patch: SubscriptionPatch,
+        changes: &mut Changes,
+    ) -> Result<OpOutput> {
+        let id = numbering.id(number);
+        let mut sub = self
+            .numbered(numbering)
+            .find(|(n, _)| *n == number)
+            .map(|(_, s)| s.clone())
+            .ok_or_else(|| {
+                EngineError::Domain(DomainError::NotFound {
+                    kind: "subscription",
+                    id: id.clone(),
+                })
+            })?;
+        if let Some(name) = &patch.name {
+            if self.name_taken(numbering, name, Some(number)) {
+                return Err(DomainError::AlreadyExists {
+                    kind: SUBSCRIPTION_NAME,
+                    id: name.clone(),
+                }
+                .into());
+            }
+        }
+        patch.apply(&mut sub);
+        self.put(sub, changes)
+    }
+
+    /// Changes subscription `template.id`, creating it from `template` (created now) if missing.
+    pub fn edit(
+        &mut self,
+        template: Subscription,
+        patch: SubscriptionPatch,
+        now: i64,
+        changes: &mut Changes,
+    ) -> Result<OpOutput> {
+        let mut sub = match self.0.binary_search_by(|s| s.id.cmp(&template.id)) {
+            Ok(at) => self.0[at].clone(),
+            Err(_) => Subscription {
+                created_at_ms: now,
+                ..template
+            },
+        };
+        patch.apply(&mut sub);
+        self.put(sub, changes)
+    }
+
+    /// The numbered subscriptions of `numbering`'s surface, with their numbers.
+    fn numbered<'a>(
+        &'a self,
+        numbering: &'a Numbering,
+    ) -> impl Iterator<Item = (u64, &'a Subscription)> + 'a {
+        self.0
+            .iter()
+            .filter_map(|s| numbering.number(s).map(|n| (n, s)))
+    }
+
+    fn name_taken(&self, numbering: &Numbering, name: &str, except: Option<u64>) -> bool {
+        self.numbered(numbering)
+            .any(|(n, s)| Some(n) != except && s.name == name)
+    }
+
     fn insert(&mut self, sub: Subscription) {
         match self.0.binary_search_by(|s| s.id.cmp(&sub.id)) {
             Ok(at) => self.0[at] = sub,
             Err(at) => self.0.insert(at, sub),
+        }
+    }
+}
+
+/// The `kind` of the [`DomainError::AlreadyExists`] a numbered subscription's taken name causes.
+pub const SUBSCRIPTION_NAME: &str = "subscription name";
+
+/// How a surface numbers its subscriptions (Udesk's named ones): ids `<prefix><n>`, `n` one more
+/// than the highest of the surface's, and names unique among them. The engine allocates the
+/// number inside the command, so two creates never get the same one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Numbering {
+    /// The surface whose subscriptions are numbered.
+    pub surface: String,
+    /// What goes before the number in the record id.
+    pub prefix: String,
+}
+
+impl Numbering {
+    /// The record id of number `n`.
+    pub fn id(&self, n: u64) -> String {
+        format!("{}{n}", self.prefix)
+    }
+
+    /// The number of one of this surface's numbered subscriptions, `None` for any other.
+    pub fn number(&self, sub: &Subscription) -> Option<u64> {
+        if sub.surface != self.surface {
+            return None;
+        }
+        sub.id.strip_prefix(&self.prefix)?.parse().ok()
+    }
+}
+
+/// What changes in a subscription; `None` keeps the field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriptionPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New callback URL.
+    pub callback_url: Option<String>,
+    /// New events, or events added to those wanted.
+    pub events: Option<EventsEdit>,
+    /// New signing secret (`Some(None)` removes it).
+    pub secret: Option<Option<String>>,
+    /// Enabled or not.
+    pub enabled: Option<bool>,
+}
+
+/// A change of the events a subscription wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventsEdit {
+    /// These, in this order.
+    Replace(Vec<String>),
+    /// These as well, appended when not there yet; a subscription left with none wants
+    /// [`Subscription::NO_EVENTS`] (an empty list would mean all).
+    Add(Vec<String>),
+}
+
+impl SubscriptionPatch {
+    fn apply(self, sub: &mut Subscription) {
+        if let Some(name) = self.name {
+            sub.name = name;
+        }
+        if let Some(url) = self.callback_url {
+            sub.callback_url = url;
+        }
+        match self.events {
+            Some(EventsEdit::Replace(events)) => sub.events = events,
+            Some(EventsEdit::Add(names)) => {
+                sub.events.retain(|e| e != Subscription::NO_EVENTS);
+                for name in names {
+                    if !sub.events.contains(&name) {
+                        sub.events.push(name);
+                    }
+                }
+                if sub.events.is_empty() {
+                    sub.events.push(Subscription::NO_EVENTS.to_owned());
+                }
+            }
+            None => {}
+        }
+        if let Some(secret) = self.secret {
+            sub.secret = secret;
+        }
+        if let Some(enabled) = self.enabled {
+            sub.enabled = enabled;
         }
     }
 }
@@ -254,5 +433,126 @@ mod tests {
         bad.callback_url = "ftp://x".into();
         assert!(subs.put(bad, &mut changes).is_err());
         assert_eq!(subs.as_slice().len(), 1);
+    }
+
+    fn udesk() -> Numbering {
+        Numbering {
+            surface: "udesk".into(),
+            prefix: "udesk-".into(),
+        }
+    }
+
+    fn named(name: &str) -> Subscription {
+        Subscription {
+            name: name.into(),
+            ..sub("")
+        }
+    }
+
+    fn created(out: OpOutput) -> Vec<Option<(String, String)>> {
+        let OpOutput::Subscriptions(subs) = out else {
+            panic!("subscriptions expected");
+        };
+        subs.into_iter()
+            .map(|s| s.map(|s| (s.id, s.name)))
+            .collect()
+    }
+
+    #[test]
+    fn numbered_creates_continue_after_the_highest_of_the_surface_and_skip_taken_names() {
+        let mut subs = Subscriptions::default();
+        let mut changes = Changes::default();
+        // Another surface's record that looks numbered does not count, nor does its name.
+        let mut other = sub("udesk-9");
+        other.name = "a".into();
+        subs.put(other, &mut changes).unwrap();
+        let out = subs
+            .create_numbered(
+                &udesk(),
+                vec![named("a"), named("b"), named("a")],
+                5,
+                &mut changes,
+            )
+            .unwrap();
+        assert_eq!(
+            created(out),
+            [
+                Some(("udesk-1".into(), "a".into())),
+                Some(("udesk-2".into(), "b".into())),
+                None
+            ]
+        );
+        let out = subs
+            .create_numbered(&udesk(), vec![named("b"), named("c")], 6, &mut changes)
+            .unwrap();
+        assert_eq!(created(out), [None, Some(("udesk-3".into(), "c".into()))]);
+        let c = &subs.as_slice()[2];
+        assert_eq!((c.surface.as_str(), c.created_at_ms), ("udesk", 6));
+    }
+
+    #[test]
+    fn numbered_updates_refuse_unknown_numbers_and_taken_names() {
+        let mut subs = Subscriptions::default();
+        let mut changes = Changes::default();
+        subs.create_numbered(&udesk(), vec![named("a"), named("b")], 0, &mut changes)
+            .unwrap();
+        let rename = |name: &str| SubscriptionPatch {
+            name: Some(name.into()),
+            ..SubscriptionPatch::default()
+        };
+        assert!(matches!(
+            subs.update_numbered(&udesk(), 9, rename("x"), &mut changes),
+            Err(EngineError::Domain(DomainError::NotFound { .. }))
+        ));
+        assert!(matches!(
+            subs.update_numbered(&udesk(), 1, rename("b"), &mut changes),
+            Err(EngineError::Domain(DomainError::AlreadyExists {
+                kind: SUBSCRIPTION_NAME,
+                ..
+            }))
+        ));
+        // Its own name is not taken by itself.
+        subs.update_numbered(&udesk(), 1, rename("a"), &mut changes)
+            .unwrap();
+        subs.update_numbered(&udesk(), 1, rename("z"), &mut changes)
+            .unwrap();
+        assert_eq!(subs.as_slice()[0].name, "z");
+    }
+
+    #[test]
+    fn edit_creates_from_the_template_then_adds_events_around_the_placeholder() {
+        let mut subs = Subscriptions::default();
+        let mut changes = Changes::default();
+        let mut template = sub("app");
+        template.events = vec![Subscription::NO_EVENTS.into()];
+        let add = |names: &[&str]| SubscriptionPatch {
+            events: Some(EventsEdit::Add(names.iter().map(|n| (*n).into()).collect())),
+            ..SubscriptionPatch::default()
+        };
+        subs.edit(template.clone(), add(&[]), 7, &mut changes)
+            .unwrap();
+        assert_eq!(subs.as_slice()[0].events, [Subscription::NO_EVENTS]);
+        assert_eq!(subs.as_slice()[0].created_at_ms, 7);
+        subs.edit(
+            template.clone(),
+            add(&["end", "begin", "end"]),
+            8,
+            &mut changes,
+        )
+        .unwrap();
+        assert_eq!(subs.as_slice()[0].events, ["end", "begin"]);
+        assert_eq!(subs.as_slice()[0].created_at_ms, 7, "kept, not re-created");
+        let patch = SubscriptionPatch {
+            events: Some(EventsEdit::Replace(vec!["x".into()])),
+            secret: Some(Some("s".into())),
+            enabled: Some(false),
+            ..SubscriptionPatch::default()
+        };
+        subs.edit(template, patch, 9, &mut changes).unwrap();
+        let got = &subs.as_slice()[0];
+        assert_eq!(
+            (got.events.clone(), got.secret.as_deref(), got.enabled),
+            (vec!["x".to_owned()], Some("s"), false)
+        );
     }
 }

@@ -43,6 +43,9 @@ pub use directory::{
 };
 pub(crate) use jobs::JobTurn;
 pub use messages::NewMessage;
+pub use telephony::SettingsEntry;
+
+use crate::notify::{Numbering, SubscriptionPatch};
 
 /// A command against one tenant's contact center.
 #[derive(Debug, Clone)]
@@ -305,6 +308,31 @@ pub enum Op {
         /// Subscription id.
         id: String,
     },
+    /// Creates subscriptions numbered within a surface, each number allocated inside the
+    /// command; one whose name is taken is not created (see [`Numbering`]).
+    CreateNumberedSubscriptions {
+        /// How the surface numbers them.
+        numbering: Numbering,
+        /// The subscriptions; id, surface and creation time are set by the engine.
+        subscriptions: Vec<ccemu_core::Subscription>,
+    },
+    /// Changes a numbered subscription; a new name must not be another's.
+    UpdateNumberedSubscription {
+        /// How the surface numbers them.
+        numbering: Numbering,
+        /// The subscription's number.
+        number: u64,
+        /// What changes.
+        patch: SubscriptionPatch,
+    },
+    /// Changes the subscription `template.id`, creating it from `template` if it is missing
+    /// (a surface's own fixed record, like the Udesk app's `CallbackUrl`).
+    EditSubscription {
+        /// The record as it starts when missing.
+        template: Box<ccemu_core::Subscription>,
+        /// What changes.
+        patch: SubscriptionPatch,
+    },
     // --- ujet-calls ---
     /// Annotates an interaction that has not ended: language, parent, end user, and attached
     /// data merged key by key (a `null` value removes the key).
@@ -375,6 +403,14 @@ pub enum Op {
         /// The agent.
         agent_id: String,
     },
+    /// Logs out each agent as [`Op::LogoutAgent`] does, all or none, and files `record` (the
+    /// surface's note of it, e.g. UJET's force-logout job) in the same command.
+    LogoutAgents {
+        /// The agents.
+        agent_ids: Vec<String>,
+        /// Filed under the next number of its settings record.
+        record: Option<SettingsEntry>,
+    },
     // --- ujet-dialer ---
     /// Puts a number on the do-not-call list, or changes the expiry of a listed one.
     PutDncEntry {
@@ -444,6 +480,13 @@ pub enum OpOutput {
     Retention(ccemu_core::TenantRetention),
     /// The subscription after the command.
     Subscription(Box<ccemu_core::Subscription>),
+    /// Subscriptions as created, in the order asked; `None` where one was not (name taken).
+    Subscriptions(Vec<Option<ccemu_core::Subscription>>),
+    /// The agents are logged out (or will be after their contact).
+    LoggedOut {
+        /// The number the record was filed under.
+        record: Option<u64>,
+    },
     /// The campaign after the command.
     Campaign(Box<CampaignView>),
     /// The message as added, with its transcript index.
@@ -546,6 +589,8 @@ pub(crate) struct State {
     contacts: contacts::Contacts,
     /// Webhook subscriptions, handed to the notifiers at each commit.
     pub subscriptions: crate::notify::Subscriptions,
+    /// The surfaces' own settings by id, so a command can change one without reading the store.
+    settings: BTreeMap<String, ccemu_core::SurfaceSettings>,
     /// The do-not-call list by normalised number.
     dnc: BTreeMap<String, ccemu_core::DncEntry>,
     /// Highest job id given out (jobs without work live in the store only).
@@ -576,6 +621,7 @@ impl Default for State {
             telephony: Default::default(),
             contacts: Default::default(),
             subscriptions: Default::default(),
+            settings: BTreeMap::new(),
             dnc: BTreeMap::new(),
             last_job_id: 0,
             jobs: BTreeMap::new(),
@@ -662,6 +708,11 @@ impl State {
                     state.sim = serde_json::from_value(doc.data).map_err(corrupt)?;
                 }
                 k if k == ccemu_core::Subscription::KIND => state.subscriptions.load(doc.data)?,
+                k if k == ccemu_core::SurfaceSettings::KIND => {
+                    let s: ccemu_core::SurfaceSettings =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.settings.insert(s.id.clone(), s);
+                }
                 k if telephony::Telephony::owns(k) => state.telephony.load(k, doc.data)?,
                 k if k == ccemu_core::Contact::KIND => state.contacts.load(doc.data)?,
                 k if k == ccemu_core::Campaign::KIND => {
@@ -1078,6 +1129,22 @@ impl State {
             } => self.originate(&agent_id, to, from, custom_data, now, fx),
             Op::PutSubscription(sub) => self.subscriptions.put(sub, fx.changes),
             Op::DeleteSubscription { id } => self.subscriptions.delete(&id, fx.changes),
+            Op::CreateNumberedSubscriptions {
+                numbering,
+                subscriptions,
+            } => self
+                .subscriptions
+                .create_numbered(&numbering, subscriptions, now, fx.changes),
+            Op::UpdateNumberedSubscription {
+                numbering,
+                number,
+                patch,
+            } => self
+                .subscriptions
+                .update_numbered(&numbering, number, patch, fx.changes),
+            Op::EditSubscription { template, patch } => {
+                self.subscriptions.edit(*template, patch, now, fx.changes)
+            }
             op @ (Op::AnnotateInteraction { .. }
             | Op::ScheduleInteraction { .. }
             | Op::UpsertContact { .. }) => self.apply_contacts(op, now, fx),
@@ -1085,6 +1152,16 @@ impl State {
                 self.apply_session(op, now, fx)
             }
             Op::LogoutAgent { agent_id } => self.logout_agent(&agent_id, now, fx),
+            Op::LogoutAgents { agent_ids, record } => {
+                for agent_id in &agent_ids {
+                    self.logout_agent(agent_id, now, fx)?;
+                }
+                let record = match record {
+                    Some(entry) => Some(self.file_settings_entry(entry, now, fx)?),
+                    None => None,
+                };
+                Ok(OpOutput::LoggedOut { record })
+            }
             Op::PutDncEntry {
                 phone_number,
                 expires_at_ms,

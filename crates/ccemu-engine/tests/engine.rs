@@ -276,3 +276,34 @@ async fn a_tier_one_backup_is_offered_a_contact_only_when_no_tier_zero_member_is
     let second = engine.execute(&demo(), inbound()).await.unwrap();
     assert_eq!(agent_of(second).as_deref(), Some("1001"));
 }
+
+/// A vendor surface's own per-tenant state type, as a vendor crate would declare it.
+#[derive(Default)]
+struct Hits(std::sync::atomic::AtomicU64);
+
+impl Hits {
+    fn hit(&self) -> u64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1
+    }
+}
+
+#[tokio::test]
+async fn vendor_state_is_per_engine_and_tenant_and_goes_with_a_reset_or_delete() {
+    let (db_a, db_b) = (TestDb::new().await, TestDb::new().await);
+    let (a, b) = (common::engine(&db_a).await, common::engine(&db_b).await);
+    let demo = common::demo();
+    assert_eq!(a.vendor_state::<Hits>(&demo).unwrap().hit(), 1);
+    assert_eq!(a.vendor_state::<Hits>(&demo).unwrap().hit(), 2);
+    // The same tenant id in another engine of this process has its own.
+    assert_eq!(b.vendor_state::<Hits>(&demo).unwrap().hit(), 1);
+    let other = a.create_tenant(None).await.unwrap();
+    assert_eq!(a.vendor_state::<Hits>(&other.id).unwrap().hit(), 1);
+    a.reset_tenant(&demo).await.unwrap();
+    assert_eq!(a.vendor_state::<Hits>(&demo).unwrap().hit(), 1);
+    a.delete_tenant(&other.id).await.unwrap();
+    assert!(matches!(
+        a.vendor_state::<Hits>(&other.id),
+        Err(ccemu_engine::EngineError::TenantNotFound)
+    ));
+    assert_eq!(b.vendor_state::<Hits>(&demo).unwrap().hit(), 2);
+}

@@ -192,3 +192,66 @@ async fn an_agent_on_its_own_call_leaves_when_the_call_ends() {
         assert!(!a.logout_after_contact, "{agent_id}");
     }
 }
+
+fn jobs_entry(value: serde_json::Value) -> ccemu_engine::SettingsEntry {
+    ccemu_engine::SettingsEntry {
+        settings_id: "jobs".into(),
+        value,
+        keep: 2,
+    }
+}
+
+async fn jobs_record(engine: &Engine) -> Option<ccemu_core::SurfaceSettings> {
+    engine.record(&demo(), "jobs").await.unwrap()
+}
+
+#[tokio::test]
+async fn logging_out_several_files_the_record_in_the_same_command_all_or_none() {
+    let db = TestDb::new().await;
+    let engine = engine(&db).await;
+    setup(&engine).await;
+    let available = |id: &str| Op::SetAgentState {
+        agent_id: id.into(),
+        state: AgentState::Available,
+    };
+    exec(&engine, available("1001")).await;
+    exec(&engine, available("1002")).await;
+    // An unknown agent refuses the whole command: nobody leaves, nothing is filed.
+    let op = Op::LogoutAgents {
+        agent_ids: vec!["1001".into(), "77".into()],
+        record: Some(jobs_entry(serde_json::json!("a"))),
+    };
+    assert!(engine.execute(&demo(), op).await.is_err());
+    assert_eq!(agent(&engine, "1001").await.state, AgentState::Available);
+    assert!(jobs_record(&engine).await.is_none());
+    let op = |id: &str, v: &str| Op::LogoutAgents {
+        agent_ids: vec![id.into()],
+        record: Some(jobs_entry(serde_json::json!(v))),
+    };
+    let OpOutput::LoggedOut { record } = exec(&engine, op("1001", "a")).await else {
+        panic!("logged out expected")
+    };
+    assert_eq!(record, Some(1));
+    assert_eq!(agent(&engine, "1001").await.state, AgentState::LoggedOut);
+    // The numbering continues from the stored record after a restart.
+    engine.shutdown().await;
+    let engine = common::engine(&db).await;
+    for (id, v, n) in [("1002", "b", 2), ("1003", "c", 3)] {
+        let OpOutput::LoggedOut { record } = exec(&engine, op(id, v)).await else {
+            panic!("logged out expected")
+        };
+        assert_eq!(record, Some(n));
+    }
+    assert_eq!(agent(&engine, "1002").await.state, AgentState::LoggedOut);
+    // Only the newest `keep` entries stay.
+    let values = jobs_record(&engine).await.unwrap().values;
+    let kept: Vec<(&str, &serde_json::Value)> =
+        values.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    assert_eq!(
+        kept,
+        [
+            ("2", &serde_json::json!("b")),
+            ("3", &serde_json::json!("c"))
+        ]
+    );
+}

@@ -325,8 +325,8 @@ async fn delete_tenant(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = tenant_id(&id)?;
+    // The vendor surfaces' state of the tenant (UJET's rate bucket) goes with it.
     state.engine.delete_tenant(&id).await?;
-    ccemu_vendor_ujet::limits::forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -336,8 +336,8 @@ async fn reset_tenant(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = tenant_id(&id)?;
+    // Also drops the vendor surfaces' state of the tenant (UJET's rate bucket).
     state.engine.reset_tenant(&id).await?;
-    ccemu_vendor_ujet::limits::forget(&id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -414,7 +414,7 @@ async fn put_rate_limit(
         .engine
         .execute(&id, ccemu_engine::Op::PutSurfaceSettings(settings))
         .await?;
-    ccemu_vendor_ujet::limits::forget(&id);
+    ccemu_vendor_ujet::limits::forget(&state.engine, &id);
     Ok(Json(limit))
 }
 

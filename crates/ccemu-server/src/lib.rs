@@ -132,10 +132,21 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
             delivery: config.delivery.engine_config(),
             retention: config.retention.engine_config(),
             jobs: ccemu_engine::JobConfig::default(),
+            vendor: vendor_settings(config),
         },
     )
     .await
     .context("starting engine")
+}
+
+/// What the vendor surfaces take from the configuration, held by the engine (not a static, so
+/// two servers in one process keep their own).
+fn vendor_settings(config: &Config) -> ccemu_engine::vendor::VendorSettings {
+    let mut settings = ccemu_engine::vendor::VendorSettings::default();
+    settings.insert(ccemu_vendor_udesk::socket::SocketSettings::new(
+        std::time::Duration::from_millis(config.udesk.ws_resend_ms),
+    ));
+    settings
 }
 
 /// Opens the store and the engine and serves until `shutdown` resolves.
@@ -144,9 +155,6 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let url = config.database_url()?;
-    ccemu_vendor_udesk::socket::set_resend_interval(std::time::Duration::from_millis(
-        config.udesk.ws_resend_ms,
-    ));
     let engine = open_engine(&config).await?;
     let state = AppState {
         engine: engine.clone(),

@@ -171,17 +171,18 @@ impl App {
             url => url.to_owned(),
         };
         let secret = tenant.credentials.udesk.app_secret.clone();
-        edit_app_subscription(engine, &tenant.id, |sub| {
-            sub.callback_url = url;
-            sub.secret = Some(secret);
-        })
-        .await?;
+        let patch = ccemu_engine::SubscriptionPatch {
+            callback_url: Some(url),
+            secret: Some(Some(secret)),
+            ..Default::default()
+        };
+        edit_app_subscription(engine, &tenant.id, patch).await?;
         Ok(())
     }
 }
 
 /// The event list of an app subscription that wants nothing yet (an empty list would mean all).
-pub const NOTHING: &str = "-";
+pub const NOTHING: &str = ccemu_core::Subscription::NO_EVENTS;
 
 /// `POST apps` (§3.1): a new app under the caller's account, with the query's `AppId` as its id
 /// when given (the doc: the CRM generates it), else a new UUID; `100004` if the id is taken.

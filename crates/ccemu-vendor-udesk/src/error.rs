@@ -176,6 +176,7 @@ impl From<DomainError> for UdeskError {
                     "queue" => "QueueId",
                     "voice file" => "FileName",
                     "campaign" => "AdTaskId",
+                    ccemu_engine::SUBSCRIPTION_NAME => "name",
                     _ => "AgentId",
                 };
                 Self::Duplicate(format!("{id} for {key}"))

@@ -17,7 +17,6 @@ mod frames;
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -47,20 +46,42 @@ pub const DEFAULT_RESEND: Duration = Duration::from_secs(3);
 /// EVTs kept for re-sending per socket; past this a client that never ACKs loses the oldest.
 const MAX_UNACKED: usize = 1000;
 
-/// The resend interval in milliseconds; the server sets it from its configuration.
-static RESEND_MS: AtomicU64 = AtomicU64::new(DEFAULT_RESEND.as_millis() as u64);
-
-/// Sets how long an un-ACKed EVT waits before it is sent again (real time, not the tenant
-/// clock: it paces a network peer). The server calls this once at start-up.
-pub fn set_resend_interval(interval: Duration) {
-    let ms = u64::try_from(interval.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1);
-    RESEND_MS.store(ms, Ordering::Relaxed);
+/// The socket's settings, which the server hands the engine at start-up
+/// ([`ccemu_engine::EngineConfig::vendor`]); an engine started without them uses the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketSettings {
+    /// How long an un-ACKed EVT waits before it is sent again (real time, not the tenant
+    /// clock: it paces a network peer); at least 1 ms.
+    resend: Duration,
 }
 
-fn resend_interval() -> Duration {
-    Duration::from_millis(RESEND_MS.load(Ordering::Relaxed))
+impl SocketSettings {
+    /// Settings with this resend interval (1 ms at the least).
+    pub fn new(resend: Duration) -> Self {
+        Self {
+            resend: resend.max(Duration::from_millis(1)),
+        }
+    }
+
+    /// How long an un-ACKed EVT waits before it is sent again.
+    pub fn resend(&self) -> Duration {
+        self.resend
+    }
+}
+
+impl Default for SocketSettings {
+    fn default() -> Self {
+        Self::new(DEFAULT_RESEND)
+    }
+}
+
+/// The resend interval of the sockets `engine` serves.
+fn resend_interval(engine: &Engine) -> Duration {
+    engine
+        .vendor_setting::<SocketSettings>()
+        .copied()
+        .unwrap_or_default()
+        .resend
 }
 
 fn params_invalid() -> UdeskError {
@@ -154,6 +175,7 @@ struct Session {
 impl Session {
     fn new(engine: Engine, auth: &Authed, agent_id: &str, token: &str) -> Self {
         Self {
+            resend: resend_interval(&engine),
             engine,
             tenant: auth.tenant.id.clone(),
             app_id: auth.tenant.credentials.udesk.app_id.clone(),
@@ -166,7 +188,6 @@ impl Session {
             extensions: Vec::new(),
             next_seq: 1,
             unacked: BTreeMap::new(),
-            resend: resend_interval(),
         }
     }
 
@@ -845,6 +866,29 @@ mod tests {
 
     async fn get(cx: &Ctx, uri: &str) -> (StatusCode, serde_json::Value) {
         cx.send_raw(Method::GET, uri, b"").await
+    }
+
+    #[tokio::test]
+    async fn the_resend_interval_is_the_engines_setting_not_the_process() {
+        use ccemu_engine::{Engine, EngineConfig};
+        use std::time::Duration;
+        let cx = ctx().await;
+        assert_eq!(super::resend_interval(&cx.engine), super::DEFAULT_RESEND);
+        let db = ccemu_store::testing::TestDb::new().await;
+        let store = ccemu_store::Store::connect(&db.url).await.unwrap();
+        let mut config = EngineConfig::default();
+        config
+            .vendor
+            .insert(super::SocketSettings::new(Duration::from_millis(40)));
+        let tuned = Engine::start(store, config).await.unwrap();
+        assert_eq!(super::resend_interval(&tuned), Duration::from_millis(40));
+        // The other engine in this process keeps its own.
+        assert_eq!(super::resend_interval(&cx.engine), super::DEFAULT_RESEND);
+        assert_eq!(
+            super::SocketSettings::new(Duration::ZERO).resend(),
+            Duration::from_millis(1)
+        );
+        tuned.shutdown().await;
     }
 
     #[tokio::test]

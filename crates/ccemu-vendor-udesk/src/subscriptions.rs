@@ -22,9 +22,8 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use ccemu_core::{Subscription, TenantId};
-use ccemu_engine::{Engine, Op};
+use ccemu_engine::{Engine, EventsEdit, Numbering, Op, OpOutput, SubscriptionPatch};
 use serde_json::{json, Map, Value};
-use tokio::sync::Mutex;
 
 use crate::auth::Authed;
 use crate::dto::{self, Flag};
@@ -42,35 +41,31 @@ const ID_PREFIX: &str = "udesk-";
 /// Longest callback URL accepted (the control plane's limit).
 const MAX_URL_LEN: usize = 2048;
 
-/// Most subscriptions one `POST subscriptions` may create: each is its own engine write, made
-/// under [`EDITS`], so an unbounded list would hold every other edit up \[inferred\].
+/// Most subscriptions one `POST subscriptions` may create: they are created in one engine
+/// command, so an unbounded list would hold up the tenant's other commands \[inferred\].
 const MAX_PER_REQUEST: usize = 100;
 
-/// Serializes the read-modify-write of Udesk subscription records within this process: the
-/// engine replaces a record by id, so two creates computing the same next id, or two edits of
-/// the app record, would otherwise lose one. A tokio mutex because it is held across the engine
-/// calls; one for all tenants because these writes are rare.
-static EDITS: Mutex<()> = Mutex::const_new(());
+/// How named subscriptions are numbered. The engine allocates the numbers and checks the names
+/// inside one command, so two requests at once never get the same id or name.
+fn numbering() -> Numbering {
+    Numbering {
+        surface: SURFACE.to_owned(),
+        prefix: ID_PREFIX.to_owned(),
+    }
+}
 
 fn invalid() -> UdeskError {
     UdeskError::InvalidParameter(dto::PARAMS_INVALID.into())
 }
 
-/// The integer id of a named subscription record, `None` for other records.
-fn number(sub: &Subscription) -> Option<u64> {
-    if sub.surface != SURFACE {
-        return None;
-    }
-    sub.id.strip_prefix(ID_PREFIX)?.parse().ok()
-}
-
 /// The tenant's named Udesk subscriptions, by id.
 async fn named(engine: &Engine, tenant: &TenantId) -> Result<Vec<(u64, Subscription)>, UdeskError> {
+    let numbering = numbering();
     let mut subs: Vec<(u64, Subscription)> = engine
         .subscriptions(tenant)
         .await?
         .into_iter()
-        .filter_map(|s| number(&s).map(|n| (n, s)))
+        .filter_map(|s| numbering.number(&s).map(|n| (n, s)))
         .collect();
     subs.sort_by_key(|(n, _)| *n);
     Ok(subs)
@@ -140,36 +135,46 @@ fn wire(id: u64, sub: &Subscription) -> Value {
     })
 }
 
-async fn put(engine: &Engine, tenant: &TenantId, sub: Subscription) -> Result<(), UdeskError> {
-    engine.execute(tenant, Op::PutSubscription(sub)).await?;
-    Ok(())
-}
-
 /// Changes the app's `webhooks/events` record, creating it (without a callback URL) if it does
 /// not exist yet; `POST/PUT apps` use it to set `callback_url`, `webhooks/events` the events.
+/// One engine command, so edits at once (events and URL) never lose each other's change.
 pub async fn edit_app_subscription(
     engine: &Engine,
     tenant: &TenantId,
-    edit: impl FnOnce(&mut Subscription),
+    patch: SubscriptionPatch,
 ) -> Result<Subscription, UdeskError> {
-    let _guard = EDITS.lock().await;
-    let now = engine.clock(tenant).await?.now_ms;
-    let mut sub = engine
-        .record::<Subscription>(tenant, APP_SUBSCRIPTION_ID)
-        .await?
-        .unwrap_or_else(|| Subscription {
-            id: APP_SUBSCRIPTION_ID.to_owned(),
-            surface: SURFACE.to_owned(),
-            name: "CallbackUrl".to_owned(),
-            callback_url: NO_CALLBACK_URL.to_owned(),
-            events: vec![NOTHING.to_owned()],
-            secret: None,
-            enabled: true,
-            created_at_ms: now,
-        });
-    edit(&mut sub);
-    put(engine, tenant, sub.clone()).await?;
-    Ok(sub)
+    let template = Subscription {
+        id: APP_SUBSCRIPTION_ID.to_owned(),
+        surface: SURFACE.to_owned(),
+        name: "CallbackUrl".to_owned(),
+        callback_url: NO_CALLBACK_URL.to_owned(),
+        events: vec![NOTHING.to_owned()],
+        secret: None,
+        enabled: true,
+        created_at_ms: 0,
+    };
+    let op = Op::EditSubscription {
+        template: Box::new(template),
+        patch,
+    };
+    match engine.execute(tenant, op).await? {
+        OpOutput::Subscription(sub) => Ok(*sub),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// An engine answer of the wrong kind: a bug, logged and answered as an internal error.
+fn unexpected(output: &OpOutput) -> UdeskError {
+    tracing::error!(?output, "unexpected engine output for a udesk subscription");
+    UdeskError::Internal
+}
+
+/// A patch that sets the events of the app record to `events`.
+fn events_patch(events: EventsEdit) -> SubscriptionPatch {
+    SubscriptionPatch {
+        events: Some(events),
+        ..SubscriptionPatch::default()
+    }
 }
 
 /// The event names of a `webhooks/events` body, in the order given.
@@ -224,18 +229,9 @@ pub async fn add_webhook_events(
 ) -> Response {
     let result = async {
         let names = webhook_events(&raw)?;
-        edit_app_subscription(&engine, &auth.tenant.id, |sub| {
-            sub.events.retain(|e| e != NOTHING);
-            for name in names {
-                if !sub.events.contains(&name) {
-                    sub.events.push(name);
-                }
-            }
-            if sub.events.is_empty() {
-                sub.events.push(NOTHING.to_owned());
-            }
-        })
-        .await?;
+        // Appended after the old, no duplicates; the "nothing" placeholder goes once some are.
+        let patch = events_patch(EventsEdit::Add(names));
+        edit_app_subscription(&engine, &auth.tenant.id, patch).await?;
         Ok(Value::Null)
     }
     .await;
@@ -250,15 +246,14 @@ pub async fn replace_webhook_events(
 ) -> Response {
     let result = async {
         let names = webhook_events(&raw)?;
-        edit_app_subscription(&engine, &auth.tenant.id, |sub| {
-            // `PUT` with an empty list wants nothing, like `DELETE`.
-            sub.events = if names.is_empty() {
-                vec![NOTHING.to_owned()]
-            } else {
-                names
-            };
-        })
-        .await?;
+        // `PUT` with an empty list wants nothing, like `DELETE`.
+        let events = if names.is_empty() {
+            vec![NOTHING.to_owned()]
+        } else {
+            names
+        };
+        let patch = events_patch(EventsEdit::Replace(events));
+        edit_app_subscription(&engine, &auth.tenant.id, patch).await?;
         Ok(Value::Null)
     }
     .await;
@@ -274,10 +269,8 @@ pub async fn delete_webhook_events(
 ) -> Response {
     let result = async {
         dto::optional_body::<Value>(&raw)?;
-        edit_app_subscription(&engine, &auth.tenant.id, |sub| {
-            sub.events = vec![NOTHING.to_owned()];
-        })
-        .await?;
+        let patch = events_patch(EventsEdit::Replace(vec![NOTHING.to_owned()]));
+        edit_app_subscription(&engine, &auth.tenant.id, patch).await?;
         Ok(Value::Null)
     }
     .await;
@@ -309,40 +302,51 @@ pub async fn create_subscriptions(
             };
             named_items.push((name, object));
         }
-        let _guard = EDITS.lock().await;
-        let existing = named(&engine, tenant).await?;
-        let mut next = existing.last().map_or(1, |(n, _)| n + 1);
-        let mut taken: Vec<String> = existing.into_iter().map(|(_, s)| s.name).collect();
-        let now = engine.clock(tenant).await?.now_ms;
+        // The valid items go to the engine, which numbers them and refuses taken names.
+        let mut valid = Vec::new();
+        let parsed: Vec<(String, bool)> = named_items
+            .into_iter()
+            .map(|(name, object)| {
+                let sub = (|| {
+                    Some(Subscription {
+                        id: String::new(),
+                        surface: SURFACE.to_owned(),
+                        name: name_of(object.get("name"))?,
+                        callback_url: callback_url(object.get("callback")?)?,
+                        events: event_names(object.get("events")?)?,
+                        secret: None,
+                        enabled: enabled_of(object).ok()?.unwrap_or(true),
+                        created_at_ms: 0,
+                    })
+                })();
+                let ok = sub.is_some();
+                valid.extend(sub);
+                (name, ok)
+            })
+            .collect();
+        let mut created = if valid.is_empty() {
+            Vec::new()
+        } else {
+            let op = Op::CreateNumberedSubscriptions {
+                numbering: numbering(),
+                subscriptions: valid,
+            };
+            match engine.execute(tenant, op).await? {
+                OpOutput::Subscriptions(created) => created,
+                other => return Err(unexpected(&other)),
+            }
+        }
+        .into_iter();
+        let numbering = numbering();
         let (mut succ, mut fail) = (Vec::new(), Vec::new());
-        for (name, object) in named_items {
-            let parsed = (|| {
-                let name = name_of(object.get("name"))?;
-                let callback = callback_url(object.get("callback")?)?;
-                let events = event_names(object.get("events")?)?;
-                let enabled = enabled_of(object).ok()?.unwrap_or(true);
-                Some((name, callback, events, enabled))
-            })();
-            let Some((name, callback, events, enabled)) =
-                parsed.filter(|(n, ..)| !taken.contains(n))
-            else {
-                fail.push(json!(name));
-                continue;
-            };
-            let sub = Subscription {
-                id: format!("{ID_PREFIX}{next}"),
-                surface: SURFACE.to_owned(),
-                name: name.clone(),
-                callback_url: callback,
-                events,
-                secret: None,
-                enabled,
-                created_at_ms: now,
-            };
-            put(&engine, tenant, sub).await?;
-            succ.push(json!({"id": next, "name": name}));
-            taken.push(name);
-            next += 1;
+        for (name, ok) in parsed {
+            match ok.then(|| created.next()).flatten().flatten() {
+                Some(sub) => {
+                    let n = numbering.number(&sub).unwrap_or_default();
+                    succ.push(json!({"id": n, "name": sub.name}));
+                }
+                None => fail.push(json!(name)),
+            }
         }
         Ok(json!({"sub_succ": succ, "sub_fail": fail}))
     }
@@ -429,30 +433,26 @@ pub async fn update_subscription(
             Some(value) => Some(event_names(value).ok_or_else(invalid)?),
         };
         let enabled = enabled_of(fields).map_err(|()| invalid())?;
-        let _guard = EDITS.lock().await;
-        let (n, mut sub) = find(&engine, tenant, &id).await?;
-        if let Some(name) = name {
-            let clash = named(&engine, tenant)
-                .await?
-                .iter()
-                .any(|(other, s)| *other != n && s.name == name);
-            if clash {
-                return Err(UdeskError::Duplicate(format!("{name} for name")));
-            }
-            sub.name = name;
-        }
-        if let Some(callback) = callback {
-            sub.callback_url = callback;
-        }
-        if let Some(events) = events {
-            sub.events = events;
-        }
-        if let Some(enabled) = enabled {
-            sub.enabled = enabled;
-        }
+        let number = path_id(&id)?;
+        // Found, checked for a name clash and changed in one command: an unknown id is
+        // `RecordNotFound`, a taken name `Duplicate entry <name> for name`.
+        let op = Op::UpdateNumberedSubscription {
+            numbering: numbering(),
+            number,
+            patch: SubscriptionPatch {
+                name,
+                callback_url: callback,
+                events: events.map(EventsEdit::Replace),
+                secret: None,
+                enabled,
+            },
+        };
+        let sub = match engine.execute(tenant, op).await? {
+            OpOutput::Subscription(sub) => sub,
+            other => return Err(unexpected(&other)),
+        };
         let mut answer = Map::new();
-        answer.insert(sub.name.clone(), json!(n));
-        put(&engine, tenant, sub).await?;
+        answer.insert(sub.name.clone(), json!(number));
         Ok(Value::Object(answer))
     }
     .await;
@@ -469,7 +469,8 @@ pub async fn delete_subscription(
     let tenant = &auth.tenant.id;
     let result = async {
         dto::optional_body::<Value>(&raw)?;
-        let _guard = EDITS.lock().await;
+        // Looked up first for its surface; the delete itself is by id, so one that went
+        // meanwhile is `Data does not exist` either way.
         let (n, _) = find(&engine, tenant, &id)
             .await
             .map_err(UdeskError::deleting)?;
@@ -877,11 +878,13 @@ mod tests {
             ]
         );
         // A CallbackUrl set meanwhile (POST/PUT apps) is kept by later edits.
-        super::edit_app_subscription(&cx.engine, &demo(), |s| {
-            s.callback_url = "http://crm.example/cb".into();
-        })
-        .await
-        .unwrap();
+        let url = ccemu_engine::SubscriptionPatch {
+            callback_url: Some("http://crm.example/cb".into()),
+            ..Default::default()
+        };
+        super::edit_app_subscription(&cx.engine, &demo(), url)
+            .await
+            .unwrap();
         let replace = r#"{"Events":[{"category":"ext_state","all_type":["ext_state"]}]}"#;
         let (status, _) = cx.send(PUT, "/ccapi/v2/webhooks/events", replace).await;
         assert_eq!(status, StatusCode::OK);
@@ -903,5 +906,73 @@ mod tests {
         // The app record never shows among the numbered subscriptions.
         let (_, list) = cx.send(GET, "/ccapi/v2/subscriptions", "").await;
         assert_eq!(list, ok_with(json!([])));
+    }
+
+    /// A `POST subscriptions` body of subscriptions with these names.
+    fn creating(names: &[&str]) -> String {
+        let items: Vec<Value> = names
+            .iter()
+            .map(|n| json!({"callback": "http://127.0.0.1:9/a", "name": n, "events": ["end"]}))
+            .collect();
+        json!({ "subscriptions": items }).to_string()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn creates_at_once_get_distinct_ids_and_one_name_wins_once() {
+        let cx = &ctx().await;
+        let post =
+            |body: String| async move { cx.send(POST, "/ccapi/v2/subscriptions", body).await };
+        let (a, b, c, d) = tokio::join!(
+            post(creating(&["a1", "a2", "same"])),
+            post(creating(&["b1", "b2", "same"])),
+            post(creating(&["c1", "c2", "same"])),
+            post(creating(&["d1", "d2", "same"])),
+        );
+        let mut ids = Vec::new();
+        let mut same = 0;
+        for (status, body) in [a, b, c, d] {
+            assert_eq!(status, StatusCode::OK);
+            let succ = body["Result"]["sub_succ"].as_array().unwrap().clone();
+            let mine: Vec<u64> = succ.iter().map(|s| s["id"].as_u64().unwrap()).collect();
+            // One request's subscriptions are numbered together, in order.
+            assert!(mine.windows(2).all(|w| w[1] == w[0] + 1), "{body}");
+            same += succ.iter().filter(|s| s["name"] == "same").count();
+            ids.extend(mine);
+        }
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=9).collect::<Vec<u64>>(), "distinct, no gaps");
+        assert_eq!(same, 1, "a name is created once");
+        let (_, list) = cx.send(GET, "/ccapi/v2/subscriptions", "").await;
+        assert_eq!(list["Result"].as_array().unwrap().len(), 9);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn edits_of_the_app_record_at_once_keep_every_change() {
+        let cx = &ctx().await;
+        let tenant = demo();
+        let add = |category: &'static str| async move {
+            let body = json!({"Events": [{"category": category}]}).to_string();
+            cx.send(POST, "/ccapi/v2/webhooks/events", body).await
+        };
+        let url = super::SubscriptionPatch {
+            callback_url: Some("http://crm.example/cb".into()),
+            ..Default::default()
+        };
+        let (a, b, c, set) = tokio::join!(
+            add("call"),
+            add("agent_state"),
+            add("agent_call_mode"),
+            super::edit_app_subscription(&cx.engine, &tenant, url),
+        );
+        for (status, _) in [a, b, c] {
+            assert_eq!(status, StatusCode::OK);
+        }
+        set.unwrap();
+        let sub = app_sub(cx).await.unwrap();
+        assert_eq!(sub.callback_url, "http://crm.example/cb");
+        for event in ["begin", "end", "acd_agent_state", "agent_call_mode_change"] {
+            assert!(sub.events.iter().any(|e| e == event), "{event}: {sub:?}");
+        }
+        assert!(!sub.events.iter().any(|e| e == crate::apps::NOTHING));
     }
 }

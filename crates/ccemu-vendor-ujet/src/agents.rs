@@ -855,44 +855,29 @@ pub async fn force_logout_agents(
                 agents.push(view);
             }
         }
-        let mut rows = Vec::new();
-        for view in &agents {
-            let previous = dir.status(&view.agent);
-            engine
-                .execute(
-                    &auth.tenant.id,
-                    ccemu_engine::Op::LogoutAgent {
-                        agent_id: view.agent.id.clone(),
-                    },
-                )
-                .await
-                .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
-            rows.push(status_row(&view.agent, previous.name, "Offline"));
-        }
-        let mut store = jobs(&engine, &auth).await?;
-        let id = store
-            .values
-            .keys()
-            .filter_map(|k| k.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let rows: Vec<Value> = agents
+            .iter()
+            .map(|view| status_row(&view.agent, dir.status(&view.agent).name, "Offline"))
+            .collect();
         let ids: Vec<Value> = agents.iter().map(|v| json!(v.agent.id)).collect();
-        store
-            .values
-            .insert(id.to_string(), json!({"agent_ids": ids}));
-        while store.values.len() > MAX_JOBS {
-            let oldest = store
-                .values
-                .keys()
-                .min_by_key(|k| k.parse::<u64>().unwrap_or(0))
-                .cloned();
-            oldest.map(|k| store.values.remove(&k));
-        }
-        engine
-            .execute(&auth.tenant.id, ccemu_engine::Op::PutSurfaceSettings(store))
-            .await
-            .map_err(|e| UjetError::from_engine(Api::Apps, e))?;
+        // One command logs them out and files the job under the next id, so two logouts at
+        // once never get the same job id or drop each other's job.
+        let op = ccemu_engine::Op::LogoutAgents {
+            agent_ids: agents.iter().map(|v| v.agent.id.clone()).collect(),
+            record: Some(ccemu_engine::SettingsEntry {
+                settings_id: JOBS.to_owned(),
+                value: json!({"agent_ids": ids}),
+                keep: MAX_JOBS,
+            }),
+        };
+        let id = match engine.execute(&auth.tenant.id, op).await {
+            Ok(ccemu_engine::OpOutput::LoggedOut { record: Some(id) }) => id,
+            Ok(other) => {
+                tracing::error!(?other, "unexpected engine output for a force logout");
+                return Err(UjetError::Internal(Api::Apps));
+            }
+            Err(e) => return Err(UjetError::from_engine(Api::Apps, e)),
+        };
         if agents.len() > FORCE_LOGOUT_SYNC_MAX {
             let dir = Directory::load(&engine, &auth).await?;
             let body = json!({"id": id, "status": job_status(&dir, &ids)});
@@ -1704,5 +1689,62 @@ mod logout_tests {
         let r = c.send(Method::POST, LOGOUT, br#"{"team_ids":[11]}"#).await;
         assert_eq!(r.status, StatusCode::ACCEPTED);
         assert_eq!(r.body, json!({"id": 1, "status": "finished"}));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn force_logouts_at_once_file_distinct_jobs() {
+        let c = &ctx().await;
+        let logout = |id: &'static str| async move {
+            let body = json!({ "agent_ids": [id] }).to_string();
+            c.send(Method::POST, LOGOUT, body).await
+        };
+        let (a, b, d, e) = tokio::join!(
+            logout("1001"),
+            logout("1002"),
+            logout("1003"),
+            logout("1004")
+        );
+        for r in [a, b, d, e] {
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        let store = c
+            .engine
+            .record::<ccemu_core::SurfaceSettings>(&demo(), JOBS)
+            .await
+            .unwrap()
+            .expect("the jobs record");
+        let mut filed: Vec<(String, String)> = store
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v["agent_ids"][0].as_str().unwrap().to_owned()))
+            .collect();
+        filed.sort();
+        let keys: Vec<&str> = filed.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["1", "2", "3", "4"], "one job each: {filed:?}");
+        let mut agents: Vec<&str> = filed.iter().map(|(_, a)| a.as_str()).collect();
+        agents.sort_unstable();
+        assert_eq!(agents, ["1001", "1002", "1003", "1004"]);
+    }
+
+    #[tokio::test]
+    async fn only_the_newest_jobs_are_kept() {
+        let c = ctx().await;
+        for _ in 0..MAX_JOBS + 2 {
+            let r = c
+                .send(Method::POST, LOGOUT, br#"{"agent_ids":[1001]}"#)
+                .await;
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        let r = c.send(Method::GET, &format!("{LOGOUT}/2"), b"").await;
+        assert_eq!(
+            r.status,
+            StatusCode::NOT_FOUND,
+            "the two oldest are forgotten"
+        );
+        let r = c.send(Method::GET, &format!("{LOGOUT}/3"), b"").await;
+        assert_eq!(r.body, json!({"id": 3, "status": "finished"}));
+        let newest = format!("{LOGOUT}/{}", MAX_JOBS + 2);
+        let r = c.send(Method::GET, &newest, b"").await;
+        assert_eq!(r.status, StatusCode::OK);
     }
 }

@@ -5,9 +5,9 @@
 //! beyond it answer 429 in the API's error shape with `Retry-After`. The rate is never below one
 //! request per 1.5 s, the pace reporting clients keep (they do not retry a 429). The bucket
 //! holds one second of requests and refills on the tenant's clock, so a test on a manual clock
-//! decides when the limit lifts. The buckets live in this process; the rate itself is stored.
+//! decides when the limit lifts. A tenant's bucket is the engine's vendor state of the tenant
+//! (gone when the tenant is reset or deleted); the rate itself is stored.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use ccemu_core::{SurfaceSettings, TenantId};
@@ -29,11 +29,16 @@ struct Bucket {
     at_ms: i64,
 }
 
-static BUCKETS: Mutex<Option<HashMap<TenantId, Bucket>>> = Mutex::new(None);
+/// A tenant's bucket as the engine keeps it for this surface; `None` until the first request
+/// reads the tenant's rate. A std mutex: held only to read or replace the bucket, never across
+/// an await.
+#[derive(Debug, Default)]
+pub struct RateBucket(Mutex<Option<Bucket>>);
 
-fn with_buckets<R>(f: impl FnOnce(&mut HashMap<TenantId, Bucket>) -> R) -> R {
-    let mut guard = BUCKETS.lock().unwrap_or_else(PoisonError::into_inner);
-    f(guard.get_or_insert_with(HashMap::new))
+impl RateBucket {
+    fn with<R>(&self, f: impl FnOnce(&mut Option<Bucket>) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 /// Checks a stored rate: a number of at least [`MIN_RATE`], or null (off).
@@ -50,15 +55,21 @@ pub fn validate(rate: &Value) -> Result<Option<f64>, String> {
     }
 }
 
-/// Forgets a tenant's bucket, so the next request reads its rate again (after a change,
-/// a reset or a deletion).
-pub fn forget(tenant: &TenantId) {
-    with_buckets(|b| b.remove(tenant));
+/// Forgets a tenant's bucket, so the next request reads its rate again (after a change; a
+/// reset or a deletion drops it with the rest of the tenant's vendor state).
+pub fn forget(engine: &Engine, tenant: &TenantId) {
+    if let Ok(bucket) = engine.vendor_state::<RateBucket>(tenant) {
+        bucket.with(|b| *b = None);
+    }
 }
 
 /// Takes one request from the tenant's bucket; `Err(retry_after_secs)` when it is empty.
 pub async fn take(engine: &Engine, tenant: &TenantId) -> Result<(), u64> {
-    let known = with_buckets(|b| b.get(tenant).copied());
+    // A tenant that is gone has no limit; the request fails on its own further on.
+    let Ok(state) = engine.vendor_state::<RateBucket>(tenant) else {
+        return Ok(());
+    };
+    let known = state.with(|b| *b);
     let bucket = match known {
         Some(bucket) => bucket,
         None => {
@@ -80,7 +91,7 @@ pub async fn take(engine: &Engine, tenant: &TenantId) -> Result<(), u64> {
         }
     };
     let Some(rate) = bucket.rate else {
-        with_buckets(|b| b.insert(tenant.clone(), bucket));
+        state.with(|b| *b = Some(bucket));
         return Ok(());
     };
     let now_ms = engine.clock(tenant).await.map_or(0, |c| c.now_ms);
@@ -99,15 +110,79 @@ pub async fn take(engine: &Engine, tenant: &TenantId) -> Result<(), u64> {
         let wait = ((1.0 - tokens) / rate).ceil().max(1.0) as u64;
         (tokens, Err(wait))
     };
-    with_buckets(|b| {
-        b.insert(
-            tenant.clone(),
-            Bucket {
-                rate: Some(rate),
-                tokens,
-                at_ms: now_ms,
-            },
-        )
+    state.with(|b| {
+        *b = Some(Bucket {
+            rate: Some(rate),
+            tokens,
+            at_ms: now_ms,
+        });
     });
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::tests::{ctx, demo};
+    use ccemu_core::clock::ClockMode;
+    use ccemu_engine::Op;
+    use serde_json::json;
+
+    /// Switches the demo tenant's limit on at one request per second on a frozen clock.
+    async fn limited(engine: &Engine) {
+        let settings = SurfaceSettings {
+            id: SETTINGS_ID.to_owned(),
+            values: [(RATE_KEY.to_owned(), json!(1))].into(),
+            updated_at_ms: 0,
+        };
+        engine
+            .execute(&demo(), Op::PutSurfaceSettings(settings))
+            .await
+            .unwrap();
+        engine
+            .set_clock(&demo(), ClockMode::Manual, None)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn two_engines_in_one_process_keep_their_own_buckets() {
+        let (a, b) = (ctx().await, ctx().await);
+        limited(&a.engine).await;
+        limited(&b.engine).await;
+        // Both tenants are `demo`: a bucket shared by tenant id would let only one through.
+        assert_eq!(take(&a.engine, &demo()).await, Ok(()));
+        assert_eq!(take(&b.engine, &demo()).await, Ok(()));
+        assert_eq!(take(&a.engine, &demo()).await, Err(1));
+        assert_eq!(take(&b.engine, &demo()).await, Err(1));
+        // A reset drops the bucket with the tenant's vendor state: the rate is read again
+        // (the reset removed it, so there is no limit any more).
+        a.engine.reset_tenant(&demo()).await.unwrap();
+        assert_eq!(take(&a.engine, &demo()).await, Ok(()));
+        assert_eq!(take(&a.engine, &demo()).await, Ok(()));
+        assert_eq!(take(&b.engine, &demo()).await, Err(1));
+    }
+
+    #[tokio::test]
+    async fn the_bucket_refills_on_the_tenants_clock_and_forget_rereads_the_rate() {
+        let c = ctx().await;
+        limited(&c.engine).await;
+        assert_eq!(take(&c.engine, &demo()).await, Ok(()));
+        assert_eq!(take(&c.engine, &demo()).await, Err(1));
+        c.engine.advance_clock(&demo(), 1000).await.unwrap();
+        assert_eq!(take(&c.engine, &demo()).await, Ok(()));
+        assert_eq!(take(&c.engine, &demo()).await, Err(1));
+        let off = SurfaceSettings {
+            id: SETTINGS_ID.to_owned(),
+            ..SurfaceSettings::default()
+        };
+        c.engine
+            .execute(&demo(), Op::PutSurfaceSettings(off))
+            .await
+            .unwrap();
+        assert_eq!(take(&c.engine, &demo()).await, Err(1), "until forgotten");
+        forget(&c.engine, &demo());
+        assert_eq!(take(&c.engine, &demo()).await, Ok(()));
+        assert_eq!(take(&c.engine, &demo()).await, Ok(()));
+    }
 }

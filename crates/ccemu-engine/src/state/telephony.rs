@@ -59,6 +59,18 @@ impl Telephony {
     }
 }
 
+/// A value a surface files under the next number of one of its settings records (a numbered log
+/// kept in the record's values, keyed `"1"`, `"2"`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettingsEntry {
+    /// The settings record; created if missing.
+    pub settings_id: String,
+    /// What is filed.
+    pub value: serde_json::Value,
+    /// Entries kept; the oldest go first.
+    pub keep: usize,
+}
+
 /// The `custom_data` key under which a call routed by the IVR notes its menu and keys.
 pub const IVR_KEY: &str = "ivr";
 
@@ -71,6 +83,56 @@ fn changed(record: &str, id: &str, deleted: bool) -> DomainEvent {
 }
 
 impl State {
+    /// Stores a surface's settings (replacing them) and keeps them for later commands.
+    fn put_surface_settings(
+        &mut self,
+        mut settings: SurfaceSettings,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<()> {
+        settings.validate()?;
+        settings.updated_at_ms = now;
+        fx.changes.put(&settings)?;
+        fx.events
+            .push(changed(SurfaceSettings::KIND, &settings.id, false));
+        self.settings.insert(settings.id.clone(), settings);
+        Ok(())
+    }
+
+    /// Files `entry` under one more than the highest number of its record, forgetting the
+    /// oldest entries past its `keep`; answers the number.
+    pub(super) fn file_settings_entry(
+        &mut self,
+        entry: SettingsEntry,
+        now: i64,
+        fx: &mut Effects<'_>,
+    ) -> Result<u64> {
+        let mut settings = self
+            .settings
+            .get(&entry.settings_id)
+            .cloned()
+            .unwrap_or_else(|| SurfaceSettings {
+                id: entry.settings_id.clone(),
+                ..SurfaceSettings::default()
+            });
+        let number = |key: &String| key.parse::<u64>().ok();
+        let n = settings.values.keys().filter_map(number).max().unwrap_or(0) + 1;
+        settings.values.insert(n.to_string(), entry.value);
+        while settings.values.len() > entry.keep {
+            let oldest = settings
+                .values
+                .keys()
+                .min_by_key(|k| number(k).unwrap_or(0))
+                .cloned();
+            match oldest {
+                Some(key) => settings.values.remove(&key),
+                None => break,
+            };
+        }
+        self.put_surface_settings(settings, now, fx)?;
+        Ok(n)
+    }
+
     /// Applies one of this module's ops.
     pub(super) fn apply_telephony(
         &mut self,
@@ -79,12 +141,8 @@ impl State {
         fx: &mut Effects<'_>,
     ) -> Result<OpOutput> {
         match op {
-            Op::PutSurfaceSettings(mut settings) => {
-                settings.validate()?;
-                settings.updated_at_ms = now;
-                fx.changes.put(&settings)?;
-                fx.events
-                    .push(changed(SurfaceSettings::KIND, &settings.id, false));
+            Op::PutSurfaceSettings(settings) => {
+                self.put_surface_settings(settings, now, fx)?;
                 Ok(OpOutput::Deleted)
             }
             Op::SetDefaultRelayNumber { number } => {
