@@ -210,8 +210,10 @@ impl Center {
             .max(self.next_timer_id - 1)
             + 1;
         self.next_seq = self.store.last_event_seq(&id).await? + 1;
+        let last_contact = self.store.last_contact_id(&id).await?;
         self.pending = Changes::default();
         self.rebuild(docs, last_number)?;
+        self.state.raise_contact_id(last_contact);
         self.pending.messages_stored = self.state.message_counts();
         Ok(())
     }
@@ -689,6 +691,11 @@ impl Center {
 
     async fn op(&mut self, op: Op) -> Result<OpOutput> {
         let message_to = op.message_target().map(str::to_owned);
+        for key in op.contact_keys() {
+            if let Some(c) = self.store.contact(self.id(), &key).await? {
+                self.state.cache_contacts([c]);
+            }
+        }
         let now = self.now();
         let (mut events, mut timers) = (Vec::new(), Vec::new());
         let mut fx = Effects {
@@ -697,7 +704,9 @@ impl Center {
             events: &mut events,
             timers: &mut timers,
         };
-        let output = match self.state.apply(op, now, &mut fx) {
+        let applied = self.state.apply(op, now, &mut fx);
+        self.state.forget_contacts();
+        let output = match applied {
             Ok(output) => output,
             Err(error) => {
                 self.abandon().await;

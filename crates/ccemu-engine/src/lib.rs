@@ -36,7 +36,8 @@ pub use delivery::DeliveryConfig;
 pub use feed::EventFeed;
 pub use notify::{EventsEdit, Notifier, Numbering, SubscriptionPatch, View, SUBSCRIPTION_NAME};
 pub use query::{
-    ConfigRecord, ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter,
+    ConfigRecord, ContactKey, InteractionFilter, InteractionOrder, Page, ServiceLevel,
+    StateLogFilter,
 };
 pub use retention::RetentionConfig;
 pub use state::recording_path;

@@ -7,7 +7,7 @@ use crate::{Engine, Result};
 use ccemu_core::interaction::{Interaction, Message};
 use ccemu_core::{AgentStateLog, Contact, TenantId};
 pub use ccemu_store::query::{
-    ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter,
+    ContactKey, InteractionFilter, InteractionOrder, Page, ServiceLevel, StateLogFilter,
 };
 
 /// A small configuration kind kept whole as a document (settings, subscriptions, IVR menus, DNC
@@ -94,6 +94,16 @@ impl Engine {
     ) -> Result<Page<AgentStateLog>> {
         self.center(id)?;
         Ok(self.inner.store.state_logs(id, filter).await?)
+    }
+
+    /// Service-level counts of each `(queue, threshold_ms)` over the tenant's contacts so far.
+    pub async fn service_levels(
+        &self,
+        id: &TenantId,
+        queues: &[(String, i64)],
+    ) -> Result<Vec<ServiceLevel>> {
+        self.center(id)?;
+        Ok(self.inner.store.service_levels(id, queues).await?)
     }
 
     /// For each log, the state its agent was in during the period before it (`None` for an

@@ -78,6 +78,56 @@ async fn upsert_by_identifier_creates_then_updates_keeping_the_phone() {
 }
 
 #[tokio::test]
+async fn after_a_restart_contacts_are_found_in_the_store_and_ids_continue() {
+    let db = TestDb::new().await;
+    let t = demo();
+    let first = engine(&db).await;
+    for identifier in ["a", "b", "c"] {
+        first
+            .execute(&t, upsert(identifier, None, None))
+            .await
+            .unwrap();
+    }
+    first.shutdown().await;
+    // Nothing of them is loaded at start: each command reads the contact it names.
+    let engine = engine(&db).await;
+    let b = contact(
+        engine
+            .execute(&t, upsert("b", Some("Bea"), Some("+1617")))
+            .await
+            .unwrap(),
+    );
+    assert_eq!((b.id.as_str(), b.name.as_str()), ("2", "Bea"));
+    let d = contact(engine.execute(&t, upsert("d", None, None)).await.unwrap());
+    assert_eq!(d.id, "4");
+    let b = contact(
+        engine
+            .execute(&t, upsert("b", None, Some("+1999")))
+            .await
+            .unwrap(),
+    );
+    assert_eq!((b.id.as_str(), b.phone.as_str()), ("2", "+1617"));
+    let scheduled = |contact_id: &str| Op::ScheduleInteraction {
+        channel: Channel::Voice,
+        queue_id: Some("9001".into()),
+        customer: "+1617".into(),
+        scheduled_at_ms: i64::MAX / 2,
+        note: Annotation {
+            contact_id: Some(contact_id.into()),
+            ..Annotation::default()
+        },
+    };
+    let callback = interaction(engine.execute(&t, scheduled("3")).await.unwrap());
+    assert_eq!(callback.contact_id.as_deref(), Some("3"));
+    let err = engine.execute(&t, scheduled("99")).await.unwrap_err();
+    assert!(
+        matches!(&err, EngineError::Domain(DomainError::NotFound { kind: "contact", id }) if id == "99"),
+        "{err:?}"
+    );
+    assert_eq!(engine.contacts(&t, 0, 10).await.unwrap().total, 4);
+}
+
+#[tokio::test]
 async fn annotations_merge_remove_and_check_the_contact() {
     let db = TestDb::new().await;
     let engine = engine(&db).await;

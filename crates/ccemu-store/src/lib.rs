@@ -21,7 +21,7 @@ mod sqlite;
 pub use sql::Pruned;
 
 use outbox::{DeliveryRecord, DeliveryState, DueDelivery, NextStep};
-use query::{ContactKey, InteractionFilter, Page, StateLogFilter};
+use query::{ContactKey, InteractionFilter, Page, ServiceLevel, StateLogFilter};
 
 use ccemu_core::interaction::Interaction;
 use ccemu_core::{Agent, AgentState, AgentStateLog, Contact, Queue, Retention, Skill, Team};
@@ -393,8 +393,8 @@ impl Store {
     }
 
     /// What a tenant's contact center needs in memory after a restart: every document, the
-    /// interactions that have not ended, the contacts and the directory; never ended
-    /// interactions or state logs.
+    /// interactions that have not ended and the directory; never ended interactions, state logs
+    /// or contacts.
     pub async fn live_documents(&self, tenant: &TenantId) -> Result<Vec<Document>> {
         on!(self, r => r.live_documents(tenant).await)
     }
@@ -486,9 +486,23 @@ impl Store {
         on!(self, r => r.previous_states(tenant, logs).await)
     }
 
+    /// Service-level counts of each `(queue, threshold_ms)` over the tenant's history.
+    pub async fn service_levels(
+        &self,
+        tenant: &TenantId,
+        queues: &[(String, i64)],
+    ) -> Result<Vec<ServiceLevel>> {
+        on!(self, r => r.service_levels(tenant, queues).await)
+    }
+
     /// The contact a key names (the oldest by id when several match).
     pub async fn contact(&self, tenant: &TenantId, key: &ContactKey) -> Result<Option<Contact>> {
         on!(self, r => r.contact(tenant, key).await)
+    }
+
+    /// The highest numeric contact id of a tenant (0 when it has none).
+    pub async fn last_contact_id(&self, tenant: &TenantId) -> Result<u64> {
+        on!(self, r => r.last_contact_id(tenant).await)
     }
 
     /// A page of contacts, by id.

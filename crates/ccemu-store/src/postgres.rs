@@ -12,6 +12,9 @@ pub(crate) type Tx<'a> = sqlx::Transaction<'a, Db>;
 /// A query built at run time on this backend.
 pub(crate) type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
 
+/// The condition of an id made of 1 to 18 digits (one that fits a BIGINT).
+pub(crate) const NUMERIC_ID: &str = "id ~ '^[0-9]{1,18}$'";
+
 /// The repository: the pool of this backend's connections.
 #[derive(Debug, Clone)]
 pub(crate) struct Repo {

@@ -110,7 +110,7 @@ impl InteractionFilter {
 }
 
 /// Which agent state logs a list wants: one agent or all, periods inside a window; ordered by
-/// start time, then agent and sequence.
+/// start time, then agent and sequence (or by agent and sequence alone, `by_agent`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StateLogFilter {
     /// The agent, or every agent.
@@ -125,10 +125,25 @@ pub struct StateLogFilter {
     pub end_to_ms: Option<i64>,
     /// Newest first instead of oldest first.
     pub newest_first: bool,
+    /// Each agent's periods together, in the agent's order, instead of by start time.
+    pub by_agent: bool,
     /// Rows to skip.
     pub offset: u64,
     /// Most rows to return.
     pub limit: u64,
+}
+
+/// Service-level counts of one queue's contacts so far (every channel), against a threshold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceLevel {
+    /// Contacts that waited in the queue.
+    pub offered: u64,
+    /// Of those, answered.
+    pub answered: u64,
+    /// Answered within the threshold of their wait.
+    pub answered_within: u64,
+    /// Abandoned before an answer.
+    pub abandoned: u64,
 }
 
 /// How a contact is looked up.

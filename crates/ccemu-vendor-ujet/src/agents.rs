@@ -221,14 +221,6 @@ fn log_id(log: &AgentStateLog) -> Value {
     }
 }
 
-/// The sequence number of a log within its agent's history.
-fn log_seq(log: &AgentStateLog) -> u64 {
-    log.id
-        .rsplit_once('-')
-        .and_then(|(_, s)| s.parse().ok())
-        .unwrap_or(0)
-}
-
 /// What began a period, in UJET's activity words [inferred from the doc's examples].
 fn activity(
     state: &AgentState,
@@ -254,11 +246,12 @@ const LOG_PAGE: u64 = 1000;
 /// Interactions read per query when looking for the contact of a period.
 const CONTACT_PAGE: u64 = 50;
 
-/// Every finished state period of the tenant, read page by page.
+/// Every finished state period of the tenant, each agent's in order, read page by page.
 async fn state_logs(engine: &Engine, auth: &Authed) -> Result<Vec<AgentStateLog>, UjetError> {
     let mut logs = Vec::new();
     loop {
         let filter = StateLogFilter {
+            by_agent: true,
             offset: logs.len() as u64,
             limit: LOG_PAGE,
             ..StateLogFilter::default()
@@ -317,58 +310,107 @@ async fn contact_of(
 }
 
 /// `GET /agent_activity_logs` (Manager, §4, §5): one row per finished period of an agent's
-/// state, from the engine's state logs.
+/// state, from the engine's state logs, each agent's periods in order. A plain page is cut by
+/// the store; other sorts and filters apply to every row.
 pub async fn list_agent_activity_logs(
     State(engine): State<Engine>,
     auth: Authed,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let params = Params::parse(query.as_deref());
+    let window = match paging::window(&params) {
+        Some(Ok(w))
+            if w.sort.is_none() && w.created == (None, None) && w.updated == (None, None) =>
+        {
+            Some(w)
+        }
+        Some(Err(e)) => return dto::fail(&auth, e),
+        _ => None,
+    };
     let result = async {
         let dir = Directory::load(&engine, &auth).await?;
-        let mut logs = state_logs(&engine, &auth).await?;
-        logs.sort_by_key(|l| (l.agent_id.clone(), log_seq(l)));
-        let mut before: BTreeMap<String, AgentState> = BTreeMap::new();
+        let err = |e| UjetError::from_engine(auth.api, e);
+        let (logs, total) = match &window {
+            Some(w) => {
+                let filter = StateLogFilter {
+                    by_agent: true,
+                    offset: w.offset() as u64,
+                    limit: w.per as u64,
+                    ..StateLogFilter::default()
+                };
+                let page = engine
+                    .state_logs(&auth.tenant.id, &filter)
+                    .await
+                    .map_err(err)?;
+                (page.items, Some(page.total))
+            }
+            None => (state_logs(&engine, &auth).await?, None),
+        };
+        let before = match total {
+            // A page asks the store for the periods before its own.
+            Some(_) => engine
+                .previous_states(&auth.tenant.id, &logs)
+                .await
+                .map_err(err)?,
+            // Every period is here, each agent's in order: the one before is the previous row.
+            None => {
+                let mut last: BTreeMap<&str, &AgentState> = BTreeMap::new();
+                logs.iter()
+                    .map(|l| last.insert(&l.agent_id, &l.from).cloned())
+                    .collect()
+            }
+        };
         let mut rows = Vec::with_capacity(logs.len());
-        for log in &logs {
-            let agent = dir.agents.iter().find(|v| v.agent.id == log.agent_id);
+        for (log, before) in logs.iter().zip(&before) {
             let contact = contact_of(&engine, &auth, log).await?;
-            let channel = contact.as_ref().map(|i| i.channel);
-            let status = agent.map_or_else(
-                || statuses::USER_STATUSES[0],
-                |v| {
-                    let mut a = v.agent.clone();
-                    a.state = log.from.clone();
-                    *statuses::of(&a, channel)
-                },
-            );
-            let id_of = |voice: bool| {
-                // The integer ids Manager calls and chats show for the same interactions.
-                contact
-                    .as_ref()
-                    .filter(|i| (i.channel == Channel::Voice) == voice)
-                    .map(|i| i.number)
-            };
-            rows.push(json!({
-                "id": log_id(log),
-                "agent_id": num(&log.agent_id),
-                "whodunnit": agent.map(|v| person(&v.agent)),
-                "status": status.to_json(),
-                "started_at": dto::time(log.start_ms),
-                "ended_at": dto::time(log.end_ms),
-                "duration": log.duration_ms / 1000,
-                "activity": activity(&log.from, before.get(&log.agent_id), channel),
-                "call_id": id_of(true),
-                "chat_id": id_of(false),
-            }));
-            before.insert(log.agent_id.clone(), log.from.clone());
+            rows.push(activity_row(&dir, log, before.as_ref(), contact.as_ref()));
         }
-        Ok(rows)
+        Ok::<_, UjetError>((rows, total))
     }
     .await;
-    match result {
-        Ok(rows) => paging::list(&auth, &Params::parse(query.as_deref()), rows),
-        Err(e) => dto::fail(&auth, e),
+    match (result, &window) {
+        (Ok((rows, Some(total))), Some(w)) => paging::page(&auth, &params, w, total, rows),
+        (Ok((rows, _)), _) => paging::list(&auth, &params, rows),
+        (Err(e), _) => dto::fail(&auth, e),
     }
+}
+
+/// One activity log row: the period `log`, after a period in state `before` (`None`: the
+/// agent's first), about `contact` if it was about one.
+fn activity_row(
+    dir: &Directory,
+    log: &AgentStateLog,
+    before: Option<&AgentState>,
+    contact: Option<&Interaction>,
+) -> Value {
+    let agent = dir.agents.iter().find(|v| v.agent.id == log.agent_id);
+    let channel = contact.map(|i| i.channel);
+    let status = agent.map_or_else(
+        || statuses::USER_STATUSES[0],
+        |v| {
+            let mut a = v.agent.clone();
+            a.state = log.from.clone();
+            *statuses::of(&a, channel)
+        },
+    );
+    // The integer ids Manager calls and chats show for the same interactions.
+    let id_of = |voice: bool| {
+        contact
+            .filter(|i| (i.channel == Channel::Voice) == voice)
+            .map(|i| i.number)
+    };
+    json!({
+        "id": log_id(log),
+        "agent_id": num(&log.agent_id),
+        "whodunnit": agent.map(|v| person(&v.agent)),
+        "status": status.to_json(),
+        "started_at": dto::time(log.start_ms),
+        "ended_at": dto::time(log.end_ms),
+        "duration": log.duration_ms / 1000,
+        "activity": activity(&log.from, before, channel),
+        "call_id": id_of(true),
+        "chat_id": id_of(false),
+    })
 }
 
 /// `GET /teams` and `/team` (Manager, §4): every team, filtered, sorted and paged.
@@ -1092,6 +1134,63 @@ mod tests {
             r.body,
             manager("Bad Request", "started_at[from] is invalid", 400)
         );
+    }
+
+    #[tokio::test]
+    async fn activity_log_pages_cut_by_the_store_are_slices_of_the_whole_list() {
+        let c = ctx().await;
+        c.engine
+            .set_clock(&demo(), ccemu_core::clock::ClockMode::Manual, None)
+            .await
+            .unwrap();
+        let pause = AgentState::OnBreak {
+            sub_state: 4,
+            until_ms: None,
+        };
+        for (agent, state) in [
+            ("1002", AgentState::Available),
+            ("1001", AgentState::Available),
+            ("1002", pause.clone()),
+            ("1001", pause),
+            ("1002", AgentState::LoggedOut),
+            ("1001", AgentState::Available),
+            ("1001", AgentState::LoggedOut),
+        ] {
+            c.set_state(agent, state).await;
+            c.engine.advance_clock(&demo(), 1_000).await.unwrap();
+        }
+        // A sort the store does not cut: every row, ordered by id (agent, then sequence).
+        let whole = c
+            .send(
+                Method::GET,
+                "/manager/api/v1/agent_activity_logs?sort_column=id&per=100",
+                b"",
+            )
+            .await;
+        let whole_rows = whole.body.as_array().unwrap().clone();
+        assert_eq!(whole.headers["total"], whole_rows.len().to_string());
+        assert!(whole_rows.len() >= 6, "{whole_rows:?}");
+        let mut paged = Vec::new();
+        for page in 1..=(whole_rows.len() / 2 + 1) {
+            let r = c
+                .send(
+                    Method::GET,
+                    &format!("/manager/api/v1/agent_activity_logs?per=2&page={page}"),
+                    b"",
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert_eq!(r.headers["total"], whole.headers["total"]);
+            paged.extend(r.body.as_array().unwrap().iter().cloned());
+        }
+        assert_eq!(paged, whole_rows);
+        // The period before a page's first row still decides its activity.
+        let activities: Vec<&str> = paged
+            .iter()
+            .map(|row| row["activity"].as_str().unwrap())
+            .collect();
+        assert!(activities.contains(&"login"), "{activities:?}");
+        assert!(activities.contains(&"status_change"), "{activities:?}");
     }
 
     #[tokio::test]

@@ -15,7 +15,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use ccemu_core::{Channel, Interaction, InteractionState, Queue};
-use ccemu_engine::Engine;
+use ccemu_engine::{Engine, ServiceLevel};
 use serde_json::{json, Value};
 
 use crate::agents::{num, person, tree, Directory};
@@ -386,17 +386,11 @@ struct Sla {
 }
 
 impl Sla {
-    fn add(&mut self, i: &Interaction, threshold_secs: i64) {
-        let Some(queued) = i.queued_at_ms else { return };
-        self.offered += 1;
-        if let Some(answered) = i.answered_at_ms {
-            self.answered += 1;
-            if answered - queued <= threshold_secs * 1000 {
-                self.answered_in_sla += 1;
-            }
-        } else if i.state == InteractionState::Abandoned {
-            self.abandoned += 1;
-        }
+    fn add(&mut self, level: &ServiceLevel) {
+        self.offered += level.offered;
+        self.answered += level.answered;
+        self.answered_in_sla += level.answered_within;
+        self.abandoned += level.abandoned;
     }
 
     fn json(&self, mut row: Value, threshold_secs: i64) -> Value {
@@ -421,10 +415,21 @@ fn threshold(queue: &Queue) -> i64 {
         .unwrap_or(SLA_THRESHOLD_SECS)
 }
 
-/// Every interaction of the tenant, open and ended, for service levels "so far". The store
-/// has no per-queue counts to ask for, so this reads the history a page at a time.
-async fn history(engine: &Engine, auth: &Authed) -> Result<Vec<Interaction>, UjetError> {
-    crate::objects::all(engine, auth, &[], false).await
+/// The service level of each `(menu, threshold)` over its contacts so far, counted by the
+/// store.
+async fn levels(
+    engine: &Engine,
+    auth: &Authed,
+    menus: &[(&Queue, i64)],
+) -> Result<Vec<ServiceLevel>, UjetError> {
+    let asked: Vec<(String, i64)> = menus
+        .iter()
+        .map(|(q, secs)| (q.id.clone(), secs.saturating_mul(1000)))
+        .collect();
+    engine
+        .service_levels(&auth.tenant.id, &asked)
+        .await
+        .map_err(|e| UjetError::from_engine(auth.api, e))
 }
 
 /// `GET /menus/sla` (Manager, §4; shape [inferred]): each menu's service level over its
@@ -438,27 +443,24 @@ pub async fn get_menus_sla(
         Ok(live) => live,
         Err(response) => return response,
     };
-    let history = match history(&engine, &auth).await {
-        Ok(history) => history,
+    let menus: Vec<(&Queue, i64)> = live.queues.iter().map(|q| (q, threshold(q))).collect();
+    let levels = match levels(&engine, &auth, &menus).await {
+        Ok(levels) => levels,
         Err(e) => return dto::fail(&auth, e),
     };
-    let rows = live
-        .queues
+    let rows = menus
         .iter()
-        .map(|q| {
+        .zip(&levels)
+        .map(|((q, secs), level)| {
             let mut sla = Sla::default();
-            for i in &history {
-                if i.queue_id.as_deref() == Some(q.id.as_str()) {
-                    sla.add(i, threshold(q));
-                }
-            }
+            sla.add(level);
             let row = json!({
                 "id": num(&q.id),
                 "menu_id": num(&q.id),
                 "name": q.name,
                 "materialized_path": live.path(q),
             });
-            sla.json(row, threshold(q))
+            sla.json(row, *secs)
         })
         .collect();
     paging::list(&auth, &Params::parse(query.as_deref()), rows)
@@ -475,22 +477,32 @@ pub async fn get_menus_sla_by_queue_group(
         Ok(live) => live,
         Err(response) => return response,
     };
-    let history = match history(&engine, &auth).await {
-        Ok(history) => history,
-        Err(e) => return dto::fail(&auth, e),
-    };
-    let rows = live
+    let roots: Vec<&Queue> = live
         .queues
         .iter()
         .filter(|q| std::ptr::eq(live.root(q), *q))
-        .map(|root| {
+        .collect();
+    // Every menu below a root counts against the root's threshold.
+    let menus: Vec<(usize, (&Queue, i64))> = roots
+        .iter()
+        .enumerate()
+        .flat_map(|(n, root)| {
+            let secs = threshold(root);
+            live.subtree(root).into_iter().map(move |q| (n, (q, secs)))
+        })
+        .collect();
+    let asked: Vec<(&Queue, i64)> = menus.iter().map(|(_, m)| *m).collect();
+    let levels = match levels(&engine, &auth, &asked).await {
+        Ok(levels) => levels,
+        Err(e) => return dto::fail(&auth, e),
+    };
+    let rows = roots
+        .iter()
+        .enumerate()
+        .map(|(n, root)| {
             let mut sla = Sla::default();
-            for q in live.subtree(root) {
-                for i in &history {
-                    if i.queue_id.as_deref() == Some(q.id.as_str()) {
-                        sla.add(i, threshold(root));
-                    }
-                }
+            for ((_, _), level) in menus.iter().zip(&levels).filter(|((r, _), _)| *r == n) {
+                sla.add(level);
             }
             let row = json!({
                 "id": num(&root.id),

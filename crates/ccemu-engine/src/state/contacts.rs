@@ -3,8 +3,10 @@
 //! `state/scheduled.rs` when their timer fires).
 //!
 //! Vendor-neutral: UJET end users and call/chat flags map here, and any surface with CRM-style
-//! contacts or callbacks can reuse it. Contacts are kept in memory so that an upsert by identifier
-//! is decided by the single writer, never by two racing requests.
+//! contacts or callbacks can reuse it. Contacts live in the store, not in the working set: before
+//! a command that names one, the owner task reads it ([`Op::contact_keys`]) into a cache that
+//! holds it for that command only, so an upsert by identifier is still decided by the single
+//! writer and memory does not grow with the tenant's end users.
 
 use std::collections::BTreeMap;
 
@@ -28,18 +30,37 @@ pub struct Annotation {
     pub custom_data: BTreeMap<String, serde_json::Value>,
 }
 
-/// The tenant's contacts by id.
+/// The contacts the command being applied names, by id, and the highest numeric id given.
 #[derive(Debug, Default)]
 pub(super) struct Contacts {
     by_id: BTreeMap<String, Contact>,
+    last_id: u64,
 }
 
 impl Contacts {
-    /// Takes a stored contact document.
+    /// Takes a contact document (a seed): cached, and its id counted.
     pub fn load(&mut self, data: serde_json::Value) -> Result<()> {
         let c: Contact = serde_json::from_value(data).map_err(corrupt)?;
-        self.by_id.insert(c.id.clone(), c);
+        self.cache(c);
         Ok(())
+    }
+
+    /// Holds a contact read from the store for the command being applied.
+    pub fn cache(&mut self, c: Contact) {
+        self.raise_last_id(&c.id);
+        self.by_id.insert(c.id.clone(), c);
+    }
+
+    /// Forgets the cached contacts once their command is done.
+    pub fn forget(&mut self) {
+        self.by_id.clear();
+    }
+
+    /// Never gives an id at or below a numeric `id` already in use.
+    pub fn raise_last_id(&mut self, id: &str) {
+        if let Ok(n) = id.parse::<u64>() {
+            self.last_id = self.last_id.max(n);
+        }
     }
 
     fn by_identifier(&self, identifier: &str) -> Option<&Contact> {
@@ -49,14 +70,46 @@ impl Contacts {
     }
 
     /// The next id: one more than the largest numeric id, so ids read as UJET's integers.
-    fn next_id(&self) -> String {
-        let max = self
-            .by_id
-            .keys()
-            .filter_map(|k| k.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
-        (max + 1).to_string()
+    fn next_id(&mut self) -> String {
+        self.last_id += 1;
+        self.last_id.to_string()
+    }
+}
+
+impl Op {
+    /// The stored contacts this op reads, to be cached before it is applied.
+    pub(crate) fn contact_keys(&self) -> Vec<ccemu_store::query::ContactKey> {
+        use ccemu_store::query::ContactKey;
+        match self {
+            Op::UpsertContact { identifier, .. } => {
+                vec![ContactKey::Identifier(identifier.trim().to_owned())]
+            }
+            Op::AnnotateInteraction { note, .. } | Op::ScheduleInteraction { note, .. } => note
+                .contact_id
+                .iter()
+                .map(|id| ContactKey::Id(id.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl State {
+    /// Holds contacts read for the command about to be applied.
+    pub(crate) fn cache_contacts(&mut self, contacts: impl IntoIterator<Item = Contact>) {
+        for c in contacts {
+            self.contacts.cache(c);
+        }
+    }
+
+    /// Forgets the contacts of the command just applied.
+    pub(crate) fn forget_contacts(&mut self) {
+        self.contacts.forget();
+    }
+
+    /// Counts the highest numeric contact id in the store, so new ids come after it.
+    pub(crate) fn raise_contact_id(&mut self, last: u64) {
+        self.contacts.raise_last_id(&last.to_string());
     }
 }
 

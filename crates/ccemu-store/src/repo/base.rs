@@ -357,14 +357,12 @@ impl Repo {
     }
 
     /// What a tenant's contact center needs in memory after a restart: every document, the
-    /// interactions that have not ended and the contacts; never ended interactions or state logs.
+    /// interactions that have not ended and the directory; never ended interactions, state logs
+    /// or contacts.
     pub async fn live_documents(&self, tenant: &TenantId) -> Result<Vec<Document>> {
         let mut docs = self.documents(tenant).await?;
         for i in self.open_interactions(tenant).await? {
             docs.push(Document::from_entity(&i)?);
-        }
-        for c in self.contacts(tenant, 0, u64::MAX >> 1).await?.items {
-            docs.push(Document::from_entity(&c)?);
         }
         let directory = self.directory(tenant).await?;
         for a in &directory.agents {

@@ -3,7 +3,9 @@
 //! changes (a message is one insert) and read back with indexed queries.
 
 use super::{DbRow, Query, Repo, Tx};
-use crate::query::{ContactKey, InteractionFilter, InteractionOrder, Page, StateLogFilter};
+use crate::query::{
+    ContactKey, InteractionFilter, InteractionOrder, Page, ServiceLevel, StateLogFilter,
+};
 use crate::sql::{
     corrupt, ended_beyond, i64_of, insert_new_sql, name, parse, parse_opt, state_columns,
     state_from, upsert_sql, Bind, Pruned, BATCH,
@@ -840,6 +842,11 @@ impl Repo {
             condition.push_str(&format!(" AND end_ms <= ${}", binds.len() + 1));
         }
         let dir = if f.newest_first { "DESC" } else { "ASC" };
+        let order = if f.by_agent {
+            format!("agent_id {dir}, seq {dir}")
+        } else {
+            format!("start_ms {dir}, agent_id {dir}, seq {dir}")
+        };
         let count_sql =
             format!("SELECT COUNT(*) FROM agent_state_logs WHERE tenant_id = $1{condition}");
         let mut q = sqlx::query(&count_sql).bind(tenant.as_str());
@@ -849,7 +856,7 @@ impl Repo {
         let total: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
         let sql = format!(
             "SELECT * FROM agent_state_logs WHERE tenant_id = $1{condition} \
-             ORDER BY start_ms {dir}, agent_id {dir}, seq {dir} LIMIT {} OFFSET {}",
+             ORDER BY {order} LIMIT {} OFFSET {}",
             i64_of(f.limit),
             i64_of(f.offset)
         );
@@ -908,6 +915,41 @@ impl Repo {
             .collect())
     }
 
+    /// Service-level counts of each `(queue, threshold_ms)`: one aggregate over the queue's
+    /// index each, no row read into memory.
+    pub async fn service_levels(
+        &self,
+        tenant: &TenantId,
+        queues: &[(String, i64)],
+    ) -> Result<Vec<ServiceLevel>> {
+        let mut levels = Vec::with_capacity(queues.len());
+        for (queue, threshold_ms) in queues {
+            let row = sqlx::query(
+                "SELECT COUNT(*), COUNT(answered_at_ms), \
+                 COALESCE(SUM(CASE WHEN answered_at_ms - queued_at_ms <= $3 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN answered_at_ms IS NULL AND state = 'abandoned' \
+                 THEN 1 ELSE 0 END), 0) \
+                 FROM interactions WHERE tenant_id = $1 AND queue_id = $2 \
+                 AND queued_at_ms IS NOT NULL",
+            )
+            .bind(tenant.as_str())
+            .bind(queue.as_str())
+            .bind(*threshold_ms)
+            .fetch_one(&self.pool)
+            .await?;
+            let n = |c: usize| -> Result<u64> {
+                Ok(u64::try_from(row.try_get::<i64, _>(c)?).unwrap_or(0))
+            };
+            levels.push(ServiceLevel {
+                offered: n(0)?,
+                answered: n(1)?,
+                answered_within: n(2)?,
+                abandoned: n(3)?,
+            });
+        }
+        Ok(levels)
+    }
+
     /// The contact a key names (the oldest by id when several match).
     pub async fn contact(&self, tenant: &TenantId, key: &ContactKey) -> Result<Option<Contact>> {
         let (condition, value) = match key {
@@ -927,6 +969,20 @@ impl Repo {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(contact_from_row).transpose()
+    }
+
+    /// The highest numeric contact id of a tenant (0 when it has none).
+    pub async fn last_contact_id(&self, tenant: &TenantId) -> Result<u64> {
+        let sql = format!(
+            "SELECT MAX(CAST(id AS BIGINT)) FROM contacts WHERE tenant_id = $1 AND {}",
+            super::NUMERIC_ID
+        );
+        let row = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        let n: Option<i64> = row.try_get(0)?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 
     /// A page of contacts, by id.
