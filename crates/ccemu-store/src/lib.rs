@@ -267,6 +267,7 @@ pub(crate) const TENANT_TABLES: &[&str] = &[
     "messages",
     "transfers",
     "recordings",
+    "interaction_counts",
     "interactions",
     "agent_state_logs",
     "contacts",

@@ -15,6 +15,9 @@ pub(crate) type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::A
 /// The condition of an id made of 1 to 18 digits (one that fits a BIGINT).
 pub(crate) const NUMERIC_ID: &str = "id ~ '^[0-9]{1,18}$'";
 
+/// How a transaction that writes begins: row locks are taken as rows are written; nothing to take up front.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN";
+
 /// The repository: the pool of this backend's connections.
 #[derive(Debug, Clone)]
 pub(crate) struct Repo {

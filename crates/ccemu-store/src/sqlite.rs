@@ -15,6 +15,9 @@ pub(crate) type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::A
 /// The condition of an id made of 1 to 18 digits (one that fits a BIGINT).
 pub(crate) const NUMERIC_ID: &str = "id <> '' AND id NOT GLOB '*[^0-9]*' AND LENGTH(id) <= 18";
 
+/// How a transaction that writes begins: takes the write lock at once: a transaction that read first and wrote later would fail with SQLITE_BUSY, not wait, once another connection had written in between.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
 /// The repository: the pool of this backend's connections.
 #[derive(Debug, Clone)]
 pub(crate) struct Repo {

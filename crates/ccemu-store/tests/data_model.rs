@@ -943,3 +943,78 @@ async fn every_page_in_every_order_is_its_slice_of_the_whole_list() {
         .collect();
     assert_eq!(numbers, vec![1, 7, 3, 4, 5, 6, 2]);
 }
+
+/// The total of a page of `channels` from the kept counts, and counted from the rows (a time
+/// bound that every row meets forces the count).
+async fn totals(store: &Store, t: &TenantId, channels: &[Channel]) -> (u64, u64) {
+    let kept = InteractionFilter {
+        channels: channels.to_vec(),
+        limit: 1,
+        ..InteractionFilter::default()
+    };
+    let counted = InteractionFilter {
+        created_from_ms: Some(i64::MIN),
+        ..kept.clone()
+    };
+    (
+        store.interactions(t, &kept).await.unwrap().total,
+        store.interactions(t, &counted).await.unwrap().total,
+    )
+}
+
+#[tokio::test]
+async fn kept_counts_by_channel_follow_every_write_delete_prune_and_reset() {
+    let (_db, store, t) = store().await;
+    let other = TenantId::parse("other").unwrap();
+    store
+        .insert_tenant(&tenant("other"), &Default::default())
+        .await
+        .unwrap();
+    history(&store, &t).await;
+    commit(&store, &other, |c| {
+        c.put(&call(1, "9001", None, 1, 0)).unwrap()
+    })
+    .await;
+    let check = |label: &'static str| {
+        let store = store.clone();
+        let t = t.clone();
+        async move {
+            for channels in [
+                vec![],
+                vec![Channel::Voice],
+                vec![Channel::Chat],
+                vec![Channel::Chat, Channel::Voice, Channel::Chat],
+                vec![Channel::Errand],
+            ] {
+                let (kept, counted) = totals(&store, &t, &channels).await;
+                assert_eq!(kept, counted, "{label}: {channels:?}");
+            }
+        }
+    };
+    check("history").await;
+    let (all, _) = totals(&store, &t, &[]).await;
+    assert!(all >= 4, "{all}");
+    // Rewriting a stored interaction adds nothing; a new one adds one.
+    let again = store.interaction(&t, "call-1").await.unwrap().unwrap();
+    commit(&store, &t, |c| {
+        c.put(&again).unwrap();
+        c.put(&again).unwrap();
+        c.put(&chat(99, &["hi"], 5)).unwrap();
+    })
+    .await;
+    check("rewrite").await;
+    assert_eq!(totals(&store, &t, &[]).await.0, all + 1);
+    commit(&store, &t, |c| c.delete::<Interaction>("chat-99")).await;
+    check("delete").await;
+    let limits = ccemu_core::Retention {
+        ended_interactions: 1,
+        ..ccemu_core::Retention::default()
+    };
+    assert!(store.prune(&t, &limits).await.unwrap().ended_interactions > 0);
+    check("prune").await;
+    commit(&store, &t, |c| c.wipe = true).await;
+    check("wipe").await;
+    assert_eq!(totals(&store, &t, &[]).await, (0, 0));
+    // The other tenant kept its own.
+    assert_eq!(totals(&store, &other, &[Channel::Voice]).await, (1, 1));
+}

@@ -16,6 +16,11 @@ use sqlx::Row;
 use std::collections::HashMap;
 
 impl Repo {
+    /// A transaction that writes (every transaction of the store does).
+    pub(crate) async fn write(&self) -> Result<Tx<'static>> {
+        Ok(self.pool.begin_with(super::BEGIN_WRITE).await?)
+    }
+
     /// Moves the records that an earlier release kept as documents in `entities` into the typed
     /// tables (history, and the directory of agents, teams, skills and queues), numbering interactions in creation order. Runs at every start and does nothing
     /// once no such document is left (a database this release wrote never has one).
@@ -33,7 +38,7 @@ impl Repo {
             documents = left,
             "moving history documents into the typed tables"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let rows = sqlx::query(&format!(
             "SELECT tenant_id, kind, data FROM entities WHERE {typed} ORDER BY tenant_id, kind, id"
         ))
@@ -94,6 +99,7 @@ impl Repo {
             for c in &contacts {
                 typed::put_contact(&mut tx, &tenant, c).await?;
             }
+            typed::recount(&mut tx, &tenant).await?;
         }
         sqlx::query(&format!("DELETE FROM entities WHERE {typed}"))
             .execute(&mut *tx)
@@ -160,7 +166,7 @@ impl Repo {
 
     /// Deletes a tenant and every row that belongs to it; returns false if it did not exist.
     pub async fn delete_tenant(&self, id: &TenantId) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         // Explicit deletes rather than relying on ON DELETE CASCADE alone: a SQLite connection
         // opened without the foreign_keys pragma would otherwise leave orphans behind.
         for table in TENANT_TABLES {
@@ -184,7 +190,7 @@ impl Repo {
             return Ok(());
         }
         let t = tenant.as_str();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         if changes.wipe {
             for table in TENANT_TABLES {
                 sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
@@ -271,9 +277,11 @@ impl Repo {
             seeded.interactions.iter().chain(&changes.interactions),
             |i: &Interaction| i.id.as_str(),
         );
+        let added = typed::new_by_channel(&mut tx, t, &interactions).await?;
         for i in interactions {
             typed::put_interaction(&mut tx, t, i).await?;
         }
+        typed::add_counts(&mut tx, t, &added).await?;
         let logs: Vec<&AgentStateLog> = seeded.logs.iter().chain(&changes.state_logs).collect();
         typed::put_state_logs(&mut tx, t, &logs).await?;
         for timer in &changes.timers_armed {

@@ -112,7 +112,7 @@ impl Repo {
     /// nothing) when the delivery no longer exists or is no longer pending (tenant deleted or reset
     /// while the request was in flight).
     pub async fn record_attempt(&self, id: i64, attempt: &Attempt, next: NextStep) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let (state, next_at, delivered_at) = match next {
             NextStep::Delivered => (DeliveryState::Delivered, attempt.at_ms, Some(wall_ms())),
             NextStep::RetryAt(at) => (DeliveryState::Pending, at, None),

@@ -16,6 +16,7 @@ use ccemu_core::{AgentState, AgentStateLog, Contact, TenantId};
 use serde::de::DeserializeOwned;
 use sqlx::types::Json;
 use sqlx::Row;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// A JSON column (JSONB on PostgreSQL, TEXT on SQLite), parsed.
 pub(crate) fn json<T: DeserializeOwned>(row: &DbRow, column: &str) -> Result<T> {
@@ -273,6 +274,14 @@ async fn insert_messages(
 
 /// Deletes an interaction and (by cascade) its child rows.
 pub(crate) async fn delete_interaction(tx: &mut Tx<'_>, t: &str, id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE interaction_counts SET n = n - 1 WHERE tenant_id = $1 AND channel = \
+         (SELECT channel FROM interactions WHERE tenant_id = $1 AND id = $2)",
+    )
+    .bind(t)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     for table in ["participants", "messages", "transfers", "recordings"] {
         sqlx::query(&format!(
             "DELETE FROM {table} WHERE tenant_id = $1 AND interaction_id = $2"
@@ -287,6 +296,73 @@ pub(crate) async fn delete_interaction(tx: &mut Tx<'_>, t: &str, id: &str) -> Re
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    Ok(())
+}
+
+/// How many of `interactions` are not stored yet, by channel (call before writing them).
+pub(crate) async fn new_by_channel(
+    tx: &mut Tx<'_>,
+    t: &str,
+    interactions: &[&Interaction],
+) -> Result<BTreeMap<String, i64>> {
+    let mut added = BTreeMap::new();
+    for chunk in interactions.chunks(BATCH) {
+        let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+        let sql = format!(
+            "SELECT id FROM interactions WHERE tenant_id = $1 AND id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(t);
+        for i in chunk {
+            q = q.bind(i.id.as_str());
+        }
+        let stored: HashSet<String> = q
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+        for i in chunk.iter().filter(|i| !stored.contains(&i.id)) {
+            *added.entry(name(&i.channel)?).or_insert(0) += 1;
+        }
+    }
+    Ok(added)
+}
+
+/// Adds `delta` (negative: removes) to a tenant's interaction counts by channel.
+pub(crate) async fn add_counts(
+    tx: &mut Tx<'_>,
+    t: &str,
+    delta: &BTreeMap<String, i64>,
+) -> Result<()> {
+    for (channel, n) in delta.iter().filter(|(_, n)| **n != 0) {
+        sqlx::query(
+            "INSERT INTO interaction_counts (tenant_id, channel, n) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, channel) DO UPDATE SET n = interaction_counts.n + excluded.n",
+        )
+        .bind(t)
+        .bind(channel.as_str())
+        .bind(*n)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Counts a tenant's interactions by channel again from its rows (after an upgrade).
+pub(crate) async fn recount(tx: &mut Tx<'_>, t: &str) -> Result<()> {
+    sqlx::query("DELETE FROM interaction_counts WHERE tenant_id = $1")
+        .bind(t)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO interaction_counts (tenant_id, channel, n) \
+         SELECT tenant_id, channel, COUNT(*) FROM interactions WHERE tenant_id = $1 \
+         GROUP BY tenant_id, channel",
+    )
+    .bind(t)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -715,6 +791,7 @@ impl Repo {
             }
             condition.push_str(&format!(" AND channel IN ({})", marks.join(", ")));
         }
+        let channels_condition_len = condition.len();
         let mut add = |sql: &str, value: Bind| {
             binds.push(value);
             condition.push_str(&sql.replace('?', &format!("${}", binds.len() + 1)));
@@ -761,6 +838,23 @@ impl Repo {
         }
         let total = if f.without_total {
             0
+        } else if condition.len() == channels_condition_len && f.states.is_empty() {
+            // Only channels: the kept counts answer without counting the history.
+            let channels: BTreeSet<String> = f.channels.iter().map(name).collect::<Result<_>>()?;
+            let mut sql = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM interaction_counts \
+                           WHERE tenant_id = $1"
+                .to_owned();
+            if !channels.is_empty() {
+                let marks: Vec<String> =
+                    (0..channels.len()).map(|n| format!("${}", n + 2)).collect();
+                sql.push_str(&format!(" AND channel IN ({})", marks.join(", ")));
+            }
+            let mut q = sqlx::query(&sql).bind(tenant.as_str());
+            for c in channels {
+                q = q.bind(c);
+            }
+            let n: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+            u64::try_from(n).unwrap_or(0)
         } else {
             let count_sql =
                 format!("SELECT COUNT(*) FROM interactions WHERE tenant_id = $1{condition}");
@@ -1020,9 +1114,20 @@ impl Repo {
     pub async fn prune(&self, tenant: &TenantId, limits: &ccemu_core::Retention) -> Result<Pruned> {
         let t = tenant.as_str();
         let mut done = Pruned::default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         if limits.ended_interactions > 0 {
             let old = ended_beyond(limits.ended_interactions);
+            let mut gone = BTreeMap::new();
+            let rows = sqlx::query(&format!(
+                "SELECT channel, COUNT(*) FROM interactions WHERE {old} GROUP BY channel"
+            ))
+            .bind(t)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in &rows {
+                gone.insert(row.try_get::<String, _>(0)?, -row.try_get::<i64, _>(1)?);
+            }
+            add_counts(&mut tx, t, &gone).await?;
             for table in ["participants", "messages", "transfers", "recordings"] {
                 sqlx::query(&format!(
                     "DELETE FROM {table} WHERE tenant_id = $1 AND interaction_id IN \
