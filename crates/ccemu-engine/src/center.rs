@@ -80,6 +80,12 @@ pub(crate) enum Command {
     Extensions {
         reply: Reply<Vec<ccemu_core::telephony::Extension>>,
     },
+    Teams {
+        reply: Reply<Vec<ccemu_core::Team>>,
+    },
+    Skills {
+        reply: Reply<Vec<ccemu_core::Skill>>,
+    },
     OpenInteractions {
         reply: Reply<Vec<Interaction>>,
     },
@@ -318,6 +324,12 @@ impl Center {
             }
             Command::Extensions { reply } => {
                 let _ = reply.send(self.state.extension_list());
+            }
+            Command::Teams { reply } => {
+                let _ = reply.send(self.state.catalog().teams.values().cloned().collect());
+            }
+            Command::Skills { reply } => {
+                let _ = reply.send(self.state.catalog().skills.values().cloned().collect());
             }
             Command::OpenInteractions { reply } => {
                 let _ = reply.send(self.state.open_interactions());

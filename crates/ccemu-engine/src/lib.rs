@@ -42,10 +42,10 @@ pub use query::{
 pub use retention::RetentionConfig;
 pub use state::recording_path;
 pub use state::{
-    acd_strategy, AgentPatch, AgentView, Annotation, CampaignAction, CampaignContactPatch,
-    CampaignView, ContactListEdit, ContactListEntryPatch, NewExtension, NewMessage, QueueLimits,
-    QueuePatch, SettingsEntry, Stats, TransferTarget, ANSWERED_PRIORITY, MAX_EXTENSIONS_PER_AGENT,
-    USER_DATA_KEY,
+    acd_strategy, AgentContact, AgentPatch, AgentView, Annotation, CampaignAction,
+    CampaignContactPatch, CampaignView, ContactListEdit, ContactListEntryPatch, NewExtension,
+    NewMessage, QueueLimits, QueuePatch, SettingsEntry, Stats, TransferTarget, ANSWERED_PRIORITY,
+    MAX_EXTENSIONS_PER_AGENT, USER_DATA_KEY,
 };
 
 /// What an engine operation can fail with.

@@ -117,16 +117,18 @@ impl Engine {
         Ok(self.inner.store.previous_states(id, logs).await?)
     }
 
-    /// The tenant's teams, by id.
+    /// The tenant's teams, by id (from memory).
     pub async fn teams(&self, id: &TenantId) -> Result<Vec<ccemu_core::Team>> {
-        self.center(id)?;
-        Ok(self.inner.store.teams(id).await?)
+        self.center(id)?
+            .call(|reply| Command::Teams { reply })
+            .await
     }
 
-    /// The tenant's skills, by id.
+    /// The tenant's skills, by id (from memory).
     pub async fn skills(&self, id: &TenantId) -> Result<Vec<ccemu_core::Skill>> {
-        self.center(id)?;
-        Ok(self.inner.store.skills(id).await?)
+        self.center(id)?
+            .call(|reply| Command::Skills { reply })
+            .await
     }
 
     /// The contact (end user) a key names.

@@ -39,7 +39,8 @@ pub use campaigns::{CampaignAction, CampaignContactPatch, CampaignView, ANSWERED
 pub use contact_lists::{ContactListEdit, ContactListEntryPatch};
 pub use contacts::Annotation;
 pub use directory::{
-    AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch, MAX_EXTENSIONS_PER_AGENT,
+    AgentContact, AgentPatch, AgentView, NewExtension, QueueLimits, QueuePatch,
+    MAX_EXTENSIONS_PER_AGENT,
 };
 pub(crate) use jobs::JobTurn;
 pub use messages::NewMessage;
@@ -299,6 +300,8 @@ pub enum Op {
     },
     /// Replaces the simulation settings.
     PutSimSettings(SimSettings),
+    /// Creates or replaces a team; its parent must exist.
+    PutTeam(ccemu_core::Team),
     /// Replaces the tenant's own retention limits.
     PutRetention(ccemu_core::TenantRetention),
     /// Creates or replaces a webhook subscription (by id).
@@ -522,6 +525,8 @@ pub enum OpOutput {
     Job(Box<ccemu_core::Job>),
     /// The contact list after the command.
     ContactList(Box<ccemu_core::ContactList>),
+    /// The team after the command.
+    Team(Box<ccemu_core::Team>),
 }
 
 /// Counts for metrics.
@@ -572,6 +577,13 @@ impl Ids {
     }
 }
 
+/// Teams and skills, which agents and queues name, by id.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Catalog {
+    pub teams: BTreeMap<String, ccemu_core::Team>,
+    pub skills: BTreeMap<String, ccemu_core::Skill>,
+}
+
 /// One tenant's working set.
 pub(crate) struct State {
     agents: BTreeMap<String, Agent>,
@@ -593,6 +605,8 @@ pub(crate) struct State {
     settings: BTreeMap<String, ccemu_core::SurfaceSettings>,
     /// The do-not-call list by normalised number.
     dnc: BTreeMap<String, ccemu_core::DncEntry>,
+    /// Teams and skills by id (seeded or imported; no op changes them).
+    catalog: Catalog,
     /// Highest job id given out (jobs without work live in the store only).
     last_job_id: u64,
     /// Jobs the engine has work for, by id: the oldest is carried out first.
@@ -623,6 +637,7 @@ impl Default for State {
             subscriptions: Default::default(),
             settings: BTreeMap::new(),
             dnc: BTreeMap::new(),
+            catalog: Catalog::default(),
             last_job_id: 0,
             jobs: BTreeMap::new(),
             contact_lists: BTreeMap::new(),
@@ -717,6 +732,16 @@ impl State {
                 k if k == ccemu_core::Contact::KIND => state.contacts.load(doc.data)?,
                 k if k == ccemu_core::Campaign::KIND => {
                     campaigns.push(serde_json::from_value(doc.data).map_err(corrupt)?);
+                }
+                k if k == ccemu_core::Team::KIND => {
+                    let team: ccemu_core::Team =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.catalog.teams.insert(team.id.clone(), team);
+                }
+                k if k == ccemu_core::Skill::KIND => {
+                    let skill: ccemu_core::Skill =
+                        serde_json::from_value(doc.data).map_err(corrupt)?;
+                    state.catalog.skills.insert(skill.id.clone(), skill);
                 }
                 k if k == ccemu_core::DncEntry::KIND => {
                     let e: ccemu_core::DncEntry =
@@ -867,6 +892,11 @@ impl State {
         let mut i = Interaction::new(uuid::Uuid::new_v4().to_string(), channel, direction, now);
         i.number = self.last_number;
         i
+    }
+
+    /// The tenant's teams and skills.
+    pub(crate) fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// Adds this tenant's counts to `stats`.
@@ -1074,6 +1104,7 @@ impl State {
                 fx.changes.put(&retention)?;
                 Ok(OpOutput::Retention(retention))
             }
+            Op::PutTeam(team) => self.put_team(team, fx),
             Op::PutSimSettings(settings) => {
                 settings.validate()?;
                 fx.changes.put(&settings)?;

@@ -365,6 +365,25 @@ async fn a_new_queue_and_a_new_member_route_calls_and_survive_a_restart() {
     assert_eq!(view.agent.state, AgentState::Ringing);
     assert_eq!(view.agent.name, "Renamed");
     assert_eq!(view.queues, [("9009".to_owned(), "New queue".to_owned())]);
+    // The view says what the agent works on, without reading the interaction itself.
+    assert_eq!(view.contacts.len(), 1, "{:?}", view.contacts);
+    assert_eq!(
+        (
+            view.contacts[0].interaction_id.as_str(),
+            view.contacts[0].number,
+            view.contacts[0].channel
+        ),
+        (call.id.as_str(), call.number, Channel::Voice)
+    );
+    assert!(matches!(
+        view.contacts[0].state,
+        InteractionState::Offered | InteractionState::Ringing
+    ));
+    let others = engine1.agents(&demo(), None).await.unwrap();
+    assert!(others
+        .iter()
+        .filter(|v| v.agent.id != "7001")
+        .all(|v| v.contacts.is_empty()));
     // Another 100 - 3 queues fit; the 101st does not.
     for n in 0..97 {
         run(
@@ -433,4 +452,15 @@ async fn a_new_queue_and_a_new_member_route_calls_and_survive_a_restart() {
         .unwrap()
         .remove(0);
     assert_eq!(view.agent.name, "Renamed");
+    // Still ringing after the restart, and still shown on the agent.
+    assert_eq!(view.contacts.len(), 1);
+    assert_eq!(view.contacts[0].number, call.number);
+    // Teams and skills are answered from memory, loaded again at start.
+    let teams = engine2.teams(&demo()).await.unwrap();
+    assert!(!teams.is_empty());
+    let ids: Vec<&str> = teams.iter().map(|t| t.id.as_str()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids, sorted);
+    assert!(!engine2.skills(&demo()).await.unwrap().is_empty());
 }

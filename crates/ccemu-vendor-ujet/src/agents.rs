@@ -2,13 +2,15 @@
 //! teams, §5 objects). A UJET agent is the tenant's agent, the same one every surface and the
 //! ACD see; its status is [`statuses::of`] its engine state, its teams the tenant's teams.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use ccemu_core::{Agent, AgentState, AgentStateLog, Channel, Interaction, InteractionState, Role};
 use ccemu_core::{Team, TenantId};
-use ccemu_engine::{AgentView, Engine, InteractionFilter, InteractionOrder, StateLogFilter};
+use ccemu_engine::{
+    AgentContact, AgentView, Engine, InteractionFilter, InteractionOrder, StateLogFilter,
+};
 use serde_json::{json, Value};
 
 use crate::auth::Authed;
@@ -36,41 +38,50 @@ pub(crate) async fn all(engine: &Engine, tenant: &TenantId) -> ccemu_engine::Res
         .collect())
 }
 
-/// What every agent read needs: agents, teams and the open interactions that say what agents do.
+/// What every agent read needs: agents with the contacts they handle, and teams.
 pub(crate) struct Directory {
-    /// Agents with their queues and extensions, by id.
+    /// Agents with their queues, extensions and open contacts, by id.
     pub agents: Vec<AgentView>,
     /// Teams, by id.
     pub teams: Vec<Team>,
-    /// The tenant's interactions that have not ended (the engine's working set).
-    pub open: Vec<Interaction>,
+    /// Where each agent is in `agents`, by agent id.
+    at: HashMap<String, usize>,
 }
 
 impl Directory {
-    /// Reads the tenant's agents, teams and open interactions.
+    /// Reads the tenant's agents and teams, both from the engine's memory.
     pub async fn load(engine: &Engine, auth: &Authed) -> Result<Self, UjetError> {
         let tenant = &auth.tenant.id;
         let err = |e| UjetError::from_engine(auth.api, e);
+        let agents = engine.agents(tenant, None).await.map_err(err)?;
+        let at = agents
+            .iter()
+            .enumerate()
+            .map(|(n, v)| (v.agent.id.clone(), n))
+            .collect();
         Ok(Self {
-            agents: engine.agents(tenant, None).await.map_err(err)?,
+            agents,
             teams: engine.teams(tenant).await.map_err(err)?,
-            open: engine.open_interactions(tenant).await.map_err(err)?,
+            at,
         })
     }
 
-    /// The agent's open interactions (offered, ringing, connected or held).
-    fn open(&self, agent_id: &str) -> impl Iterator<Item = &Interaction> {
-        let agent_id = agent_id.to_owned();
-        self.open.iter().filter(move |i| {
-            i.agent_id.as_deref() == Some(agent_id.as_str())
-                && matches!(
-                    i.state,
+    /// The contacts an agent works on (offered, ringing, connected or held).
+    fn open(&self, agent_id: &str) -> impl Iterator<Item = &AgentContact> {
+        self.at
+            .get(agent_id)
+            .map(|&n| self.agents[n].contacts.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.state,
                     InteractionState::Offered
                         | InteractionState::Ringing
                         | InteractionState::Connected
                         | InteractionState::Held
                 )
-        })
+            })
     }
 
     /// The UJET status an agent shows; a contact's channel tells In-call from In-chat.
@@ -112,7 +123,7 @@ impl Directory {
     /// Manager agent object (§5 Agent).
     pub fn agent_json(&self, view: &AgentView) -> Value {
         let agent = &view.agent;
-        let open: Vec<&Interaction> = self.open(&agent.id).collect();
+        let open: Vec<&AgentContact> = self.open(&agent.id).collect();
         let count = |voice: bool| {
             open.iter()
                 .filter(|i| (i.channel == Channel::Voice) == voice)
@@ -1254,7 +1265,10 @@ mod tests {
             position,
             created_at_ms: 0,
         };
-        c.seed_config(&team).await;
+        c.engine
+            .execute(&demo(), ccemu_engine::Op::PutTeam(team))
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

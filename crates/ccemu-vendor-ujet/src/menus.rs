@@ -64,6 +64,8 @@ impl Kind {
 pub(crate) struct Live {
     queues: Vec<Queue>,
     dir: Directory,
+    /// The tenant's interactions that have not ended (the engine's working set).
+    open: Vec<Interaction>,
     /// Interactions waiting in each queue, in routing order.
     waiting: BTreeMap<String, Vec<String>>,
     talk_ms: i64,
@@ -94,6 +96,7 @@ impl Live {
         }
         Ok(Self {
             dir: Directory::load(engine, auth).await?,
+            open: engine.open_interactions(tenant).await.map_err(err)?,
             talk_ms: engine
                 .sim_settings(tenant)
                 .await
@@ -114,7 +117,7 @@ impl Live {
     }
 
     fn interaction(&self, id: &str) -> Option<&Interaction> {
-        self.dir.open.iter().find(|i| i.id == id)
+        self.open.iter().find(|i| i.id == id)
     }
 
     /// The channel kinds a menu serves (every kind when the queue names none).
@@ -700,7 +703,6 @@ pub async fn get_queue_status(
             }
             let s = live.stats(q, Some(kind));
             let scheduled: Vec<i64> = live
-                .dir
                 .open
                 .iter()
                 .filter(|i| {

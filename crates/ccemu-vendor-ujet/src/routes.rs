@@ -519,15 +519,6 @@ pub(crate) mod tests {
     }
 
     impl Ctx {
-        /// Stores a configuration record of the demo tenant that neither UJET nor the engine
-        /// has an operation for (teams come only from the seed), as the seed writes it. The
-        /// engine reads configuration records from the store, so it sees the record at once.
-        pub async fn seed_config<E: ccemu_core::Entity>(&self, record: &E) {
-            let mut changes = ccemu_store::Changes::default();
-            changes.put(record).unwrap();
-            self.store.commit(&demo(), &changes).await.unwrap();
-        }
-
         /// Moves one of the demo tenant's agents to a state through the engine.
         pub async fn set_state(&self, agent: &str, state: ccemu_core::AgentState) {
             let op = ccemu_engine::Op::SetAgentState {

@@ -13,7 +13,7 @@ use ccemu_core::event::DomainEvent;
 use ccemu_core::queue::{check_queue_count, Queue, RoutingStrategy};
 use ccemu_core::telephony::{Extension, ExtensionState};
 use ccemu_core::DomainError;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Most extensions bound to one agent (Udesk: two, one usable at a time).
 pub const MAX_EXTENSIONS_PER_AGENT: usize = 2;
@@ -54,7 +54,8 @@ pub struct QueueLimits {
     pub max_queues: usize,
 }
 
-/// An agent as directory reads show it: the agent with its queues and extensions.
+/// An agent as directory reads show it: the agent with its queues, extensions and the contacts
+/// it handles now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentView {
     /// The agent.
@@ -63,11 +64,42 @@ pub struct AgentView {
     pub queues: Vec<(String, String)>,
     /// Extensions bound to it, by number.
     pub extensions: Vec<Extension>,
+    /// The open interactions it is assigned to, by number (no transcripts: a directory read
+    /// costs what the directory holds).
+    pub contacts: Vec<AgentContact>,
+}
+
+/// An open interaction an agent is assigned to, as directory reads show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentContact {
+    /// Interaction id.
+    pub interaction_id: String,
+    /// Its per-tenant number.
+    pub number: u64,
+    /// Voice, chat, ...
+    pub channel: ccemu_core::interaction::Channel,
+    /// Where it stands (offered, ringing, connected, held, ...).
+    pub state: ccemu_core::interaction::InteractionState,
 }
 
 impl State {
     /// Every agent (or the one named) with its memberships and devices, by id.
     pub fn agent_views(&self, agent_id: Option<&str>) -> Result<Vec<AgentView>> {
+        // One pass over the open interactions, not one per agent.
+        let mut handled: BTreeMap<&str, Vec<AgentContact>> = BTreeMap::new();
+        for i in self.active.values() {
+            if let Some(a) = i.agent_id.as_deref() {
+                handled.entry(a).or_default().push(AgentContact {
+                    interaction_id: i.id.clone(),
+                    number: i.number,
+                    channel: i.channel,
+                    state: i.state,
+                });
+            }
+        }
+        for contacts in handled.values_mut() {
+            contacts.sort_by_key(|c| c.number);
+        }
         let view = |agent: &Agent| AgentView {
             agent: agent.clone(),
             queues: self
@@ -82,6 +114,7 @@ impl State {
                 .filter(|e| e.agent_id.as_deref() == Some(agent.id.as_str()))
                 .cloned()
                 .collect(),
+            contacts: handled.get(agent.id.as_str()).cloned().unwrap_or_default(),
         };
         match agent_id {
             Some(id) => {
@@ -90,6 +123,30 @@ impl State {
             }
             None => Ok(self.agents.values().map(view).collect()),
         }
+    }
+
+    /// Creates or replaces a team (teams come from seeds and tenant fixtures; no vendor edits
+    /// them).
+    pub(super) fn put_team(
+        &mut self,
+        team: ccemu_core::Team,
+        fx: &mut Effects<'_>,
+    ) -> Result<OpOutput> {
+        if team.id.trim().is_empty() {
+            return Err(DomainError::Invalid {
+                field: "id",
+                reason: "must not be blank".into(),
+            }
+            .into());
+        }
+        if let Some(parent) = &team.parent_id {
+            if parent == &team.id || !self.catalog.teams.contains_key(parent) {
+                return Err(not_found("team", parent));
+            }
+        }
+        fx.changes.put(&team)?;
+        self.catalog.teams.insert(team.id.clone(), team.clone());
+        Ok(OpOutput::Team(Box::new(team)))
     }
 
     /// Every queue (or the one named), by id.
