@@ -137,6 +137,23 @@ impl Engine {
         Ok(self.inner.store.contact(id, key).await?)
     }
 
+    /// The contacts with these ids (those the tenant has), by id: one read for a whole page.
+    pub async fn contacts_by_id(&self, id: &TenantId, ids: &[String]) -> Result<Vec<Contact>> {
+        self.center(id)?;
+        Ok(self.inner.store.contacts_by_id(id, ids).await?)
+    }
+
+    /// The per-tenant numbers of the interactions with these ids (those the tenant has), as
+    /// `(id, number)`: one read for a whole page.
+    pub async fn interaction_numbers(
+        &self,
+        id: &TenantId,
+        ids: &[String],
+    ) -> Result<Vec<(String, u64)>> {
+        self.center(id)?;
+        Ok(self.inner.store.interaction_numbers(id, ids).await?)
+    }
+
     /// A page of contacts, by id.
     pub async fn contacts(&self, id: &TenantId, offset: u64, limit: u64) -> Result<Page<Contact>> {
         self.center(id)?;

@@ -506,6 +506,20 @@ impl Store {
         on!(self, r => r.last_contact_id(tenant).await)
     }
 
+    /// The contacts with these ids (those that exist), by id.
+    pub async fn contacts_by_id(&self, tenant: &TenantId, ids: &[String]) -> Result<Vec<Contact>> {
+        on!(self, r => r.contacts_by_id(tenant, ids).await)
+    }
+
+    /// The numbers of the interactions with these ids (those that exist), as `(id, number)`.
+    pub async fn interaction_numbers(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+    ) -> Result<Vec<(String, u64)>> {
+        on!(self, r => r.interaction_numbers(tenant, ids).await)
+    }
+
     /// A page of contacts, by id.
     pub async fn contacts(
         &self,

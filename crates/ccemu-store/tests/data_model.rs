@@ -404,6 +404,28 @@ async fn contacts_are_found_by_each_key() {
     );
     let page = store.contacts(&t, 0, 10).await.unwrap();
     assert_eq!((page.total, page.items.len()), (1, 1));
+    // Several at once: those that exist, once each; another tenant's are not found.
+    let ids: Vec<String> = ["14", "missing", "14"].map(String::from).to_vec();
+    assert_eq!(store.contacts_by_id(&t, &ids).await.unwrap(), [contact]);
+    let other = TenantId::parse("other").unwrap();
+    assert!(store.contacts_by_id(&other, &ids).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn interaction_numbers_are_read_for_many_ids_at_once() {
+    let (_db, store, t) = store().await;
+    commit(&store, &t, |c| {
+        for n in 1..=150 {
+            c.put(&call(n, "9001", None, n as i64, 0)).unwrap();
+        }
+    })
+    .await;
+    // More ids than one statement takes, some unknown.
+    let ids: Vec<String> = (1..=160).rev().map(|n| format!("call-{n}")).collect();
+    let mut found = store.interaction_numbers(&t, &ids).await.unwrap();
+    found.sort_by_key(|(_, n)| *n);
+    let expected: Vec<(String, u64)> = (1..=150).map(|n| (format!("call-{n}"), n)).collect();
+    assert_eq!(found, expected);
 }
 
 #[tokio::test]

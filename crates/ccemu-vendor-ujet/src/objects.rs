@@ -15,7 +15,7 @@ use ccemu_core::interaction::{
     Channel, Direction, EndedBy, Interaction, InteractionState, ParticipantKind, ParticipantState,
 };
 use ccemu_core::{Contact, Queue};
-use ccemu_engine::{ContactKey, Engine, InteractionFilter, InteractionOrder, Page};
+use ccemu_engine::{Engine, InteractionFilter, InteractionOrder, Page};
 use serde_json::{json, Value};
 
 use crate::auth::Authed;
@@ -166,25 +166,25 @@ impl Lookup {
     ) -> Result<Self, UjetError> {
         let t = &auth.tenant.id;
         let err = |e| UjetError::from_engine(auth.api, e);
-        let mut contacts = BTreeMap::new();
-        for id in calls.iter().filter_map(|i| i.contact_id.as_deref()) {
-            if contacts.contains_key(id) {
-                continue;
-            }
-            let key = ContactKey::Id(id.to_owned());
-            if let Some(c) = engine.contact(t, &key).await.map_err(err)? {
-                contacts.insert(id.to_owned(), c);
-            }
-        }
-        let mut parents = BTreeMap::new();
-        for id in calls.iter().filter_map(|i| i.parent_id.as_deref()) {
-            if parents.contains_key(id) {
-                continue;
-            }
-            if let Some(p) = engine.interaction(t, id).await.map_err(err)? {
-                parents.insert(id.to_owned(), p.number);
-            }
-        }
+        let named = |ids: &mut dyn Iterator<Item = &str>| {
+            let set: std::collections::BTreeSet<&str> = ids.collect();
+            set.into_iter().map(str::to_owned).collect::<Vec<String>>()
+        };
+        let contact_ids = named(&mut calls.iter().filter_map(|i| i.contact_id.as_deref()));
+        let contacts = engine
+            .contacts_by_id(t, &contact_ids)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let parent_ids = named(&mut calls.iter().filter_map(|i| i.parent_id.as_deref()));
+        let parents = engine
+            .interaction_numbers(t, &parent_ids)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .collect();
         Ok(Self {
             now: engine.clock(t).await.map_err(err)?.now_ms,
             agents: engine

@@ -1079,6 +1079,52 @@ impl Repo {
         Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 
+    /// The contacts with these ids (those that exist), by id: one query per [`BATCH`] ids.
+    pub async fn contacts_by_id(&self, tenant: &TenantId, ids: &[String]) -> Result<Vec<Contact>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(BATCH) {
+            let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+            let sql = format!(
+                "SELECT {} FROM contacts WHERE tenant_id = $1 AND id IN ({}) ORDER BY id",
+                CONTACT_COLUMNS.join(", "),
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(tenant.as_str());
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                found.push(contact_from_row(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The numbers of the interactions with these ids (those that exist), as `(id, number)`.
+    pub async fn interaction_numbers(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+    ) -> Result<Vec<(String, u64)>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(BATCH) {
+            let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+            let sql = format!(
+                "SELECT id, number FROM interactions WHERE tenant_id = $1 AND id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(tenant.as_str());
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let number: i64 = row.try_get(1)?;
+                found.push((row.try_get(0)?, u64::try_from(number).unwrap_or(0)));
+            }
+        }
+        Ok(found)
+    }
+
     /// A page of contacts, by id.
     pub async fn contacts(
         &self,
