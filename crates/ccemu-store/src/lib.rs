@@ -13,6 +13,37 @@ use ccemu_core::{clock::Clock, event::EventRecord, timer::Timer, Entity, Tenant,
 use std::str::FromStr;
 use std::time::Duration;
 
+/// What a backend module holds besides its own SQL words: its types and the repository of
+/// `repo/`, compiled for its database `$db` with rows `$row`.
+macro_rules! backend_repo {
+    ($db:ty, $row:ty) => {
+        /// The database of this backend.
+        pub(crate) type Db = $db;
+        /// A row of this backend.
+        pub(crate) type DbRow = $row;
+        /// A transaction of this backend.
+        pub(crate) type Tx<'a> = sqlx::Transaction<'a, Db>;
+        /// A query built at run time on this backend.
+        pub(crate) type Query<'q> =
+            sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+        /// The repository: the pool of this backend's connections.
+        #[derive(Debug, Clone)]
+        pub(crate) struct Repo {
+            pub(crate) pool: sqlx::Pool<Db>,
+        }
+
+        #[path = "repo/base.rs"]
+        mod base;
+        #[path = "repo/directory.rs"]
+        mod directory;
+        #[path = "repo/outbox.rs"]
+        mod outbox;
+        #[path = "repo/typed.rs"]
+        mod typed;
+    };
+}
+
 pub mod outbox;
 mod postgres;
 pub mod query;

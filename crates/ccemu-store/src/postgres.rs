@@ -1,34 +1,12 @@
-//! The repository on PostgreSQL: the SQL of `repo/`, compiled with sqlx's native Postgres driver.
+//! The repository on PostgreSQL: the SQL of `repo/`, compiled with sqlx's native driver.
 //!
 //! `repo/` is written once and compiled once per backend (this module and its twin), so each
 //! backend gets its own types (JSONB, booleans, native rows) with no `Any` driver in between.
 
-/// The database of this backend.
-pub(crate) type Db = sqlx::Postgres;
-/// A row of this backend.
-pub(crate) type DbRow = sqlx::postgres::PgRow;
-/// A transaction of this backend.
-pub(crate) type Tx<'a> = sqlx::Transaction<'a, Db>;
-/// A query built at run time on this backend.
-pub(crate) type Query<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+backend_repo!(sqlx::Postgres, sqlx::postgres::PgRow);
 
 /// The condition of an id made of 1 to 18 digits (one that fits a BIGINT).
 pub(crate) const NUMERIC_ID: &str = "id ~ '^[0-9]{1,18}$'";
 
-/// How a transaction that writes begins: row locks are taken as rows are written; nothing to take up front.
+/// How a transaction that writes begins: row locks are taken as rows are written, nothing up front.
 pub(crate) const BEGIN_WRITE: &str = "BEGIN";
-
-/// The repository: the pool of this backend's connections.
-#[derive(Debug, Clone)]
-pub(crate) struct Repo {
-    pub(crate) pool: sqlx::Pool<Db>,
-}
-
-#[path = "repo/base.rs"]
-mod base;
-#[path = "repo/directory.rs"]
-mod directory;
-#[path = "repo/outbox.rs"]
-mod outbox;
-#[path = "repo/typed.rs"]
-mod typed;
