@@ -19,6 +19,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::state::{Effects, State};
 pub use crate::state::{Op, OpOutput};
 
+/// Events a state method emitted and timers it armed, `(due, action)`.
+type Produced = (Vec<DomainEvent>, Vec<(i64, TimerAction)>);
+
 /// The clock as the control plane shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ClockView {
@@ -228,20 +231,28 @@ impl Center {
     /// agents that are available while contacts wait) becomes pending work of this center.
     fn rebuild(&mut self, docs: Vec<ccemu_store::Document>, last_number: u64) -> Result<()> {
         let now = self.now();
-        let (mut events, mut timers) = (Vec::new(), Vec::new());
-        let mut fx = Effects {
-            tenant: &self.tenant.id,
-            changes: &mut self.pending,
-            events: &mut events,
-            timers: &mut timers,
-        };
-        self.state = State::from_documents(docs, last_number, now, &mut fx)?;
-        self.absorb(now, events, timers);
+        let (state, produced) =
+            self.run_state(|_, fx| State::from_documents(docs, last_number, now, fx));
+        self.state = state?;
+        self.absorb(now, produced);
         Ok(())
     }
 
+    /// Runs `f` on the working set with this center's pending changes; what it emitted and
+    /// armed comes back for the caller to [`Center::absorb`] once it keeps the outcome.
+    fn run_state<T>(&mut self, f: impl FnOnce(&mut State, &mut Effects<'_>) -> T) -> (T, Produced) {
+        let mut produced = Produced::default();
+        let mut fx = Effects {
+            tenant: &self.tenant.id,
+            changes: &mut self.pending,
+            events: &mut produced.0,
+            timers: &mut produced.1,
+        };
+        (f(&mut self.state, &mut fx), produced)
+    }
+
     /// Stamps events and arms timers a state method produced.
-    fn absorb(&mut self, at: i64, events: Vec<DomainEvent>, timers: Vec<(i64, TimerAction)>) {
+    fn absorb(&mut self, at: i64, (events, timers): Produced) {
         for (due, action) in timers {
             self.arm(due, action);
         }
@@ -361,16 +372,9 @@ impl Center {
             .job_steps_left
             .map_or(self.job_batch, |left| left.min(self.job_batch));
         let now = self.now();
-        let (mut events, mut timers) = (Vec::new(), Vec::new());
-        let mut fx = Effects {
-            tenant: &self.tenant.id,
-            changes: &mut self.pending,
-            events: &mut events,
-            timers: &mut timers,
-        };
-        let turn = self
-            .state
-            .work_job(budget, self.job_stop_before, now, &mut fx);
+        let stop_before = self.job_stop_before;
+        let (turn, produced) =
+            self.run_state(|state, fx| state.work_job(budget, stop_before, now, fx));
         let result = match turn {
             Ok(crate::state::JobTurn::Idle) => return,
             Ok(crate::state::JobTurn::Worked { steps }) => {
@@ -378,7 +382,7 @@ impl Center {
                     *left = left.saturating_sub(steps);
                 }
                 self.job_stop_before = None;
-                self.absorb(now, events, timers);
+                self.absorb(now, produced);
                 self.commit().await
             }
             Ok(crate::state::JobTurn::Unclean {
@@ -416,14 +420,9 @@ impl Center {
         error: ccemu_core::StepError,
         now: i64,
     ) -> Result<()> {
-        let (mut events, mut timers) = (Vec::new(), Vec::new());
-        let mut fx = Effects {
-            tenant: &self.tenant.id,
-            changes: &mut self.pending,
-            events: &mut events,
-            timers: &mut timers,
-        };
-        if let Err(error) = self.state.fail_job_step(job_id, step, error, now, &mut fx) {
+        let (failed, _) =
+            self.run_state(|state, fx| state.fail_job_step(job_id, step, error, now, fx));
+        if let Err(error) = failed {
             self.abandon().await;
             return Err(error);
         }
@@ -649,15 +648,9 @@ impl Center {
                 self.apply_timer(id, due, action)?;
             } else {
                 let at = self.now().max(due);
-                let (mut events, mut timers) = (Vec::new(), Vec::new());
-                let mut fx = Effects {
-                    tenant: &self.tenant.id,
-                    changes: &mut self.pending,
-                    events: &mut events,
-                    timers: &mut timers,
-                };
-                self.state.advance(at, &mut fx)?;
-                self.absorb(at, events, timers);
+                let (advanced, produced) = self.run_state(|state, fx| state.advance(at, fx));
+                advanced?;
+                self.absorb(at, produced);
             }
         }
         Ok(())
@@ -675,14 +668,7 @@ impl Center {
     fn apply_timer(&mut self, id: i64, due: i64, action: TimerAction) -> Result<()> {
         self.pending.timers_done.push(id);
         let at = self.now().max(due);
-        let (mut events, mut timers) = (Vec::new(), Vec::new());
-        let mut fx = Effects {
-            tenant: &self.tenant.id,
-            changes: &mut self.pending,
-            events: &mut events,
-            timers: &mut timers,
-        };
-        let result = self.state.apply_timer(&action, at, &mut fx);
+        let (result, produced) = self.run_state(|state, fx| state.apply_timer(&action, at, fx));
         self.emit_at(
             at,
             DomainEvent::TimerFired {
@@ -697,7 +683,7 @@ impl Center {
             Err(EngineError::Domain(DomainError::NotFound { .. })) => {}
             Err(error) => return Err(error),
         }
-        self.absorb(at, events, timers);
+        self.absorb(at, produced);
         Ok(())
     }
 
@@ -709,14 +695,7 @@ impl Center {
             }
         }
         let now = self.now();
-        let (mut events, mut timers) = (Vec::new(), Vec::new());
-        let mut fx = Effects {
-            tenant: &self.tenant.id,
-            changes: &mut self.pending,
-            events: &mut events,
-            timers: &mut timers,
-        };
-        let applied = self.state.apply(op, now, &mut fx);
+        let (applied, produced) = self.run_state(|state, fx| state.apply(op, now, fx));
         self.state.forget_contacts();
         let output = match applied {
             Ok(output) => output,
@@ -728,7 +707,7 @@ impl Center {
                 });
             }
         };
-        self.absorb(now, events, timers);
+        self.absorb(now, produced);
         self.commit().await?;
         Ok(output)
     }
