@@ -5,6 +5,11 @@ use ccemu_server::config::{Config, Overrides, DEFAULT_TOML};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+// Request handling allocates many small short-lived values (JSON trees, strings); glibc's malloc
+// spent about a third of a small read's CPU on them (perf, docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// ccemu: a self-hosted contact-center emulator speaking Udesk, UJET, Genesys, Cention and Sangoma.
 #[derive(Debug, Parser)]
 #[command(name = "ccemu", version, about)]
