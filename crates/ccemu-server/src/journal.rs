@@ -19,8 +19,9 @@ use crate::mount::{Surface, CONTROL};
 pub struct Entry {
     /// Increasing id.
     pub id: u64,
-    /// Wall-clock time of arrival, RFC 3339.
-    pub at: String,
+    /// Wall-clock time of arrival, written as RFC 3339.
+    #[serde(rename = "at", serialize_with = "rfc3339")]
+    pub at_ms: i64,
     /// Tenant the vendor surface resolved, if any.
     pub tenant: Option<String>,
     /// Vendor surface name.
@@ -35,10 +36,25 @@ pub struct Entry {
     pub status: u16,
     /// Time to produce the response, milliseconds.
     pub duration_ms: f64,
-    /// Request body (UTF-8, lossy, truncated to the configured size).
-    pub request_body: String,
+    /// Request body (written as UTF-8, lossy, truncated to the configured size).
+    pub request_body: Text,
     /// Response body (same rules).
-    pub response_body: String,
+    pub response_body: Text,
+}
+
+/// A journaled body, kept as the bytes that were sent: the copy and the UTF-8 check happen only
+/// when someone reads the journal, not on every request.
+#[derive(Debug, Clone)]
+pub struct Text(Bytes);
+
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&String::from_utf8_lossy(&self.0))
+    }
+}
+
+fn rfc3339<S: serde::Serializer>(at_ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&ccemu_core::clock::format_rfc3339_ms(*at_ms))
 }
 
 /// Filters of `GET /_ccemu/requests`.
@@ -138,9 +154,15 @@ impl Journal {
         self.lock().clear();
     }
 
-    fn cut(&self, bytes: &Bytes) -> String {
-        let end = bytes.len().min(self.inner.max_body);
-        String::from_utf8_lossy(&bytes[..end]).into_owned()
+    /// The first `max_body` bytes; a longer body is copied so that the journal does not keep
+    /// the whole of it alive.
+    fn cut(&self, bytes: Bytes) -> Text {
+        let max = self.inner.max_body;
+        Text(if bytes.len() > max {
+            Bytes::copy_from_slice(&bytes[..max])
+        } else {
+            bytes
+        })
     }
 }
 
@@ -151,7 +173,7 @@ pub async fn record(State(journal): State<Journal>, req: Request, next: Next) ->
         _ => return next.run(req).await,
     };
     let started = Instant::now();
-    let at = ccemu_core::clock::format_rfc3339_ms(crate::wall_ms());
+    let at_ms = crate::wall_ms();
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
@@ -183,7 +205,7 @@ pub async fn record(State(journal): State<Journal>, req: Request, next: Next) ->
     };
     journal.push(Entry {
         id: journal.inner.next_id.fetch_add(1, Ordering::Relaxed),
-        at,
+        at_ms,
         tenant,
         vendor,
         method,
@@ -191,8 +213,8 @@ pub async fn record(State(journal): State<Journal>, req: Request, next: Next) ->
         query,
         status,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        request_body: journal.cut(&request_bytes),
-        response_body: journal.cut(&response_bytes),
+        request_body: journal.cut(request_bytes),
+        response_body: journal.cut(response_bytes),
     });
     Response::from_parts(parts, body)
 }
