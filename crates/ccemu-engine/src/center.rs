@@ -10,11 +10,11 @@ use ccemu_core::event::{DomainEvent, EventRecord};
 use ccemu_core::interaction::Interaction;
 use ccemu_core::timer::{Timer, TimerAction};
 use ccemu_core::{DomainError, Tenant, TenantId};
-use ccemu_store::{Changes, Store};
+use ccemu_store::{Changes, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::state::{Effects, State};
 pub use crate::state::{Op, OpOutput};
@@ -45,9 +45,6 @@ pub(crate) enum Command {
     },
     Reset {
         reply: Reply<Result<()>>,
-    },
-    GetClock {
-        reply: Reply<ClockView>,
     },
     SetClock {
         mode: ClockMode,
@@ -106,6 +103,9 @@ pub(crate) enum Command {
     },
 }
 
+/// At most this many ops are applied and committed together (group commit).
+const GROUP_OPS: usize = 64;
+
 /// The way in to one tenant's owner task.
 #[derive(Clone)]
 pub(crate) struct CenterHandle {
@@ -113,6 +113,8 @@ pub(crate) struct CenterHandle {
     /// The vendor surfaces' state of this tenant; it goes with the handle when the tenant does.
     pub vendor: Arc<crate::vendor::TenantState>,
     tx: mpsc::Sender<Command>,
+    /// The clock as of the last committed command: reading it needs no trip to the owner task.
+    clock: watch::Receiver<Clock>,
 }
 
 impl CenterHandle {
@@ -125,6 +127,16 @@ impl CenterHandle {
             .map_err(|_| EngineError::Unavailable)?;
         rx.await.map_err(|_| EngineError::Unavailable)
     }
+
+    /// The tenant's clock now. The owner publishes it before it answers the command that
+    /// changed it, so a client that set or advanced the clock reads what it set.
+    pub fn clock_view(&self) -> ClockView {
+        let clock = *self.clock.borrow();
+        ClockView {
+            mode: clock.mode,
+            now_ms: clock.now(wall_ms()),
+        }
+    }
 }
 
 /// Loads a tenant's state from the store and starts its owner task.
@@ -136,16 +148,19 @@ pub(crate) async fn spawn(
     jobs: crate::JobConfig,
 ) -> Result<CenterHandle> {
     let tenant = Arc::new(tenant);
+    let (published, clock_rx) = watch::channel(clock);
     let mut center = Center {
         store,
         notifiers,
         tenant: tenant.clone(),
         clock,
+        published,
         timers: BTreeMap::new(),
         next_timer_id: 1,
         next_seq: 1,
         state: State::default(),
         pending: Changes::default(),
+        notified: 0,
         feed: crate::feed::sender(),
         job_batch: jobs.batch_steps.max(1),
         #[cfg(feature = "testing")]
@@ -164,6 +179,7 @@ pub(crate) async fn spawn(
         tenant,
         vendor: Arc::default(),
         tx,
+        clock: clock_rx,
     })
 }
 
@@ -173,6 +189,8 @@ struct Center {
     notifiers: Arc<crate::notify::Notifiers>,
     tenant: Arc<Tenant>,
     clock: Clock,
+    /// Where readers find `clock` as of the last commit.
+    published: watch::Sender<Clock>,
     /// Pending timers by (due, id): the first entry is always the next to fire.
     timers: BTreeMap<(i64, i64), TimerAction>,
     next_timer_id: i64,
@@ -180,6 +198,8 @@ struct Center {
     state: State,
     /// Writes and events of the command being applied.
     pending: Changes,
+    /// How many of the pending events have been turned into notifications.
+    notified: usize,
     /// Live feed of committed events; dropped with the task, which ends every listener's feed.
     feed: crate::feed::FeedSender,
     /// Job steps applied per transaction.
@@ -202,6 +222,7 @@ impl Center {
         let id = self.tenant.id.clone();
         if let Some(record) = self.store.get_tenant(&id).await? {
             self.clock = record.clock;
+            self.publish_clock();
         }
         let docs = self.store.live_documents(&id).await?;
         let last_number = self.store.last_interaction_number(&id).await?;
@@ -221,6 +242,7 @@ impl Center {
         self.next_seq = self.store.last_event_seq(&id).await? + 1;
         let last_contact = self.store.last_contact_id(&id).await?;
         self.pending = Changes::default();
+        self.notified = 0;
         self.rebuild(docs, last_number)?;
         self.state.raise_contact_id(last_contact);
         self.pending.messages_stored = self.state.message_counts();
@@ -262,32 +284,138 @@ impl Center {
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        // A command that arrived while a group of ops was being applied, taken up after it.
+        let mut held: Option<Command> = None;
         loop {
-            let deadline = self.next_real_deadline();
-            tokio::select! {
-                command = rx.recv() => match command {
-                    Some(Command::Shutdown { reply }) => {
-                        let _ = reply.send(());
-                        break;
-                    }
-                    Some(command) => self.handle(command).await,
-                    None => break,
-                },
-                _ = sleep_until(deadline), if deadline.is_some() => {
-                    let now = self.now();
-                    if let Err(error) = self.fire_due(now).await {
-                        tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
+            // What is due happens before the next command is taken: a customer whose patience
+            // ran out hangs up on time however busy the tenant is.
+            let now = self.now();
+            if self.clock.mode == ClockMode::Real && self.next_due().is_some_and(|due| due <= now) {
+                if let Err(error) = self.fire_due(now).await {
+                    tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
+                }
+            }
+            let command = match held.take() {
+                Some(command) => command,
+                None => {
+                    let deadline = self.next_real_deadline();
+                    tokio::select! {
+                        command = rx.recv() => match command {
+                            Some(command) => command,
+                            None => break,
+                        },
+                        _ = sleep_until(deadline), if deadline.is_some() => {
+                            let now = self.now();
+                            if let Err(error) = self.fire_due(now).await {
+                                tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
+                            }
+                            continue;
+                        }
+                        // Job work runs whenever there is some, on any clock: `select!` picks
+                        // among ready branches at random, so commands interleave with the batches.
+                        () = job_turn(self.job_retry_at), if self.jobs_ready() => {
+                            self.work_jobs().await;
+                            continue;
+                        }
                     }
                 }
-                // Job work runs whenever there is some, on any clock: `select!` picks among ready
-                // branches at random, so commands interleave with the batches.
-                () = job_turn(self.job_retry_at), if self.jobs_ready() => self.work_jobs().await,
+            };
+            if let Command::Shutdown { reply } = command {
+                let _ = reply.send(());
+                break;
             }
+            held = self.handle(command, &mut rx).await;
         }
         tracing::debug!(tenant.id = %self.id(), "contact center stopped");
     }
 
-    async fn handle(&mut self, command: Command) {
+    /// Group commit: applies `first` and every op already queued behind it (up to
+    /// [`GROUP_OPS`]) one after another in memory, writes them in one transaction and only then
+    /// answers each. A reader never sees the group before it is durable: other commands wait
+    /// for the commit. Returns the first command of another kind that ended the group.
+    async fn ops(
+        &mut self,
+        first: Op,
+        reply: Reply<Result<OpOutput>>,
+        rx: &mut mpsc::Receiver<Command>,
+    ) -> Option<Command> {
+        let mut applied: Vec<(Reply<Result<OpOutput>>, OpOutput)> = Vec::new();
+        let mut next = Some((first, reply));
+        let mut held = None;
+        while let Some((op, reply)) = next.take() {
+            let mark = self.pending.mark();
+            match self.apply_op(op).await {
+                Ok(output) => {
+                    self.notify_pending();
+                    applied.push((reply, output));
+                }
+                Err(error) if self.pending.mark() == mark => {
+                    let _ = reply.send(Err(error));
+                }
+                Err(error) => {
+                    // Failed half-way: the ops before it are kept and committed; memory holds
+                    // this one's partial changes, so it is rebuilt from what is now durable.
+                    let _ = reply.send(Err(error));
+                    self.pending.truncate(&mark);
+                    let committed = if self.pending.is_empty() {
+                        Ok(())
+                    } else {
+                        self.commit().await
+                    };
+                    if committed.is_ok() {
+                        if let Err(error) = self.load().await {
+                            tracing::error!(tenant.id = %self.id(), %error, "reload after failed command failed");
+                        }
+                    }
+                    self.answer(applied, committed);
+                    return None;
+                }
+            }
+            if applied.len() >= GROUP_OPS {
+                break;
+            }
+            match rx.try_recv() {
+                Ok(Command::Op { op, reply }) => next = Some((op, reply)),
+                Ok(other) => held = Some(other),
+                Err(_) => {}
+            }
+        }
+        if !applied.is_empty() {
+            let committed = self.commit().await;
+            self.answer(applied, committed);
+        }
+        self.state.forget_contacts();
+        held
+    }
+
+    /// Answers the ops of a group once its commit is done: their outputs, or the commit's error.
+    fn answer(&self, applied: Vec<(Reply<Result<OpOutput>>, OpOutput)>, committed: Result<()>) {
+        match committed {
+            Ok(()) => {
+                for (reply, output) in applied {
+                    let _ = reply.send(Ok(output));
+                }
+            }
+            Err(error) => {
+                let text = error.to_string();
+                let mut error = Some(error);
+                for (reply, _) in applied {
+                    let error = error
+                        .take()
+                        .unwrap_or_else(|| StoreError::SharedCommit(text.clone()).into());
+                    let _ = reply.send(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Carries out one command; an op takes the ops queued behind it along ([`Center::ops`]) and
+    /// hands back the command of another kind that ended the group, if one did.
+    async fn handle(
+        &mut self,
+        command: Command,
+        rx: &mut mpsc::Receiver<Command>,
+    ) -> Option<Command> {
         match command {
             Command::Initialize { reply } => {
                 let result = self.initialize().await;
@@ -296,9 +424,6 @@ impl Center {
             Command::Reset { reply } => {
                 let result = self.reset().await;
                 let _ = reply.send(result);
-            }
-            Command::GetClock { reply } => {
-                let _ = reply.send(self.clock_view());
             }
             Command::SetClock {
                 mode,
@@ -312,10 +437,7 @@ impl Center {
                 let result = self.advance(ms).await;
                 let _ = reply.send(result);
             }
-            Command::Op { op, reply } => {
-                let result = self.op(op).await;
-                let _ = reply.send(result);
-            }
+            Command::Op { op, reply } => return self.ops(op, reply, rx).await,
             Command::Stats { reply } => {
                 let mut stats = crate::Stats::default();
                 self.state.count(&mut stats);
@@ -355,6 +477,7 @@ impl Center {
                 let _ = reply.send(());
             }
         }
+        None
     }
 
     fn now(&self) -> i64 {
@@ -430,6 +553,16 @@ impl Center {
         self.commit().await
     }
 
+    /// Makes the clock as it is now what readers of the handle see.
+    fn publish_clock(&self) {
+        let clock = self.clock;
+        self.published.send_if_modified(|seen| {
+            let changed = *seen != clock;
+            *seen = clock;
+            changed
+        });
+    }
+
     fn clock_view(&self) -> ClockView {
         ClockView {
             mode: self.clock.mode,
@@ -483,12 +616,21 @@ impl Center {
         id
     }
 
+    /// Turns the pending events not yet notified into notifications, from the state as it is
+    /// now: an op of a group is notified before the next one changes what the notification
+    /// shows.
+    fn notify_pending(&mut self) {
+        self.notifiers
+            .collect(&self.tenant, &self.state, &mut self.pending, self.notified);
+        self.notified = self.pending.events.len();
+    }
+
     /// Writes the pending changes. On failure the in-memory state is rebuilt from the store so
     /// that memory never runs ahead of what is durable.
     async fn commit(&mut self) -> Result<()> {
         // Notifications ride in the same transaction as the events they announce.
-        self.notifiers
-            .collect(&self.tenant, &self.state, &mut self.pending);
+        self.notify_pending();
+        self.notified = 0;
         let mut changes = std::mem::take(&mut self.pending);
         let committed = self.store.commit(&self.tenant.id, &changes).await;
         if committed.is_ok() {
@@ -504,6 +646,7 @@ impl Center {
             self.pending.messages_stored = stored;
             // Only now: a listener must never see an event the log does not hold.
             crate::feed::publish(&self.feed, &changes.events);
+            self.publish_clock();
         }
         match committed {
             Ok(()) if !changes.notifications.is_empty() => {
@@ -687,29 +830,31 @@ impl Center {
         Ok(())
     }
 
-    async fn op(&mut self, op: Op) -> Result<OpOutput> {
+    /// Applies one op in memory, after its stored contacts are cached (a contact an earlier op
+    /// of the group wrote is cached already, newer than the store's copy). Its changes join
+    /// the pending ones; on failure what it produced is dropped (see [`Center::ops`]).
+    async fn apply_op(&mut self, op: Op) -> Result<OpOutput> {
         let message_to = op.message_target().map(str::to_owned);
         for key in op.contact_keys() {
+            if self.state.has_contact(&key) {
+                continue;
+            }
             if let Some(c) = self.store.contact(self.id(), &key).await? {
                 self.state.cache_contacts([c]);
             }
         }
         let now = self.now();
         let (applied, produced) = self.run_state(|state, fx| state.apply(op, now, fx));
-        self.state.forget_contacts();
-        let output = match applied {
-            Ok(output) => output,
-            Err(error) => {
-                self.abandon().await;
-                return Err(match message_to {
-                    Some(id) => self.ended_or(error, &id).await,
-                    None => error,
-                });
+        match applied {
+            Ok(output) => {
+                self.absorb(now, produced);
+                Ok(output)
             }
-        };
-        self.absorb(now, produced);
-        self.commit().await?;
-        Ok(output)
+            Err(error) => Err(match message_to {
+                Some(id) => self.ended_or(error, &id).await,
+                None => error,
+            }),
+        }
     }
 
     /// Ended interactions live in the store only, so the state does not find them; a message for
@@ -721,6 +866,14 @@ impl Center {
         );
         if !unknown {
             return error;
+        }
+        // Ended by an earlier op of this group, not stored yet.
+        if self
+            .pending
+            .interaction(interaction_id)
+            .is_some_and(|i| i.state.is_terminal())
+        {
+            return DomainError::Conflict(format!("interaction {interaction_id} has ended")).into();
         }
         match self.store.interaction(self.id(), interaction_id).await {
             Ok(Some(i)) if i.state.is_terminal() => {

@@ -341,9 +341,7 @@ impl Engine {
 
     /// The tenant's clock.
     pub async fn clock(&self, id: &TenantId) -> Result<ClockView> {
-        self.center(id)?
-            .call(|reply| Command::GetClock { reply })
-            .await
+        Ok(self.center(id)?.clock_view())
     }
 
     /// Switches the clock mode and/or sets its time; due timers fire in order.

@@ -103,7 +103,7 @@ impl Notifiers {
 
     /// Asks every notifier about every event pending in `changes`, with a view of `state`, and
     /// adds what they produce.
-    pub fn collect(&self, tenant: &Tenant, state: &State, changes: &mut Changes) {
+    pub fn collect(&self, tenant: &Tenant, state: &State, changes: &mut Changes, from: usize) {
         let subscriptions = state.subscriptions.as_slice();
         // Every target is a subscription: without one there is nothing to send, and the common
         // case (load tests, no webhooks) costs nothing per event.
@@ -112,7 +112,7 @@ impl Notifiers {
         }
         let view = View::new(state, changes);
         let mut out = Vec::new();
-        for event in &changes.events {
+        for event in changes.events.iter().skip(from) {
             for notifier in &self.notifiers {
                 notifier.notify(tenant, subscriptions, &view, event, &mut out);
             }

@@ -250,3 +250,80 @@ async fn a_scheduled_interaction_waits_in_state_scheduled_and_must_be_in_the_fut
         EngineError::Domain(DomainError::NotFound { kind: "queue", .. })
     ));
 }
+
+/// Ops sent together are applied one after another and committed as a group: an upsert sees the
+/// contact as the ops before it in its group left it, not the store's older copy (the first phone
+/// given is kept, so every answer carries the same one), a refused op takes nothing with it, and
+/// every acknowledged write is there after a restart.
+#[tokio::test]
+async fn ops_sent_together_commit_as_a_group_in_which_each_sees_the_ones_before() {
+    let db = TestDb::new().await;
+    let first = engine(&db).await;
+    let t = demo();
+    let created = contact(first.execute(&t, upsert("same", None, None)).await.unwrap());
+    let tasks: Vec<_> = (0..48)
+        .map(|n| {
+            let (engine, t) = (first.clone(), t.clone());
+            tokio::spawn(async move {
+                let op = if n % 4 == 3 {
+                    upsert(" ", None, None)
+                } else {
+                    let phone = format!("+1555{n:04}");
+                    upsert("same", Some(&format!("name {n}")), Some(&phone))
+                };
+                (n, engine.execute(&t, op).await)
+            })
+        })
+        .collect();
+    let mut phones = std::collections::BTreeSet::new();
+    let mut names = Vec::new();
+    for task in tasks {
+        let (n, result) = task.await.unwrap();
+        if n % 4 == 3 {
+            assert!(
+                matches!(
+                    result,
+                    Err(EngineError::Domain(DomainError::Invalid { .. }))
+                ),
+                "{n}: {result:?}"
+            );
+        } else {
+            let c = contact(result.unwrap());
+            assert_eq!(c.id, created.id);
+            phones.insert(c.phone);
+            names.push(c.name);
+        }
+    }
+    assert_eq!(phones.len(), 1, "the first phone given is kept: {phones:?}");
+    let events = first.events(&t, 0, 10_000).await.unwrap();
+    let count = |created: bool| {
+        events
+            .iter()
+            .filter(|e| match e.event {
+                ccemu_core::event::DomainEvent::ContactCreated { .. } => created,
+                ccemu_core::event::DomainEvent::ContactUpdated { .. } => !created,
+                _ => false,
+            })
+            .count()
+    };
+    assert_eq!((count(true), count(false)), (1, 36));
+    drop(first);
+    let second = engine(&db).await;
+    let stored = second
+        .contact(
+            &t,
+            &ccemu_store::query::ContactKey::Identifier("same".into()),
+        )
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(Some(&stored.phone), phones.first());
+    assert!(names.contains(&stored.name), "{}", stored.name);
+    let next = contact(
+        second
+            .execute(&t, upsert("other", None, None))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(next.id, "2", "ids go on after the group's");
+}

@@ -95,6 +95,10 @@ pub enum StoreError {
     /// A stored document could not be read back.
     #[error("corrupt stored document: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// A commit shared by several commands failed; the first of them gets the error itself,
+    /// the others this copy of its text.
+    #[error("the commit of this command and others failed: {0}")]
+    SharedCommit(String),
 }
 
 /// Result of store operations.
@@ -175,6 +179,10 @@ pub struct Changes {
     pub notifications: Vec<outbox::Notification>,
 }
 
+/// How many rows of each kind a [`Changes`] held at one point (see [`Changes::mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark([usize; 11]);
+
 impl Changes {
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
@@ -213,6 +221,42 @@ impl Changes {
             self.puts.push(Document::from_entity(entity)?);
         }
         Ok(())
+    }
+
+    /// How much has been recorded so far, for [`Changes::truncate`].
+    pub fn mark(&self) -> Mark {
+        Mark([
+            self.puts.len(),
+            self.interactions.len(),
+            self.state_logs.len(),
+            self.contacts.len(),
+            self.agents.len(),
+            self.queues.len(),
+            self.deletes.len(),
+            self.events.len(),
+            self.timers_armed.len(),
+            self.timers_done.len(),
+            self.notifications.len(),
+        ])
+    }
+
+    /// Drops what was recorded after `mark` (a command that failed half-way), keeping what the
+    /// commands before it recorded. An agent it wrote whole may stay in `agents_whole`: that only
+    /// writes an earlier command's copy of it whole, which is still correct.
+    pub fn truncate(&mut self, mark: &Mark) {
+        let [puts, interactions, logs, contacts, agents, queues, deletes, events, armed, done, notes] =
+            mark.0;
+        self.puts.truncate(puts);
+        self.interactions.truncate(interactions);
+        self.state_logs.truncate(logs);
+        self.contacts.truncate(contacts);
+        self.agents.truncate(agents);
+        self.queues.truncate(queues);
+        self.deletes.truncate(deletes);
+        self.events.truncate(events);
+        self.timers_armed.truncate(armed);
+        self.timers_done.truncate(done);
+        self.notifications.truncate(notes);
     }
 
     /// Records an agent whose state (its own row) changed, and nothing else.

@@ -5,8 +5,9 @@
 //! Vendor-neutral: UJET end users and call/chat flags map here, and any surface with CRM-style
 //! contacts or callbacks can reuse it. Contacts live in the store, not in the working set: before
 //! a command that names one, the owner task reads it ([`Op::contact_keys`]) into a cache that
-//! holds it for that command only, so an upsert by identifier is still decided by the single
-//! writer and memory does not grow with the tenant's end users.
+//! holds it until that command is committed, so an upsert by identifier is still decided by the single
+//! writer and memory does not grow with the tenant's end users. The cache lasts for one group of
+//! ops committed together, so an op sees what an earlier op of its group wrote.
 
 use std::collections::BTreeMap;
 
@@ -30,7 +31,8 @@ pub struct Annotation {
     pub custom_data: BTreeMap<String, serde_json::Value>,
 }
 
-/// The contacts the command being applied names, by id, and the highest numeric id given.
+/// The contacts the commands being applied name (one group of ops, see `Center::ops`), by id,
+/// and the highest numeric id given.
 #[derive(Debug, Default)]
 pub(super) struct Contacts {
     by_id: BTreeMap<String, Contact>,
@@ -95,6 +97,17 @@ impl Op {
 }
 
 impl State {
+    /// Whether the contact a key names is held already: read for an earlier op of the group,
+    /// or written by one (then newer than the store's copy).
+    pub(crate) fn has_contact(&self, key: &ccemu_store::query::ContactKey) -> bool {
+        use ccemu_store::query::ContactKey;
+        match key {
+            ContactKey::Id(id) => self.contacts.by_id.contains_key(id),
+            ContactKey::Identifier(identifier) => self.contacts.by_identifier(identifier).is_some(),
+            ContactKey::ExternalId(_) | ContactKey::Phone(_) | ContactKey::Email(_) => false,
+        }
+    }
+
     /// Holds contacts read for the command about to be applied.
     pub(crate) fn cache_contacts(&mut self, contacts: impl IntoIterator<Item = Contact>) {
         for c in contacts {

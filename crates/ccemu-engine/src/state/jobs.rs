@@ -36,26 +36,19 @@ pub(crate) enum JobTurn {
 
 /// How much a command has written so far: a step that fails must leave it as it was.
 #[derive(Debug, PartialEq, Eq)]
-struct Mark([usize; 13]);
+struct Mark {
+    changes: ccemu_store::Mark,
+    agents_whole: usize,
+    produced: (usize, usize),
+}
 
 impl Mark {
     fn of(fx: &Effects<'_>) -> Self {
-        let c = &*fx.changes;
-        Self([
-            c.puts.len(),
-            c.interactions.len(),
-            c.agents_whole.len(),
-            c.state_logs.len(),
-            c.contacts.len(),
-            c.agents.len(),
-            c.queues.len(),
-            c.deletes.len(),
-            c.events.len(),
-            c.timers_armed.len(),
-            c.timers_done.len(),
-            fx.events.len(),
-            fx.timers.len(),
-        ])
+        Self {
+            changes: fx.changes.mark(),
+            agents_whole: fx.changes.agents_whole.len(),
+            produced: (fx.events.len(), fx.timers.len()),
+        }
     }
 }
 
