@@ -286,31 +286,27 @@ impl Center {
     async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
         // A command that arrived while a group of ops was being applied, taken up after it.
         let mut held: Option<Command> = None;
+        let mut folded = false;
         loop {
-            // What is due happens before the next command is taken: a customer whose patience
-            // ran out hangs up on time however busy the tenant is.
-            let now = self.now();
-            if self.clock.mode == ClockMode::Real && self.next_due().is_some_and(|due| due <= now) {
-                if let Err(error) = self.fire_due(now).await {
-                    tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
+            // What is due happens before the next command: a customer whose patience ran out
+            // hangs up on time however busy the tenant is. An op group already queued is taken
+            // along into the timers' transaction; every other turn goes through the `select!`,
+            // so job batches get their share under a steady load.
+            let due = self.timers_due();
+            let next = match held.take() {
+                Some(command) => Some(command),
+                None if due && !std::mem::take(&mut folded) => {
+                    folded = true;
+                    rx.try_recv().ok()
                 }
-            }
-            let command = match held.take() {
-                Some(command) => command,
                 None => {
                     let deadline = self.next_real_deadline();
                     tokio::select! {
                         command = rx.recv() => match command {
-                            Some(command) => command,
+                            Some(command) => Some(command),
                             None => break,
                         },
-                        _ = sleep_until(deadline), if deadline.is_some() => {
-                            let now = self.now();
-                            if let Err(error) = self.fire_due(now).await {
-                                tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
-                            }
-                            continue;
-                        }
+                        _ = sleep_until(deadline), if deadline.is_some() => None,
                         // Job work runs whenever there is some, on any clock: `select!` picks
                         // among ready branches at random, so commands interleave with the batches.
                         () = job_turn(self.job_retry_at), if self.jobs_ready() => {
@@ -320,11 +316,22 @@ impl Center {
                     }
                 }
             };
-            if let Command::Shutdown { reply } = command {
-                let _ = reply.send(());
-                break;
+            match next {
+                Some(Command::Op { op, reply }) => {
+                    held = self.ops(due, op, reply, &mut rx).await;
+                }
+                Some(command) => {
+                    if due {
+                        self.fire_due_logged().await;
+                    }
+                    if let Command::Shutdown { reply } = command {
+                        let _ = reply.send(());
+                        break;
+                    }
+                    held = self.handle(command, &mut rx).await;
+                }
+                None => self.fire_due_logged().await,
             }
-            held = self.handle(command, &mut rx).await;
         }
         tracing::debug!(tenant.id = %self.id(), "contact center stopped");
     }
@@ -335,10 +342,18 @@ impl Center {
     /// for the commit. Returns the first command of another kind that ended the group.
     async fn ops(
         &mut self,
+        timers_due: bool,
         first: Op,
         reply: Reply<Result<OpOutput>>,
         rx: &mut mpsc::Receiver<Command>,
     ) -> Option<Command> {
+        if timers_due {
+            let now = self.now();
+            if let Err(error) = self.fire_until(now) {
+                tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
+                self.abandon().await;
+            }
+        }
         let mut applied: Vec<(Reply<Result<OpOutput>>, OpOutput)> = Vec::new();
         let mut next = Some((first, reply));
         let mut held = None;
@@ -380,7 +395,8 @@ impl Center {
                 Err(_) => {}
             }
         }
-        if !applied.is_empty() {
+        // Timers fired ahead of the group commit even when every op of it was refused.
+        if !applied.is_empty() || !self.pending.is_empty() {
             let committed = self.commit().await;
             self.answer(applied, committed);
         }
@@ -437,7 +453,7 @@ impl Center {
                 let result = self.advance(ms).await;
                 let _ = reply.send(result);
             }
-            Command::Op { op, reply } => return self.ops(op, reply, rx).await,
+            Command::Op { op, reply } => return self.ops(false, op, reply, rx).await,
             Command::Stats { reply } => {
                 let mut stats = crate::Stats::default();
                 self.state.count(&mut stats);
@@ -800,6 +816,20 @@ impl Center {
     }
 
     /// Real mode: fires what is due now and commits it.
+    /// Whether the real clock has reached the next timer or ACD deadline.
+    fn timers_due(&self) -> bool {
+        self.clock.mode == ClockMode::Real && self.next_due().is_some_and(|due| due <= self.now())
+    }
+
+    /// Fires what is due on the real clock in a transaction of its own; a failure is logged,
+    /// since nobody waits for it.
+    async fn fire_due_logged(&mut self) {
+        let now = self.now();
+        if let Err(error) = self.fire_due(now).await {
+            tracing::error!(tenant.id = %self.id(), %error, "firing timers failed");
+        }
+    }
+
     async fn fire_due(&mut self, now: i64) -> Result<()> {
         if let Err(error) = self.fire_until(now) {
             self.abandon().await;

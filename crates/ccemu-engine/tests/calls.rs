@@ -858,3 +858,79 @@ async fn an_inbound_call_transferred_to_a_number_ends_after_talk_time_even_acros
     );
     assert_eq!(agent_state(&second, "1003").await, AgentState::Available);
 }
+
+#[tokio::test]
+async fn on_the_real_clock_callers_sent_together_all_hang_up_when_their_patience_runs_out() {
+    // Calls queue with nobody ready and their callers hang up 2 ms later: the hang-ups fall due
+    // while later calls wait to be taken, and fire in those calls' commits or their own.
+    let db = TestDb::new().await;
+    let first = engine(&db).await;
+    first
+        .set_clock(&demo(), ClockMode::Real, None)
+        .await
+        .unwrap();
+    let sim = SimSettings {
+        auto: false,
+        patience: Some(ccemu_engine::sim::Duration::fixed(2)),
+        ..SimSettings::default()
+    };
+    exec(&first, Op::PutSimSettings(sim)).await.unwrap();
+    let mut ids = Vec::new();
+    for round in 0..4 {
+        let tasks: Vec<_> = (0..24)
+            .map(|n| {
+                let engine = first.clone();
+                tokio::spawn(async move {
+                    let op = Op::StartInbound {
+                        channel: Channel::Voice,
+                        queue_id: "9002".into(),
+                        from: format!("+1555{round}{n:03}"),
+                        to: "+14155550100".into(),
+                        priority: 0,
+                    };
+                    interaction(exec(&engine, op).await.unwrap()).id
+                })
+            })
+            .collect();
+        for task in tasks {
+            ids.push(task.await.unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    // Wait for the outcome, not for a time: the last hang-ups are a few ms away.
+    let mut open = ids.clone();
+    for _ in 0..1000 {
+        let mut still = Vec::new();
+        for id in open {
+            let i = first.interaction(&demo(), &id).await.unwrap().unwrap();
+            if !i.state.is_terminal() {
+                still.push(id);
+            }
+        }
+        open = still;
+        if open.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(open.is_empty(), "{} calls never ended", open.len());
+    let fired = first
+        .events(&demo(), 0, 100_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.event, DomainEvent::TimerFired { .. }))
+        .count();
+    assert_eq!(
+        fired,
+        ids.len(),
+        "one patience timer per call, each fired once"
+    );
+    drop(first);
+    let second = engine(&db).await;
+    for id in &ids {
+        let stored = second.interaction(&demo(), id).await.unwrap().unwrap();
+        assert_eq!(stored.state, InteractionState::Abandoned, "{id}");
+    }
+    assert!(second.waiting(&demo(), "9002").await.unwrap().is_empty());
+}
