@@ -2,6 +2,7 @@
 //! extension and queue bindings. A seat is the tenant's agent, the same one every surface and
 //! the ACD see; its extensions and queues are the engine's.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use axum::body::Bytes;
@@ -151,34 +152,56 @@ fn ext_state(view: &AgentView) -> u8 {
 
 /// The seat object of §4. The detail names the seat `"<AgentId>@<AppId>"`, list rows by its id.
 /// Empty lists are `null`, as in every example; `QueuesNames` joins names with `,` [inferred].
-fn seat(app_id: &str, view: &AgentView, detail: bool) -> Value {
-    let a = &view.agent;
-    let or_null = |items: Vec<String>| {
-        if items.is_empty() {
-            Value::Null
-        } else {
-            json!(items)
+/// Typed, since the seat list renders one for every seat of a page.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Seat<'a> {
+    app_id: &'a str,
+    agent_id: Cow<'a, str>,
+    work_id: &'a str,
+    name: &'a str,
+    mobile: &'a str,
+    email: &'a str,
+    role: &'static str,
+    queues: Option<Vec<&'a str>>,
+    queues_names: Option<String>,
+    extensions: Option<Vec<&'a str>>,
+    def_sp_number: &'a str,
+    state: u8,
+    ext_state: u8,
+    wrap_up_time: u32,
+    enable: bool,
+    exten_infos: (),
+}
+
+impl<'a> Seat<'a> {
+    fn new(app_id: &'a str, view: &'a AgentView, detail: bool) -> Self {
+        let a = &view.agent;
+        let some = |items: Vec<&'a str>| (!items.is_empty()).then_some(items);
+        let queue_names: Vec<&str> = view.queues.iter().map(|(_, name)| name.as_str()).collect();
+        Self {
+            app_id,
+            agent_id: if detail {
+                Cow::Owned(format!("{}@{app_id}", a.id))
+            } else {
+                Cow::Borrowed(&a.id)
+            },
+            work_id: &a.work_id,
+            name: &a.name,
+            mobile: &a.phone,
+            email: &a.email,
+            role: role_name(a.role),
+            queues: some(view.queues.iter().map(|(id, _)| id.as_str()).collect()),
+            queues_names: (!queue_names.is_empty()).then(|| queue_names.join(",")),
+            extensions: some(view.extensions.iter().map(|e| e.id.as_str()).collect()),
+            def_sp_number: a.default_caller_number.as_deref().unwrap_or_default(),
+            state: seat_state(&a.state),
+            ext_state: ext_state(view),
+            wrap_up_time: a.wrap_up_secs,
+            enable: a.enabled,
+            exten_infos: (),
         }
-    };
-    let queue_names: Vec<&str> = view.queues.iter().map(|(_, name)| name.as_str()).collect();
-    json!({
-        "AppId": app_id,
-        "AgentId": if detail { format!("{}@{app_id}", a.id) } else { a.id.clone() },
-        "WorkId": a.work_id,
-        "Name": a.name,
-        "Mobile": a.phone,
-        "Email": a.email,
-        "Role": role_name(a.role),
-        "Queues": or_null(view.queues.iter().map(|(id, _)| id.clone()).collect()),
-        "QueuesNames": if queue_names.is_empty() { Value::Null } else { json!(queue_names.join(",")) },
-        "Extensions": or_null(view.extensions.iter().map(|e| e.id.clone()).collect()),
-        "DefSpNumber": a.default_caller_number.clone().unwrap_or_default(),
-        "State": seat_state(&a.state),
-        "ExtState": ext_state(view),
-        "WrapUpTime": a.wrap_up_secs,
-        "Enable": a.enabled,
-        "ExtenInfos": null,
-    })
+    }
 }
 
 /// An AgentId of Udesk's form: digits, at most 32 (§4).
@@ -341,7 +364,11 @@ pub async fn get_agent(
         dto::required(target.agent_id)?;
         let views = engine.agents(&auth.tenant.id, Some(&agent_id)).await?;
         let view = views.first().ok_or(UdeskError::RecordNotFound)?;
-        Ok(seat(&auth.tenant.credentials.udesk.app_id, view, true))
+        Ok(json!(Seat::new(
+            &auth.tenant.credentials.udesk.app_id,
+            view,
+            true
+        )))
     }
     .await;
     dto::reply(&auth, result)
@@ -377,26 +404,34 @@ pub async fn list_agents(
         };
         let app_id = &auth.tenant.credentials.udesk.app_id;
         let skip = (page_num as usize - 1).saturating_mul(page_size);
-        let rows: Vec<Value> = views
-            .iter()
-            .skip(skip)
-            .take(page_size)
-            .map(|v| seat(app_id, v, false))
-            .collect();
-        Ok(json!({
-            "CurrPage": page_num,
-            "PageSize": page_size,
-            "Total": total,
-            "TotalPage": total_page,
-            "AgentList": rows,
-        }))
+        let page = SeatPage {
+            curr_page: page_num,
+            page_size,
+            total,
+            total_page,
+            agent_list: views
+                .iter()
+                .skip(skip)
+                .take(page_size)
+                .map(|v| Seat::new(app_id, v, false))
+                .collect(),
+        };
+        // The list example answers `"ErrDesc": ""`.
+        Ok(dto::ok_with_desc(&auth, "", page))
     }
     .await;
-    match result {
-        // The list example answers `"ErrDesc": ""`.
-        Ok(value) => dto::ok_with_desc(&auth, "", value),
-        Err(error) => dto::fail(&auth, error),
-    }
+    result.unwrap_or_else(|error| dto::fail(&auth, error))
+}
+
+/// The `Result` of `GET agents`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SeatPage<'a> {
+    curr_page: u32,
+    page_size: usize,
+    total: usize,
+    total_page: usize,
+    agent_list: Vec<Seat<'a>>,
 }
 
 /// Reads a binding body: the seat and the ids in `Extensions` or `Queues`, which must be arrays.

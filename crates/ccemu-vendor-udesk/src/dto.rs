@@ -70,9 +70,21 @@ pub fn ok(auth: &Authed, result: Value) -> Response {
 }
 
 /// Envelope A with a given `ErrDesc` (the seat list example answers `""`).
-pub fn ok_with_desc(auth: &Authed, desc: &str, result: Value) -> Response {
-    let mut response =
-        Json(json!({"ErrCode": "000000", "ErrDesc": desc, "Result": result})).into_response();
+pub fn ok_with_desc<T: serde::Serialize>(auth: &Authed, desc: &str, result: T) -> Response {
+    /// Envelope A, typed so that a typed `Result` is written without a JSON tree.
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Envelope<'a, T> {
+        err_code: &'static str,
+        err_desc: &'a str,
+        result: T,
+    }
+    let envelope = Envelope {
+        err_code: "000000",
+        err_desc: desc,
+        result,
+    };
+    let mut response = Json(envelope).into_response();
     response.extensions_mut().insert(auth.tenant.id.clone());
     response
 }

@@ -528,42 +528,89 @@ pub(crate) fn tree<T>(
 /// Most ids, values or page size an Apps `/users` request may carry (§3.2).
 const MAX_USERS: usize = 1000;
 
-/// Apps user object (§5 User).
-fn user_json(view: &AgentView, dir: &Directory) -> Value {
-    let agent = &view.agent;
-    let teams: Vec<Value> = dir
-        .teams
-        .iter()
-        .filter(|t| agent.team_ids.contains(&t.id))
-        .map(|t| json!({"name": t.name}))
-        .collect();
-    let flag = |key: &str| {
-        agent
-            .extra
-            .get(key)
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    };
-    json!({
-        "id": num(&agent.id),
-        "email": agent.email,
-        "first_name": agent.first_name,
-        "last_name": agent.last_name,
-        "agent_number": agent.work_id,
-        "location": extra(agent, "location"),
-        "max_chat_limit": agent.capacity.chat,
-        "max_chat_limit_enabled": flag("max_chat_limit_enabled"),
-        "unrestricted_international_calling": flag("unrestricted_international_calling"),
-        // A disabled agent keeps its history: UJET's deactivated user [inferred: last change].
-        "deactivated_at": (!agent.enabled).then(|| dto::time(agent.updated_at_ms)),
-        "ucaas_user_name": extra(agent, "ucaas_user_name"),
-        "ucaas_sip_uri": extra(agent, "ucaas_sip_uri"),
-        "external_user": flag("external_user"),
-        "phone_numbers": if agent.phone.is_empty() { vec![] } else { vec![agent.phone.clone()] },
-        "extension_numbers": view.extensions.iter().map(|e| num(&e.id)).collect::<Vec<_>>(),
-        "teams": teams,
-        "roles": roles(agent.role).iter().map(|r| json!({"name": r})).collect::<Vec<_>>(),
-    })
+/// A UJET id on the wire, serialized as [`num`] renders it, without building a JSON tree.
+struct WireId<'a>(&'a str);
+
+impl serde::Serialize for WireId<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.parse::<i64>() {
+            Ok(n) => s.serialize_i64(n),
+            Err(_) => s.serialize_str(self.0),
+        }
+    }
+}
+
+/// `{"name": ...}`, the shape of a user's teams and roles.
+#[derive(serde::Serialize)]
+struct Named<'a> {
+    name: &'a str,
+}
+
+/// Apps user object (§5 User), typed: `/users` renders it for every agent of a page.
+#[derive(serde::Serialize)]
+struct User<'a> {
+    id: WireId<'a>,
+    email: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    agent_number: &'a str,
+    location: Option<&'a Value>,
+    max_chat_limit: u32,
+    max_chat_limit_enabled: bool,
+    unrestricted_international_calling: bool,
+    deactivated_at: Option<String>,
+    ucaas_user_name: Option<&'a Value>,
+    ucaas_sip_uri: Option<&'a Value>,
+    external_user: bool,
+    phone_numbers: Vec<&'a str>,
+    extension_numbers: Vec<WireId<'a>>,
+    teams: Vec<Named<'a>>,
+    roles: Vec<Named<'static>>,
+}
+
+impl<'a> User<'a> {
+    fn new(view: &'a AgentView, dir: &'a Directory) -> Self {
+        let agent = &view.agent;
+        let flag = |key: &str| {
+            agent
+                .extra
+                .get(key)
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        };
+        Self {
+            id: WireId(&agent.id),
+            email: &agent.email,
+            first_name: &agent.first_name,
+            last_name: &agent.last_name,
+            agent_number: &agent.work_id,
+            location: agent.extra.get("location"),
+            max_chat_limit: agent.capacity.chat,
+            max_chat_limit_enabled: flag("max_chat_limit_enabled"),
+            unrestricted_international_calling: flag("unrestricted_international_calling"),
+            // A disabled agent keeps its history: UJET's deactivated user [inferred: last change].
+            deactivated_at: (!agent.enabled).then(|| dto::time(agent.updated_at_ms)),
+            ucaas_user_name: agent.extra.get("ucaas_user_name"),
+            ucaas_sip_uri: agent.extra.get("ucaas_sip_uri"),
+            external_user: flag("external_user"),
+            phone_numbers: if agent.phone.is_empty() {
+                vec![]
+            } else {
+                vec![&agent.phone]
+            },
+            extension_numbers: view.extensions.iter().map(|e| WireId(&e.id)).collect(),
+            teams: dir
+                .teams
+                .iter()
+                .filter(|t| agent.team_ids.contains(&t.id))
+                .map(|t| Named { name: &t.name })
+                .collect(),
+            roles: roles(agent.role)
+                .iter()
+                .map(|name| Named { name })
+                .collect(),
+        }
+    }
 }
 
 /// Which kind of id an Apps `id[]` value is: email, system id or custom user id.
@@ -674,16 +721,16 @@ pub async fn list_users(
             })
             .collect();
         agents.sort_by_key(|v| (v.agent.id.parse::<i64>().unwrap_or(i64::MAX), v.agent.id.clone()));
-        let rows: Vec<Value> = agents
+        let rows: Vec<User> = agents
             .into_iter()
             .skip((page - 1).saturating_mul(per))
             .take(if filters > 0 { usize::MAX } else { per })
-            .map(|v| user_json(v, &dir))
+            .map(|v| User::new(v, &dir))
             .collect();
-        Ok(Value::Array(rows))
+        Ok(dto::ok(&auth, axum::http::StatusCode::OK, rows))
     }
     .await;
-    dto::reply(&auth, axum::http::StatusCode::OK, result)
+    result.unwrap_or_else(|error| dto::fail(&auth, error))
 }
 
 /// The body of `POST /agent_statuses` and `/agent_statuses/force_logout`.

@@ -59,7 +59,7 @@ pub fn required(api: Api, name: &str, value: Option<Text>) -> Result<String, Uje
 }
 
 /// A success reply with `status`, carrying the tenant for the request journal.
-pub fn ok(auth: &Authed, status: StatusCode, body: Value) -> Response {
+pub fn ok<T: serde::Serialize>(auth: &Authed, status: StatusCode, body: T) -> Response {
     let mut response = (status, Json(body)).into_response();
     response.extensions_mut().insert(auth.tenant.id.clone());
     response
