@@ -815,7 +815,6 @@ impl Center {
         Ok(())
     }
 
-    /// Real mode: fires what is due now and commits it.
     /// Whether the real clock has reached the next timer or ACD deadline.
     fn timers_due(&self) -> bool {
         self.clock.mode == ClockMode::Real && self.next_due().is_some_and(|due| due <= self.now())
@@ -830,6 +829,7 @@ impl Center {
         }
     }
 
+    /// Real mode: fires what is due now and commits it.
     async fn fire_due(&mut self, now: i64) -> Result<()> {
         if let Err(error) = self.fire_until(now) {
             self.abandon().await;

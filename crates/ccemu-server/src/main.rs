@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 // Request handling allocates many small short-lived values (JSON trees, strings); glibc's malloc
-// spent about a third of a small read's CPU on them (perf, docs/performance.md).
+// spent about a third of a small read's CPU on them (perf of the release build).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

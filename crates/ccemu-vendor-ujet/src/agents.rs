@@ -20,7 +20,7 @@ use crate::{paging, statuses};
 
 /// A UJET id on the wire: a number when the engine's id is digits, else the text itself.
 pub(crate) fn num(id: &str) -> Value {
-    id.parse::<i64>().map_or_else(|_| json!(id), |n| json!(n))
+    json!(WireId(id))
 }
 
 /// A vendor-specific agent field kept in `Agent::extra`, `null` when absent.
@@ -528,7 +528,7 @@ pub(crate) fn tree<T>(
 /// Most ids, values or page size an Apps `/users` request may carry (§3.2).
 const MAX_USERS: usize = 1000;
 
-/// A UJET id on the wire, serialized as [`num`] renders it, without building a JSON tree.
+/// A UJET id on the wire, written straight into a typed row ([`num`] makes a `Value` of it).
 struct WireId<'a>(&'a str);
 
 impl serde::Serialize for WireId<'_> {

@@ -5,9 +5,9 @@
 //! Vendor-neutral: UJET end users and call/chat flags map here, and any surface with CRM-style
 //! contacts or callbacks can reuse it. Contacts live in the store, not in the working set: before
 //! a command that names one, the owner task reads it ([`Op::contact_keys`]) into a cache that
-//! holds it until that command is committed, so an upsert by identifier is still decided by the single
-//! writer and memory does not grow with the tenant's end users. The cache lasts for one group of
-//! ops committed together, so an op sees what an earlier op of its group wrote.
+//! holds it until the group of ops committed with that command is written, so an upsert by
+//! identifier is still decided by the single writer, an op sees what an earlier op of its group
+//! wrote, and memory does not grow with the tenant's end users.
 
 use std::collections::BTreeMap;
 
