@@ -1,10 +1,10 @@
 //! Storage of ccemu: one sqlx repository over SQLite (embedded default) and PostgreSQL.
 //!
 //! The SQL is written once (`$n` placeholders, `ON CONFLICT`, BIGINT milliseconds, multi-row
-//! writes) and compiled once per backend with its native sqlx driver (see [`sqlite`] and
-//! [`postgres`]): JSON columns are JSONB on PostgreSQL and TEXT on SQLite, booleans are native,
-//! SQLite runs in WAL mode. Only the migration folders differ. The store holds no business rules:
-//! the engine decides, the store makes it durable.
+//! writes whose parameters are `?` on SQLite) and compiled once per backend with its native sqlx
+//! driver (see [`sqlite`] and [`postgres`]): JSON columns are JSONB on PostgreSQL and TEXT on
+//! SQLite, booleans are native, SQLite runs in WAL mode. Only the migration folders differ. The
+//! store holds no business rules: the engine decides, the store makes it durable.
 
 // `repo/` is compiled once per backend on purpose: each gets its native driver's types.
 #![allow(clippy::duplicate_mod)]
@@ -145,7 +145,8 @@ pub struct Changes {
     /// Documents to insert or replace.
     pub puts: Vec<Document>,
     /// Interactions to insert or replace, with their child rows; each holds only the messages
-    /// that are not stored yet (see `messages_stored`).
+    /// that are not stored yet (see `messages_stored`). A new interaction is numbered above
+    /// every one the tenant has stored (the engine's sequence): that is how it is counted.
     pub interactions: Vec<Interaction>,
     /// How many messages of each open interaction are stored: [`Changes::put`] copies only the
     /// later ones. The engine keeps this from one command to the next; without an entry the
@@ -394,7 +395,10 @@ impl Store {
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(timeout);
+                .busy_timeout(timeout)
+                // 8 MiB of pages a connection (SQLite's default is 2 MiB): the index pages a
+                // write walks stay in memory on a tenant with a long history.
+                .pragma("cache_size", "-8192");
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(timeout)

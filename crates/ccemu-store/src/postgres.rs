@@ -10,3 +10,6 @@ pub(crate) const NUMERIC_ID: &str = "id ~ '^[0-9]{1,18}$'";
 
 /// How a transaction that writes begins: row locks are taken as rows are written, nothing up front.
 pub(crate) const BEGIN_WRITE: &str = "BEGIN";
+
+/// Multi-row statements take `$n` parameters.
+pub(crate) const MARKS: crate::sql::Marks = crate::sql::Marks::Numbered;

@@ -6,9 +6,25 @@ use ccemu_core::{Agent, AgentState, Queue, Skill, SkillLevel, Team};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
-/// `INSERT ... ON CONFLICT (keys) DO UPDATE` of every column, for `rows` rows of `$n` parameters
-/// (one statement writes them all).
-pub(crate) fn upsert_sql(table: &str, columns: &[&str], keys: &[&str], rows: usize) -> String {
+/// How a backend writes the parameters of a multi-row statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Marks {
+    /// `$1, $2, ...` (PostgreSQL).
+    Numbered,
+    /// `?`, bound in order (SQLite). SQLite finds a `$n` parameter's name by a linear scan, and
+    /// sqlx asks for every parameter's name: quadratic in a statement of hundreds of parameters.
+    Ordered,
+}
+
+/// `INSERT ... ON CONFLICT (keys) DO UPDATE` of every column, for `rows` rows (one statement
+/// writes them all).
+pub(crate) fn upsert_sql(
+    marks: Marks,
+    table: &str,
+    columns: &[&str],
+    keys: &[&str],
+    rows: usize,
+) -> String {
     let updates: Vec<String> = columns
         .iter()
         .filter(|c| !keys.contains(c))
@@ -19,28 +35,47 @@ pub(crate) fn upsert_sql(table: &str, columns: &[&str], keys: &[&str], rows: usi
     } else {
         format!("UPDATE SET {}", updates.join(", "))
     };
-    insert_sql(table, columns, keys, rows, &action)
+    insert_sql(marks, table, columns, keys, rows, &action)
 }
 
 /// `INSERT ... ON CONFLICT (keys) DO NOTHING`: rows already stored are kept as they are.
-pub(crate) fn insert_new_sql(table: &str, columns: &[&str], keys: &[&str], rows: usize) -> String {
-    insert_sql(table, columns, keys, rows, "NOTHING")
+pub(crate) fn insert_new_sql(
+    marks: Marks,
+    table: &str,
+    columns: &[&str],
+    keys: &[&str],
+    rows: usize,
+) -> String {
+    insert_sql(marks, table, columns, keys, rows, "NOTHING")
 }
 
-fn insert_sql(table: &str, columns: &[&str], keys: &[&str], rows: usize, action: &str) -> String {
+fn insert_sql(
+    marks: Marks,
+    table: &str,
+    columns: &[&str],
+    keys: &[&str],
+    rows: usize,
+    action: &str,
+) -> String {
     format!(
         "{} ON CONFLICT ({}) DO {action}",
-        plain_insert_sql(table, columns, rows),
+        plain_insert_sql(marks, table, columns, rows),
         keys.join(", ")
     )
 }
 
-/// `INSERT INTO table (columns) VALUES ($1, ...), ...` for `rows` rows.
-pub(crate) fn plain_insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+/// `INSERT INTO table (columns) VALUES (...), ...` for `rows` rows; every parameter of the
+/// statement is one of its cells, in order.
+pub(crate) fn plain_insert_sql(marks: Marks, table: &str, columns: &[&str], rows: usize) -> String {
     let width = columns.len();
     let values: Vec<String> = (0..rows)
         .map(|r| {
-            let cells: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            let cells: Vec<String> = (1..=width)
+                .map(|c| match marks {
+                    Marks::Numbered => format!("${}", r * width + c),
+                    Marks::Ordered => "?".to_owned(),
+                })
+                .collect();
             format!("({})", cells.join(", "))
         })
         .collect();
@@ -51,7 +86,8 @@ pub(crate) fn plain_insert_sql(table: &str, columns: &[&str], rows: usize) -> St
     )
 }
 
-/// Rows per multi-row statement: at 14 parameters a row, far below every backend's limit.
+/// Rows per multi-row statement: at up to 28 parameters a row (interactions), 1,792 a statement,
+/// far below every backend's limit (SQLite 32,766, PostgreSQL 65,535).
 pub(crate) const BATCH: usize = 64;
 
 /// A snake_case enum as its stored name.

@@ -11,3 +11,6 @@ pub(crate) const NUMERIC_ID: &str = "id <> '' AND id NOT GLOB '*[^0-9]*' AND LEN
 /// How a transaction that writes begins: it takes the write lock at once. A transaction that read first and wrote later would
 /// fail with SQLITE_BUSY instead of waiting, once another connection had written in between.
 pub(crate) const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+/// Multi-row statements take `?` parameters (see [`crate::sql::Marks::Ordered`]).
+pub(crate) const MARKS: crate::sql::Marks = crate::sql::Marks::Ordered;

@@ -242,6 +242,58 @@ async fn an_interaction_round_trips_with_its_child_rows() {
     );
 }
 
+/// A group of commands writes each table in multi-row statements across its interactions: every
+/// child row must land with its own interaction and position, past a statement's row limit too.
+#[tokio::test]
+async fn many_interactions_written_together_each_keep_their_own_child_rows() {
+    let (_db, store, t) = store().await;
+    let mut all = Vec::new();
+    for n in 1..=70u64 {
+        let mut i = if n % 2 == 0 {
+            let lines: Vec<String> = (0..n % 5 + 1).map(|k| format!("line {k} of {n}")).collect();
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            chat(n, &lines, DAY_START + n as i64)
+        } else {
+            call(n, "9001", Some("1001"), DAY_START + n as i64, 1_000)
+        };
+        if n % 6 == 0 {
+            // An open chat takes a second participant.
+            i.add_participant(
+                ParticipantKind::Agent,
+                Some("1001".into()),
+                None,
+                "Alice",
+                DAY_START,
+            )
+            .unwrap();
+        }
+        if n % 7 == 0 {
+            i.recordings.push(Recording {
+                id: format!("r{n}"),
+                url: format!("/recordings/demo/{}/r.wav", i.id),
+                started_at_ms: DAY_START,
+                ended_at_ms: DAY_START + 1,
+            });
+        }
+        all.push(i);
+    }
+    commit(&store, &t, |c| {
+        for i in &all {
+            c.put(i).unwrap();
+        }
+    })
+    .await;
+    for i in &all {
+        assert_eq!(
+            store.interaction(&t, &i.id).await.unwrap().as_ref(),
+            Some(i)
+        );
+    }
+    assert_eq!(store.last_interaction_number(&t).await.unwrap(), 70);
+    let (kept, counted) = totals(&store, &t, &[]).await;
+    assert_eq!((kept, counted), (70, 70));
+}
+
 #[tokio::test]
 async fn a_transcript_grows_by_inserts_and_keeps_its_order() {
     let (_db, store, t) = store().await;

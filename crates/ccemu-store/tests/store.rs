@@ -120,6 +120,32 @@ async fn commit_writes_documents_events_timers_and_clock_atomically() {
         vec![doc("note", "a1", 10)]
     );
     assert_eq!(store.list_timers(&t.id).await.unwrap().len(), 1);
+
+    // Armed and done in one commit: never stored, and it does not hide the others' writes.
+    let mut group = Changes::default();
+    for (id, due_ms) in [(3, 30), (4, 40), (5, 50)] {
+        group.timers_armed.push(Timer {
+            id,
+            due_ms,
+            action: TimerAction::AgentStateEnds {
+                agent_id: format!("a{id}"),
+            },
+        });
+    }
+    group.timers_done.extend([4, 1]);
+    store.commit(&t.id, &group).await.unwrap();
+    let ids: Vec<i64> = store
+        .list_timers(&t.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ids, vec![3, 5]);
+    let mut both = Changes::default();
+    both.timers_done.extend([3, 5]);
+    store.commit(&t.id, &both).await.unwrap();
+    assert!(store.list_timers(&t.id).await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! upgrade of an earlier release's documents. Compiled once per backend (see [`crate::sqlite`]).
 
 use super::{directory, typed, DbRow, Repo, Tx};
-use crate::sql::{plain_insert_sql, BATCH};
+use crate::sql::{plain_insert_sql, upsert_sql, BATCH};
 use crate::{
     is_typed, last_writes, Changes, Document, Result, StoreError, TenantRecord, TENANT_TABLES,
     TYPED_KINDS,
@@ -13,7 +13,7 @@ use ccemu_core::{
     Entity, Queue, Skill, Team, Tenant, TenantId,
 };
 use sqlx::Row;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 impl Repo {
     /// A transaction that writes (every transaction of the store does).
@@ -92,8 +92,9 @@ impl Repo {
                     next += 1;
                     i.number = next;
                 }
-                typed::put_interaction(&mut tx, &tenant, i).await?;
             }
+            let interactions: Vec<&Interaction> = interactions.iter().collect();
+            typed::put_interactions(&mut tx, &tenant, &interactions).await?;
             let logs: Vec<&AgentStateLog> = logs.iter().collect();
             typed::put_state_logs(&mut tx, &tenant, &logs).await?;
             for c in &contacts {
@@ -278,35 +279,51 @@ impl Repo {
             |i: &Interaction| i.id.as_str(),
         );
         let added = typed::new_by_channel(&mut tx, t, &interactions).await?;
-        for i in interactions {
-            typed::put_interaction(&mut tx, t, i).await?;
-        }
+        typed::put_interactions(&mut tx, t, &interactions).await?;
         typed::add_counts(&mut tx, t, &added).await?;
         let logs: Vec<&AgentStateLog> = seeded.logs.iter().chain(&changes.state_logs).collect();
         typed::put_state_logs(&mut tx, t, &logs).await?;
-        for timer in &changes.timers_armed {
-            sqlx::query(
-                "INSERT INTO timers (tenant_id, id, due_ms, action) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (tenant_id, id) DO UPDATE SET due_ms = excluded.due_ms, \
-                 action = excluded.action",
-            )
-            .bind(t)
-            .bind(timer.id)
-            .bind(timer.due_ms)
-            .bind(serde_json::to_string(&timer.action)?)
-            .execute(&mut *tx)
-            .await?;
+        // A timer armed and done within the same changes never reaches the table.
+        let done: HashSet<i64> = changes.timers_done.iter().copied().collect();
+        let armed = last_writes(
+            changes.timers_armed.iter().filter(|x| !done.contains(&x.id)),
+            |x: &Timer| x.id,
+        );
+        let columns = ["tenant_id", "id", "due_ms", "action"];
+        for chunk in armed.chunks(BATCH) {
+            let sql = upsert_sql(super::MARKS, "timers", &columns, &["tenant_id", "id"], chunk.len());
+            let mut q = sqlx::query(&sql);
+            for timer in chunk {
+                q = q
+                    .bind(t)
+                    .bind(timer.id)
+                    .bind(timer.due_ms)
+                    .bind(serde_json::to_string(&timer.action)?);
+            }
+            q.execute(&mut *tx).await?;
         }
-        for id in &changes.timers_done {
-            sqlx::query("DELETE FROM timers WHERE tenant_id = $1 AND id = $2")
-                .bind(t)
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
+        let armed_here: HashSet<i64> = changes.timers_armed.iter().map(|x| x.id).collect();
+        let stored_done: Vec<i64> = changes
+            .timers_done
+            .iter()
+            .copied()
+            .filter(|id| !armed_here.contains(id))
+            .collect();
+        for chunk in stored_done.chunks(BATCH) {
+            let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+            let sql = format!(
+                "DELETE FROM timers WHERE tenant_id = $1 AND id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(t);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
         }
         for chunk in changes.events.chunks(BATCH) {
             let columns = ["tenant_id", "seq", "at_ms", "kind", "data"];
-            let sql = plain_insert_sql("events", &columns, chunk.len());
+            let sql = plain_insert_sql(super::MARKS, "events", &columns, chunk.len());
             let mut q = sqlx::query(&sql);
             for record in chunk {
                 let value = serde_json::to_value(&record.event)?;

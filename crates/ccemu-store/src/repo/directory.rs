@@ -115,7 +115,7 @@ async fn replace_children(
 
 /// Inserts or replaces an agent's row and, when `whole`, its skills and team memberships.
 pub(crate) async fn put_agent(tx: &mut Tx<'_>, t: &str, a: &Agent, whole: bool) -> Result<()> {
-    let sql = upsert_sql("agents", AGENT_COLUMNS, &["tenant_id", "id"], 1);
+    let sql = upsert_sql(super::MARKS, "agents", AGENT_COLUMNS, &["tenant_id", "id"], 1);
     let (state, reason, sub_state, until) = state_columns(&a.state)?;
     sqlx::query(&sql)
         .bind(t)
@@ -190,7 +190,7 @@ pub(crate) async fn delete_agent(tx: &mut Tx<'_>, t: &str, id: &str) -> Result<(
 
 /// Inserts or replaces a queue, its members and its required skills.
 pub(crate) async fn put_queue(tx: &mut Tx<'_>, t: &str, q: &Queue) -> Result<()> {
-    let sql = upsert_sql("queues", QUEUE_COLUMNS, &["tenant_id", "id"], 1);
+    let sql = upsert_sql(super::MARKS, "queues", QUEUE_COLUMNS, &["tenant_id", "id"], 1);
     let overflow = q.overflow.as_ref().map(Json);
     sqlx::query(&sql)
         .bind(t)

@@ -16,7 +16,7 @@ use ccemu_core::{AgentState, AgentStateLog, Contact, TenantId};
 use serde::de::DeserializeOwned;
 use sqlx::types::Json;
 use sqlx::Row;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A JSON column (JSONB on PostgreSQL, TEXT on SQLite), parsed.
 pub(crate) fn json<T: DeserializeOwned>(row: &DbRow, column: &str) -> Result<T> {
@@ -54,46 +54,69 @@ const INTERACTION_COLUMNS: &[&str] = &[
     "custom_data",
 ];
 
-/// Writes an interaction's own row, its participants, transfers and recordings, and the messages
-/// it holds (a message already stored is kept as it is: the transcript is append-only). Each
-/// child table is one multi-row statement.
-pub(crate) async fn put_interaction(tx: &mut Tx<'_>, t: &str, i: &Interaction) -> Result<()> {
-    let sql = upsert_sql("interactions", INTERACTION_COLUMNS, &["tenant_id", "id"], 1);
-    sqlx::query(&sql)
-        .bind(t)
-        .bind(&i.id)
-        .bind(i64_of(i.number))
-        .bind(name(&i.channel)?)
-        .bind(name(&i.direction)?)
-        .bind(i.state.name())
-        .bind(i.state_since_ms)
-        .bind(i.queue_id.as_deref())
-        .bind(i.agent_id.as_deref())
-        .bind(i.contact_id.as_deref())
-        .bind(&i.from)
-        .bind(&i.to)
-        .bind(&i.subject)
-        .bind(i64::from(i.priority))
-        .bind(i.lang.as_deref())
-        .bind(i.parent_id.as_deref())
-        .bind(i.campaign_id.as_deref())
-        .bind(i.created_at_ms)
-        .bind(i.scheduled_at_ms)
-        .bind(i.queued_at_ms)
-        .bind(i.offered_at_ms)
-        .bind(i.answered_at_ms)
-        .bind(i.ended_at_ms)
-        .bind(i.hold_ms)
-        .bind(i.ended_by.as_ref().map(name).transpose()?)
-        .bind(i.end_reason.as_ref().map(name).transpose()?)
-        .bind(i.updated_at_ms)
-        .bind(Json(&i.custom_data))
-        .execute(&mut **tx)
-        .await?;
-    put_participants(tx, t, &i.id, &i.participants).await?;
-    put_transfers(tx, t, &i.id, &i.transfers).await?;
-    put_recordings(tx, t, &i.id, &i.recordings).await?;
-    insert_messages(tx, t, &i.id, &i.messages).await
+/// Writes interactions' own rows, their participants, transfers and recordings, and the messages
+/// they hold (a message already stored is kept as it is: the transcript is append-only). Each
+/// table is written with multi-row statements across all of `all`, whose ids must be distinct:
+/// a group of commands costs a few statements, not a few per interaction.
+pub(crate) async fn put_interactions(tx: &mut Tx<'_>, t: &str, all: &[&Interaction]) -> Result<()> {
+    for chunk in all.chunks(BATCH) {
+        let sql = upsert_sql(super::MARKS, "interactions", INTERACTION_COLUMNS, &["tenant_id", "id"], chunk.len());
+        let mut q = sqlx::query(&sql);
+        for i in chunk {
+            q = q
+                .bind(t)
+                .bind(&i.id)
+                .bind(i64_of(i.number))
+                .bind(name(&i.channel)?)
+                .bind(name(&i.direction)?)
+                .bind(i.state.name())
+                .bind(i.state_since_ms)
+                .bind(i.queue_id.as_deref())
+                .bind(i.agent_id.as_deref())
+                .bind(i.contact_id.as_deref())
+                .bind(&i.from)
+                .bind(&i.to)
+                .bind(&i.subject)
+                .bind(i64::from(i.priority))
+                .bind(i.lang.as_deref())
+                .bind(i.parent_id.as_deref())
+                .bind(i.campaign_id.as_deref())
+                .bind(i.created_at_ms)
+                .bind(i.scheduled_at_ms)
+                .bind(i.queued_at_ms)
+                .bind(i.offered_at_ms)
+                .bind(i.answered_at_ms)
+                .bind(i.ended_at_ms)
+                .bind(i.hold_ms)
+                .bind(i.ended_by.as_ref().map(name).transpose()?)
+                .bind(i.end_reason.as_ref().map(name).transpose()?)
+                .bind(i.updated_at_ms)
+                .bind(Json(&i.custom_data));
+        }
+        q.execute(&mut **tx).await?;
+    }
+    put_participants(tx, t, &children(all, |i| &i.participants)).await?;
+    put_transfers(tx, t, &children(all, |i| &i.transfers)).await?;
+    put_recordings(tx, t, &children(all, |i| &i.recordings)).await?;
+    insert_messages(tx, t, &children(all, |i| &i.messages)).await
+}
+
+/// An interaction's child row: the interaction's id, the row's position from 1, the row.
+type Child<'a, T> = (&'a str, i64, &'a T);
+
+/// Every child row of `all` that `rows` picks, with its interaction and position.
+fn children<'a, T>(
+    all: &[&'a Interaction],
+    rows: impl Fn(&'a Interaction) -> &'a [T],
+) -> Vec<Child<'a, T>> {
+    all.iter()
+        .flat_map(|i| {
+            rows(i)
+                .iter()
+                .enumerate()
+                .map(|(n, row)| (i.id.as_str(), n as i64 + 1, row))
+        })
+        .collect()
 }
 
 /// Keys of an interaction's child rows.
@@ -116,21 +139,16 @@ const PARTICIPANT_COLUMNS: &[&str] = &[
     "left_reason",
 ];
 
-async fn put_participants(
-    tx: &mut Tx<'_>,
-    t: &str,
-    interaction_id: &str,
-    all: &[Participant],
-) -> Result<()> {
-    for (c, chunk) in all.chunks(BATCH).enumerate() {
-        let sql = upsert_sql("participants", PARTICIPANT_COLUMNS, CHILD_KEYS, chunk.len());
+async fn put_participants(tx: &mut Tx<'_>, t: &str, all: &[Child<'_, Participant>]) -> Result<()> {
+    for chunk in all.chunks(BATCH) {
+        let sql = upsert_sql(super::MARKS, "participants", PARTICIPANT_COLUMNS, CHILD_KEYS, chunk.len());
         let mut q = sqlx::query(&sql);
-        for (n, p) in chunk.iter().enumerate() {
+        for (interaction_id, position, p) in chunk {
             q = q
                 .bind(t)
-                .bind(interaction_id)
+                .bind(*interaction_id)
                 .bind(&p.id)
-                .bind((c * BATCH + n) as i64 + 1)
+                .bind(*position)
                 .bind(name(&p.kind)?)
                 .bind(p.agent_id.as_deref())
                 .bind(p.contact_id.as_deref())
@@ -161,21 +179,16 @@ const TRANSFER_COLUMNS: &[&str] = &[
     "created_at_ms",
 ];
 
-async fn put_transfers(
-    tx: &mut Tx<'_>,
-    t: &str,
-    interaction_id: &str,
-    all: &[Transfer],
-) -> Result<()> {
-    for (c, chunk) in all.chunks(BATCH).enumerate() {
-        let sql = upsert_sql("transfers", TRANSFER_COLUMNS, CHILD_KEYS, chunk.len());
+async fn put_transfers(tx: &mut Tx<'_>, t: &str, all: &[Child<'_, Transfer>]) -> Result<()> {
+    for chunk in all.chunks(BATCH) {
+        let sql = upsert_sql(super::MARKS, "transfers", TRANSFER_COLUMNS, CHILD_KEYS, chunk.len());
         let mut q = sqlx::query(&sql);
-        for (n, x) in chunk.iter().enumerate() {
+        for (interaction_id, position, x) in chunk {
             q = q
                 .bind(t)
-                .bind(interaction_id)
+                .bind(*interaction_id)
                 .bind(&x.id)
-                .bind((c * BATCH + n) as i64 + 1)
+                .bind(*position)
                 .bind(name(&x.status)?)
                 .bind(x.from_agent_id.as_deref())
                 .bind(x.to_agent_id.as_deref())
@@ -199,21 +212,16 @@ const RECORDING_COLUMNS: &[&str] = &[
     "ended_at_ms",
 ];
 
-async fn put_recordings(
-    tx: &mut Tx<'_>,
-    t: &str,
-    interaction_id: &str,
-    all: &[Recording],
-) -> Result<()> {
-    for (c, chunk) in all.chunks(BATCH).enumerate() {
-        let sql = upsert_sql("recordings", RECORDING_COLUMNS, CHILD_KEYS, chunk.len());
+async fn put_recordings(tx: &mut Tx<'_>, t: &str, all: &[Child<'_, Recording>]) -> Result<()> {
+    for chunk in all.chunks(BATCH) {
+        let sql = upsert_sql(super::MARKS, "recordings", RECORDING_COLUMNS, CHILD_KEYS, chunk.len());
         let mut q = sqlx::query(&sql);
-        for (n, r) in chunk.iter().enumerate() {
+        for (interaction_id, position, r) in chunk {
             q = q
                 .bind(t)
-                .bind(interaction_id)
+                .bind(*interaction_id)
                 .bind(&r.id)
-                .bind((c * BATCH + n) as i64 + 1)
+                .bind(*position)
                 .bind(&r.url)
                 .bind(r.started_at_ms)
                 .bind(r.ended_at_ms);
@@ -241,20 +249,15 @@ const MESSAGE_COLUMNS: &[&str] = &[
 
 /// Inserts messages, several rows a statement; a message already stored is left as it is (the
 /// transcript is append-only).
-async fn insert_messages(
-    tx: &mut Tx<'_>,
-    t: &str,
-    interaction_id: &str,
-    messages: &[Message],
-) -> Result<()> {
+async fn insert_messages(tx: &mut Tx<'_>, t: &str, messages: &[Child<'_, Message>]) -> Result<()> {
     for chunk in messages.chunks(BATCH) {
         let keys = ["tenant_id", "interaction_id", "idx"];
-        let sql = insert_new_sql("messages", MESSAGE_COLUMNS, &keys, chunk.len());
+        let sql = insert_new_sql(super::MARKS, "messages", MESSAGE_COLUMNS, &keys, chunk.len());
         let mut query = sqlx::query(&sql);
-        for m in chunk {
+        for (interaction_id, _, m) in chunk {
             query = query
                 .bind(t)
-                .bind(interaction_id)
+                .bind(*interaction_id)
                 .bind(i64::from(m.index))
                 .bind(&m.id)
                 .bind(name(&m.kind)?)
@@ -299,32 +302,26 @@ pub(crate) async fn delete_interaction(tx: &mut Tx<'_>, t: &str, id: &str) -> Re
     Ok(())
 }
 
-/// How many of `interactions` are not stored yet, by channel (call before writing them).
+/// How many of `interactions` are not stored yet, by channel (call before writing them). A new
+/// interaction is numbered above every stored one (see [`crate::Changes::interactions`]), so one
+/// indexed look-up of the highest number tells, whatever the size of the group.
 pub(crate) async fn new_by_channel(
     tx: &mut Tx<'_>,
     t: &str,
     interactions: &[&Interaction],
 ) -> Result<BTreeMap<String, i64>> {
     let mut added = BTreeMap::new();
-    for chunk in interactions.chunks(BATCH) {
-        let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
-        let sql = format!(
-            "SELECT id FROM interactions WHERE tenant_id = $1 AND id IN ({})",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query(&sql).bind(t);
-        for i in chunk {
-            q = q.bind(i.id.as_str());
-        }
-        let stored: HashSet<String> = q
-            .fetch_all(&mut **tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?;
-        for i in chunk.iter().filter(|i| !stored.contains(&i.id)) {
-            *added.entry(name(&i.channel)?).or_insert(0) += 1;
-        }
+    if interactions.is_empty() {
+        return Ok(added);
+    }
+    let last: Option<i64> = sqlx::query("SELECT MAX(number) FROM interactions WHERE tenant_id = $1")
+        .bind(t)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    let last = last.unwrap_or(0);
+    for i in interactions.iter().filter(|i| i64_of(i.number) > last) {
+        *added.entry(name(&i.channel)?).or_insert(0) += 1;
     }
     Ok(added)
 }
@@ -391,7 +388,7 @@ pub(crate) async fn put_state_logs(
 ) -> Result<()> {
     let keys = ["tenant_id", "agent_id", "seq"];
     for chunk in logs.chunks(BATCH) {
-        let sql = upsert_sql("agent_state_logs", STATE_LOG_COLUMNS, &keys, chunk.len());
+        let sql = upsert_sql(super::MARKS, "agent_state_logs", STATE_LOG_COLUMNS, &keys, chunk.len());
         let mut q = sqlx::query(&sql);
         for log in chunk {
             let (fs, fr, fsub, fu) = state_columns(&log.from)?;
@@ -471,7 +468,7 @@ const CONTACT_COLUMNS: &[&str] = &[
 
 /// Inserts or replaces a contact.
 pub(crate) async fn put_contact(tx: &mut Tx<'_>, t: &str, c: &Contact) -> Result<()> {
-    let sql = upsert_sql("contacts", CONTACT_COLUMNS, &["tenant_id", "id"], 1);
+    let sql = upsert_sql(super::MARKS, "contacts", CONTACT_COLUMNS, &["tenant_id", "id"], 1);
     sqlx::query(&sql)
         .bind(t)
         .bind(&c.id)
