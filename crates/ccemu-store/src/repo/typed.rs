@@ -1064,15 +1064,17 @@ impl Repo {
 
     /// The highest numeric contact id of a tenant (0 when it has none).
     pub async fn last_contact_id(&self, tenant: &TenantId) -> Result<u64> {
+        // One step down the partial index `contacts_by_number` (its condition is NUMERIC_ID).
         let sql = format!(
-            "SELECT MAX(CAST(id AS BIGINT)) FROM contacts WHERE tenant_id = $1 AND {}",
+            "SELECT CAST(id AS BIGINT) FROM contacts WHERE tenant_id = $1 AND {} \
+             ORDER BY CAST(id AS BIGINT) DESC LIMIT 1",
             super::NUMERIC_ID
         );
         let row = sqlx::query(&sql)
             .bind(tenant.as_str())
-            .fetch_one(&self.pool)
+            .fetch_optional(&self.pool)
             .await?;
-        let n: Option<i64> = row.try_get(0)?;
+        let n: Option<i64> = row.map(|r| r.try_get(0)).transpose()?;
         Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
     }
 
