@@ -458,9 +458,29 @@ async fn contacts_are_found_by_each_key() {
     assert_eq!((page.total, page.items.len()), (1, 1));
     // Several at once: those that exist, once each; another tenant's are not found.
     let ids: Vec<String> = ["14", "missing", "14"].map(String::from).to_vec();
-    assert_eq!(store.contacts_by_id(&t, &ids).await.unwrap(), [contact]);
+    assert_eq!(
+        store.contacts_by_id(&t, &ids).await.unwrap(),
+        [contact.clone()]
+    );
     let other = TenantId::parse("other").unwrap();
     assert!(store.contacts_by_id(&other, &ids).await.unwrap().is_empty());
+    // The contact sequence resumes above the highest numeric id: numerically, not as text, and
+    // ids that are not numbers (or too long for a BIGINT) do not count.
+    assert_eq!(store.last_contact_id(&t).await.unwrap(), 14);
+    commit(&store, &t, |c| {
+        for id in ["9", "120", "abc", "12x", "1234567890123456789012"] {
+            c.put(&Contact {
+                id: id.into(),
+                identifier: None,
+                external_id: None,
+                ..contact.clone()
+            })
+            .unwrap();
+        }
+    })
+    .await;
+    assert_eq!(store.last_contact_id(&t).await.unwrap(), 120);
+    assert_eq!(store.last_contact_id(&other).await.unwrap(), 0);
 }
 
 #[tokio::test]
