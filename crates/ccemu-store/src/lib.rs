@@ -371,6 +371,45 @@ enum Repo {
 #[derive(Debug, Clone)]
 pub struct Store {
     repo: Repo,
+    statistics: std::sync::Arc<Statistics>,
+}
+
+/// When the planner's statistics are refreshed (PostgreSQL). PostgreSQL plans a connection's
+/// prepared statements once; on a fresh database that happens while the tables are empty, and
+/// such a plan takes any index that starts with `tenant_id`, so a primary-key look-up (the
+/// foreign-key check of every new participant, say) scans the tenant's whole history until
+/// autovacuum analyzes the table, a minute or more later. The store analyzes its tables itself
+/// each time the rows written since start double, from [`Statistics::FIRST`]: every cached
+/// plan is then made again on statistics that know the tables' size.
+#[derive(Debug)]
+struct Statistics {
+    written: std::sync::atomic::AtomicU64,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Statistics {
+    /// Rows written before the first refresh.
+    const FIRST: u64 = 1_000;
+
+    fn new() -> Self {
+        Self {
+            written: 0.into(),
+            next: Self::FIRST.into(),
+        }
+    }
+
+    /// Counts `rows` more written; true when that reaches the next refresh (and moves it to
+    /// twice the rows written so far).
+    fn wrote(&self, rows: u64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let written = self.written.fetch_add(rows, Relaxed) + rows;
+        let next = self.next.load(Relaxed);
+        written >= next
+            && self
+                .next
+                .compare_exchange(next, written.saturating_mul(2), Relaxed, Relaxed)
+                .is_ok()
+    }
 }
 
 /// Runs the same call on whichever backend's repository the store holds.
@@ -419,7 +458,10 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let store = Self { repo };
+        let store = Self {
+            repo,
+            statistics: std::sync::Arc::new(Statistics::new()),
+        };
         on!(store, r => r.upgrade_documents().await)?;
         Ok(store)
     }
@@ -459,7 +501,21 @@ impl Store {
 
     /// Writes everything one command changed, atomically.
     pub async fn commit(&self, tenant: &TenantId, changes: &Changes) -> Result<()> {
-        on!(self, r => r.commit(tenant, changes).await)
+        on!(self, r => r.commit(tenant, changes).await)?;
+        if let Repo::Postgres(r) = &self.repo {
+            let rows = changes.interactions.len() + changes.events.len() + changes.state_logs.len();
+            if self.statistics.wrote(rows as u64) {
+                let pool = r.pool.clone();
+                // In the background: the commit is done, and ANALYZE only reads.
+                tokio::spawn(async move {
+                    let sql = format!("ANALYZE {}", TENANT_TABLES.join(", "));
+                    if let Err(error) = sqlx::query(&sql).execute(&pool).await {
+                        tracing::warn!(%error, "refreshing the planner's statistics failed");
+                    }
+                });
+            }
+        }
+        Ok(())
     }
 
     /// One record of a document kind.
@@ -667,3 +723,23 @@ impl Store {
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+
+#[cfg(test)]
+mod statistics_tests {
+    use super::Statistics;
+
+    #[test]
+    fn statistics_are_refreshed_each_time_the_rows_written_double() {
+        let s = Statistics::new();
+        let mut due = Vec::new();
+        for n in 1..=10_000u64 {
+            if s.wrote(1) {
+                due.push(n);
+            }
+        }
+        assert_eq!(due, [1_000, 2_000, 4_000, 8_000]);
+        // A large write that passes several thresholds refreshes once.
+        assert!(s.wrote(100_000));
+        assert!(!s.wrote(1));
+    }
+}
