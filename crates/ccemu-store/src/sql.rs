@@ -86,6 +86,12 @@ pub(crate) fn plain_insert_sql(marks: Marks, table: &str, columns: &[&str], rows
     )
 }
 
+/// `$2, $3, ...`: the marks of a list of `count` parameters after the tenant's `$1`.
+pub(crate) fn after_tenant(count: usize) -> String {
+    let marks: Vec<String> = (0..count).map(|n| format!("${}", n + 2)).collect();
+    marks.join(", ")
+}
+
 /// Rows per multi-row statement: at up to 28 parameters a row (interactions), 1,792 a statement,
 /// far below every backend's limit (SQLite 32,766, PostgreSQL 65,535).
 pub(crate) const BATCH: usize = 64;

@@ -2,7 +2,7 @@
 //! upgrade of an earlier release's documents. Compiled once per backend (see [`crate::sqlite`]).
 
 use super::{directory, typed, DbRow, Repo, Tx};
-use crate::sql::{plain_insert_sql, upsert_sql, BATCH};
+use crate::sql::{after_tenant, plain_insert_sql, upsert_sql, BATCH};
 use crate::{
     is_typed, last_writes, Changes, Document, Result, StoreError, TenantRecord, TENANT_TABLES,
     TYPED_KINDS,
@@ -310,10 +310,10 @@ impl Repo {
             .filter(|id| !armed_here.contains(id))
             .collect();
         for chunk in stored_done.chunks(BATCH) {
-            let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+            let marks = after_tenant(chunk.len());
             let sql = format!(
                 "DELETE FROM timers WHERE tenant_id = $1 AND id IN ({})",
-                marks.join(", ")
+                marks
             );
             let mut q = sqlx::query(&sql).bind(t);
             for id in chunk {

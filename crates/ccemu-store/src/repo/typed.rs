@@ -7,7 +7,7 @@ use crate::query::{
     ContactKey, InteractionFilter, InteractionOrder, Page, ServiceLevel, StateLogFilter,
 };
 use crate::sql::{
-    corrupt, ended_beyond, i64_of, insert_new_sql, name, parse, parse_opt, state_columns,
+    after_tenant, corrupt, ended_beyond, i64_of, insert_new_sql, name, parse, parse_opt, state_columns,
     state_from, upsert_sql, Bind, Pruned, BATCH,
 };
 use crate::Result;
@@ -625,10 +625,10 @@ impl Repo {
             return Ok(());
         }
         let ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
-        let marks: Vec<String> = (0..ids.len()).map(|n| format!("${}", n + 2)).collect();
+        let marks = after_tenant(ids.len());
         let within = format!(
             "tenant_id = $1 AND interaction_id IN ({})",
-            marks.join(", ")
+            marks
         );
         let fetch = |sql: String| self.children(sql, t, &ids);
         let index: std::collections::HashMap<String, usize> = ids
@@ -842,9 +842,8 @@ impl Repo {
                            WHERE tenant_id = $1"
                 .to_owned();
             if !channels.is_empty() {
-                let marks: Vec<String> =
-                    (0..channels.len()).map(|n| format!("${}", n + 2)).collect();
-                sql.push_str(&format!(" AND channel IN ({})", marks.join(", ")));
+                let marks = after_tenant(channels.len());
+                sql.push_str(&format!(" AND channel IN ({})", marks));
             }
             let mut q = sqlx::query(&sql).bind(tenant.as_str());
             for c in channels {
@@ -1082,11 +1081,11 @@ impl Repo {
     pub async fn contacts_by_id(&self, tenant: &TenantId, ids: &[String]) -> Result<Vec<Contact>> {
         let mut found = Vec::new();
         for chunk in ids.chunks(BATCH) {
-            let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+            let marks = after_tenant(chunk.len());
             let sql = format!(
                 "SELECT {} FROM contacts WHERE tenant_id = $1 AND id IN ({}) ORDER BY id",
                 CONTACT_COLUMNS.join(", "),
-                marks.join(", ")
+                marks
             );
             let mut q = sqlx::query(&sql).bind(tenant.as_str());
             for id in chunk {
@@ -1107,10 +1106,10 @@ impl Repo {
     ) -> Result<Vec<(String, u64)>> {
         let mut found = Vec::new();
         for chunk in ids.chunks(BATCH) {
-            let marks: Vec<String> = (0..chunk.len()).map(|n| format!("${}", n + 2)).collect();
+            let marks = after_tenant(chunk.len());
             let sql = format!(
                 "SELECT id, number FROM interactions WHERE tenant_id = $1 AND id IN ({})",
-                marks.join(", ")
+                marks
             );
             let mut q = sqlx::query(&sql).bind(tenant.as_str());
             for id in chunk {
