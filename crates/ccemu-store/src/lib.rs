@@ -378,16 +378,57 @@ pub struct Store {
 /// prepared statements once; on a fresh database that happens while the tables are empty, and
 /// such a plan takes any index that starts with `tenant_id`, so a primary-key look-up (the
 /// foreign-key check of every new participant, say) scans the tenant's whole history until
-/// autovacuum analyzes the table, a minute or more later. The store analyzes its tables itself
-/// each time the rows written since start double, from [`Statistics::FIRST`]: every cached
-/// plan is then made again on statistics that know the tables' size.
+/// autovacuum analyzes the table, a minute or more later. The store analyzes a family of
+/// tables itself each time the rows written to it since start double, from
+/// [`Growth::FIRST`]: every cached plan is then made again on statistics that know its size.
 #[derive(Debug)]
-struct Statistics {
+struct Statistics([Growth; 3]);
+
+/// The families of tables whose growth is followed, each analyzed together.
+const FAMILIES: [&[&str]; 3] = [
+    &[
+        "interactions",
+        "participants",
+        "messages",
+        "transfers",
+        "recordings",
+        "interaction_counts",
+        "timers",
+    ],
+    &["events"],
+    &["agent_state_logs", "contacts"],
+];
+
+impl Statistics {
+    fn new() -> Self {
+        Self(std::array::from_fn(|_| Growth::new()))
+    }
+
+    /// The statements that refresh the statistics of the families `changes` made grow enough.
+    fn due(&self, changes: &Changes) -> Vec<String> {
+        let rows = [
+            changes.interactions.len() + changes.timers_armed.len(),
+            changes.events.len(),
+            changes.state_logs.len() + changes.contacts.len(),
+        ];
+        self.0
+            .iter()
+            .zip(rows)
+            .zip(FAMILIES)
+            .filter(|((growth, rows), _)| growth.wrote(*rows as u64))
+            .map(|(_, tables)| format!("ANALYZE {}", tables.join(", ")))
+            .collect()
+    }
+}
+
+/// Rows written to a family of tables since start, and the count at which it is next analyzed.
+#[derive(Debug)]
+struct Growth {
     written: std::sync::atomic::AtomicU64,
     next: std::sync::atomic::AtomicU64,
 }
 
-impl Statistics {
+impl Growth {
     /// Rows written before the first refresh.
     const FIRST: u64 = 1_000;
 
@@ -503,12 +544,10 @@ impl Store {
     pub async fn commit(&self, tenant: &TenantId, changes: &Changes) -> Result<()> {
         on!(self, r => r.commit(tenant, changes).await)?;
         if let Repo::Postgres(r) = &self.repo {
-            let rows = changes.interactions.len() + changes.events.len() + changes.state_logs.len();
-            if self.statistics.wrote(rows as u64) {
+            for sql in self.statistics.due(changes) {
                 let pool = r.pool.clone();
                 // In the background: the commit is done, and ANALYZE only reads.
                 tokio::spawn(async move {
-                    let sql = format!("ANALYZE {}", TENANT_TABLES.join(", "));
                     if let Err(error) = sqlx::query(&sql).execute(&pool).await {
                         tracing::warn!(%error, "refreshing the planner's statistics failed");
                     }
@@ -726,20 +765,56 @@ pub mod testing;
 
 #[cfg(test)]
 mod statistics_tests {
-    use super::Statistics;
+    use super::{Changes, Growth, Statistics};
+    use ccemu_core::event::{DomainEvent, EventRecord};
 
     #[test]
-    fn statistics_are_refreshed_each_time_the_rows_written_double() {
-        let s = Statistics::new();
+    fn a_family_is_analyzed_each_time_the_rows_written_to_it_double() {
+        let g = Growth::new();
         let mut due = Vec::new();
         for n in 1..=10_000u64 {
-            if s.wrote(1) {
+            if g.wrote(1) {
                 due.push(n);
             }
         }
         assert_eq!(due, [1_000, 2_000, 4_000, 8_000]);
         // A large write that passes several thresholds refreshes once.
-        assert!(s.wrote(100_000));
-        assert!(!s.wrote(1));
+        assert!(g.wrote(100_000));
+        assert!(!g.wrote(1));
+    }
+
+    #[test]
+    fn events_growing_do_not_use_up_the_refresh_of_the_interactions() {
+        let s = Statistics::new();
+        let events = Changes {
+            events: vec![
+                EventRecord {
+                    seq: 1,
+                    at_ms: 0,
+                    event: DomainEvent::TenantReset,
+                };
+                5_000
+            ],
+            ..Changes::default()
+        };
+        assert_eq!(s.due(&events), ["ANALYZE events"]);
+        let call = ccemu_core::interaction::Interaction::new(
+            "c1",
+            ccemu_core::interaction::Channel::Voice,
+            ccemu_core::interaction::Direction::Inbound,
+            0,
+        );
+        let mut calls = Changes {
+            interactions: vec![call; 999],
+            ..Changes::default()
+        };
+        assert!(s.due(&calls).is_empty());
+        calls.interactions.truncate(1);
+        let due = s.due(&calls);
+        assert_eq!(due.len(), 1);
+        assert!(
+            due[0].starts_with("ANALYZE interactions, participants"),
+            "{due:?}"
+        );
     }
 }
