@@ -310,6 +310,67 @@ async fn manual_clock_freezes_advances_and_never_goes_back() {
     );
 }
 
+/// Issue 19, finding 6: near the 64-bit maximum the clock wrapped to a negative time and, with
+/// a call waiting, froze the tenant for good. Times outside years 1970–9999 are refused.
+#[tokio::test]
+async fn the_clock_stays_within_years_1970_to_9999() {
+    let s = Server::start().await;
+    let (st, _) = s
+        .put(
+            "/_ccemu/tenants/demo/clock",
+            json!({ "mode": "manual", "now_ms": 2_000_000_000_000_i64 }),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, b) = s
+        .post(
+            "/_ccemu/tenants/demo/sim/calls",
+            json!({ "queue_id": "9002" }),
+        )
+        .await;
+    assert!((200..300).contains(&st), "{st} {b}");
+    for now_ms in [253_402_300_800_000_i64, i64::MAX - 1, i64::MAX, -1] {
+        let (st, b) = s
+            .put(
+                "/_ccemu/tenants/demo/clock",
+                json!({ "mode": "manual", "now_ms": now_ms }),
+            )
+            .await;
+        assert_error(st, &b, 422, "invalid");
+    }
+    let (st, b) = s
+        .post(
+            "/_ccemu/tenants/demo/clock/advance",
+            json!({ "ms": i64::MAX }),
+        )
+        .await;
+    assert_error(st, &b, 422, "invalid");
+    let (_, c) = s.get("/_ccemu/tenants/demo/clock").await;
+    assert_eq!(
+        c["now_ms"], 2_000_000_000_000_i64,
+        "refused changes move nothing"
+    );
+    // The last millisecond of 9999 is a time like any other, and the tenant still works there.
+    let (st, c) = s
+        .put(
+            "/_ccemu/tenants/demo/clock",
+            json!({ "mode": "manual", "now_ms": 253_402_300_799_999_i64 }),
+        )
+        .await;
+    assert_eq!((st, c["now_ms"].as_i64()), (200, Some(253_402_300_799_999)));
+    let (st, b) = s
+        .post(
+            "/_ccemu/tenants/demo/sim/calls",
+            json!({ "queue_id": "9002" }),
+        )
+        .await;
+    assert!((200..300).contains(&st), "{st} {b}");
+    let (st, b) = s
+        .post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": 1 }))
+        .await;
+    assert_error(st, &b, 422, "invalid");
+}
+
 #[tokio::test]
 async fn tenants_are_isolated() {
     let s = Server::start().await;

@@ -33,6 +33,27 @@ impl Default for Clock {
     }
 }
 
+/// The earliest tenant time: 1970-01-01T00:00:00.000Z.
+pub const MIN_MS: i64 = 0;
+/// The latest tenant time: 9999-12-31T23:59:59.999Z. Every date format a vendor uses has four
+/// digits of year, and a bounded clock leaves room to add any delay without overflow.
+pub const MAX_MS: i64 = 253_402_300_799_999;
+
+/// Refuses a tenant time outside years 1970–9999 (`field` names what carried it).
+pub fn check_time(field: &'static str, ms: i64) -> Result<i64, crate::DomainError> {
+    if (MIN_MS..=MAX_MS).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(crate::DomainError::Invalid {
+            field,
+            reason: format!(
+                "the clock stays between {MIN_MS} (1970-01-01T00:00:00.000Z) and {MAX_MS} \
+                 (9999-12-31T23:59:59.999Z), asked {ms}"
+            ),
+        })
+    }
+}
+
 impl Clock {
     /// Tenant time for the given wall-clock reading.
     pub fn now(&self, wall_ms: i64) -> i64 {
@@ -50,7 +71,7 @@ impl Clock {
         wall_ms: i64,
     ) -> Result<(), crate::DomainError> {
         let current = self.now(wall_ms);
-        let target = now_ms.unwrap_or(current);
+        let target = check_time("now_ms", now_ms.unwrap_or(current))?;
         if target < current {
             return Err(crate::DomainError::Invalid {
                 field: "now_ms",
@@ -79,7 +100,7 @@ impl Clock {
                 reason: "must not be negative".into(),
             });
         }
-        self.frozen_ms = self.frozen_ms.saturating_add(ms);
+        self.frozen_ms = check_time("ms", self.frozen_ms.saturating_add(ms))?;
         Ok(self.frozen_ms)
     }
 }
@@ -102,6 +123,26 @@ mod tests {
         c.set(ClockMode::Manual, Some(1_000), 0).unwrap();
         assert!(c.set(ClockMode::Manual, Some(999), 0).is_err());
         assert!(c.advance(-1).is_err());
+    }
+
+    #[test]
+    fn clock_stays_within_years_1970_to_9999() {
+        let mut c = Clock::default();
+        for bad in [MAX_MS + 1, i64::MAX - 5, i64::MAX] {
+            assert!(c.set(ClockMode::Manual, Some(bad), 0).is_err(), "{bad}");
+        }
+        assert_eq!(
+            c,
+            Clock::default(),
+            "a refused change leaves the clock as it was"
+        );
+        c.set(ClockMode::Manual, Some(MAX_MS - 10), 0).unwrap();
+        assert!(c.advance(11).is_err());
+        assert!(c.advance(i64::MAX).is_err());
+        assert_eq!(c.advance(10).unwrap(), MAX_MS);
+        assert_eq!(format_rfc3339_ms(MAX_MS), "9999-12-31T23:59:59.999Z");
+        assert!(check_time("now_ms", -1).is_err());
+        assert_eq!(check_time("now_ms", MIN_MS).unwrap(), 0);
     }
 
     #[test]

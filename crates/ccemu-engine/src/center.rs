@@ -722,9 +722,9 @@ impl Center {
         // would put a real clock ahead of the `now` it is frozen at and refuse the change.
         let wall = wall_ms();
         let current = self.clock.now(wall);
-        let target = now_ms.unwrap_or(current);
+        // Checked here as well as in Clock::set so that no timer fires for a refused change.
+        let target = ccemu_core::clock::check_time("now_ms", now_ms.unwrap_or(current))?;
         if target < current {
-            // Checked here as well as in Clock::set so that no timer fires for a refused change.
             return Err(DomainError::Invalid {
                 field: "now_ms",
                 reason: format!("the clock never goes backwards (now {current}, asked {target})"),
@@ -757,7 +757,7 @@ impl Center {
             let mut probe = self.clock;
             probe.advance(ms)?;
         }
-        let target = self.now().saturating_add(ms);
+        let target = ccemu_core::clock::check_time("ms", self.now().saturating_add(ms))?;
         if let Err(error) = self.fire_until(target) {
             self.abandon().await;
             return Err(error);
