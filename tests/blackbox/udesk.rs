@@ -33,23 +33,41 @@ impl Udesk {
         }
     }
 
-    /// `/ccapi/v2/{api}` signed now; `api` may carry its own query.
+    /// `/ccapi/v2/{api}` signed now by the account; `api` may carry its own query.
     pub fn signed(&self, api: &str) -> String {
+        self.signed_by(("Sid", &self.sid), api)
+    }
+
+    /// `/ccapi/v2/{api}` signed now by `principal`: `("Sid", sid)` server-side, or
+    /// `("AgentId", seat)` with the front-end Sign a business server hands to a browser.
+    pub fn signed_by(&self, principal: (&str, &str), api: &str) -> String {
         let ts = (ccemu_engine::wall_ms() / 1000).to_string();
-        let sign = ccemu_vendor_udesk::sign::sign(&self.sid, &self.token, &ts);
+        let sign = ccemu_vendor_udesk::sign::sign(principal.1, &self.token, &ts);
         let sep = if api.contains('?') { '&' } else { '?' };
         format!(
-            "/ccapi/v2/{api}{sep}Timestamp={ts}&AppId={}&Sid={}&Sign={sign}",
-            self.app, self.sid
+            "/ccapi/v2/{api}{sep}Timestamp={ts}&AppId={}&{}={}&Sign={sign}",
+            self.app, principal.0, principal.1
         )
     }
 
     /// Sends `body` as curl `-d` does: a form-urlencoded Content-Type over JSON text.
     pub async fn call(&self, s: &Server, method: &str, api: &str, body: &str) -> (u16, Value) {
+        self.call_by(s, ("Sid", &self.sid), method, api, body).await
+    }
+
+    /// [`Self::call`] signed by `principal` (see [`Self::signed_by`]).
+    pub async fn call_by(
+        &self,
+        s: &Server,
+        principal: (&str, &str),
+        method: &str,
+        api: &str,
+        body: &str,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let req = s
             .http
-            .request(method, s.url(&self.signed(api)))
+            .request(method, s.url(&self.signed_by(principal, api)))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body.to_owned());
         send(req).await

@@ -295,3 +295,93 @@ async fn calls_are_refused_in_the_udesk_envelopes_and_never_cross_tenants() {
         "untouched"
     );
 }
+
+#[tokio::test]
+async fn a_front_end_sign_reaches_only_its_own_seats_operations() {
+    let s = Server::start().await;
+    let u = Udesk::demo();
+    s.sim_on_manual_clock(
+        "demo",
+        ccemu_engine::wall_ms() + 5_000,
+        json!({ "auto": false }),
+    )
+    .await;
+    let seat = r#"{"Agents":[{"AgentId":"199","WorkId":"199","Name":"Li"}]}"#;
+    assert_eq!(
+        u.call(&s, "POST", "agents", seat).await,
+        (200, ok(Value::Null))
+    );
+    // The Sign a business server hands to seat 1001's browser.
+    let front = ("AgentId", "1001");
+    let sign_invalid = (401, err("000001", "Sign invalid"));
+    for (method, api, body) in [
+        // Another seat: deleted, changed, read, logged in or out, made to call.
+        ("DELETE", "agents/199", r#"{"AgentId":"199"}"#),
+        ("PUT", "agents/199", r#"{"AgentId":"199","WorkId":"199"}"#),
+        ("GET", "agents/199", r#"{"AgentId":"199"}"#),
+        ("POST", "agent/login", r#"{"agent_Id":"199"}"#),
+        ("POST", "agent/logout", r#"{"agent_Id":"199"}"#),
+        (
+            "POST",
+            "agent/set_call_mode",
+            r#"{"AgentId":"199","Contact":"voip"}"#,
+        ),
+        (
+            "POST",
+            "originatev2",
+            r#"{"caller":"","called":"15652692674","called_display":"x","agent_id":"199"}"#,
+        ),
+        // Its own seat's configuration, and the app's.
+        ("DELETE", "agents/1001", r#"{"AgentId":"1001"}"#),
+        (
+            "PUT",
+            "agents/1001",
+            r#"{"AgentId":"1001","WorkId":"1001"}"#,
+        ),
+        ("POST", "agents", seat),
+        ("GET", "agents", ""),
+        ("GET", "calls/logs", "{}"),
+        ("GET", "apps", ""),
+        ("DELETE", "webhooks/events", ""),
+    ] {
+        assert_eq!(
+            u.call_by(&s, front, method, api, body).await,
+            sign_invalid,
+            "{method} {api}"
+        );
+    }
+    // Nothing changed: seat 199 is there as it was created.
+    let (status, body) = u
+        .call(&s, "GET", "agents/199", r#"{"AgentId":"199"}"#)
+        .await;
+    assert_eq!((status, &body["Result"]["Name"]), (200, &json!("Li")));
+
+    // Its own seat: read, logged in, call mode set, an outbound call placed.
+    let (status, body) = u
+        .call_by(&s, front, "GET", "agents/1001", r#"{"AgentId":"1001"}"#)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["Result"]["WorkId"], "1001");
+    assert_eq!(
+        u.call_by(&s, front, "POST", "agent/login", r#"{"agent_Id":"1001"}"#)
+            .await,
+        (200, ok_b("", ""))
+    );
+    assert_eq!(
+        u.call_by(
+            &s,
+            front,
+            "POST",
+            "agent/set_call_mode",
+            r#"{"AgentId":"1001","Contact":"voip"}"#
+        )
+        .await,
+        (200, ok_b("", ""))
+    );
+    let originate =
+        r#"{"caller":"","called":"15652692674","called_display":"x","agent_id":"1001"}"#;
+    let (status, body) = u.call_by(&s, front, "POST", "originatev2", originate).await;
+    assert_eq!(status, 200, "{body}");
+    let call_id = body["results"].as_str().expect("CallId");
+    assert_eq!(s.interaction("demo", call_id).await["agent_id"], "1001");
+}

@@ -5,11 +5,17 @@
 //! one `100002`; a `Sid` of another account, a missing or wrong `Sign` and a `Timestamp` outside
 //! the window all answer `000001 Sign invalid`. The window is judged on the tenant's clock, like
 //! every other expiry in ccemu, so a test that freezes time signs with the frozen time.
+//!
+//! A front-end `Sign` (over an `AgentId`, handed to a browser) is narrower than the account's:
+//! it reaches only the operations of that seat ([`FRONT_END`]), never another seat's and
+//! never the app's configuration \[inferred: the doc gives the browser this Sign and nothing
+//! more\].
 
 use std::collections::HashMap;
 
 use axum::extract::{FromRef, FromRequestParts, OriginalUri, Query};
 use axum::http::request::Parts;
+use axum::http::Method;
 use axum::response::Response;
 use ccemu_core::Tenant;
 use ccemu_engine::Engine;
@@ -22,6 +28,36 @@ use crate::sign;
 pub struct Authed {
     /// The tenant (Udesk app) the request belongs to.
     pub tenant: Tenant,
+    /// The seat whose front-end signature this is; `None` for the account's own (`Sid`).
+    pub seat: Option<String>,
+}
+
+impl Authed {
+    /// Refuses a front-end signature acting for a seat other than its own: `000001 Sign invalid`.
+    pub fn acts_for(&self, agent_id: &str) -> Result<(), UdeskError> {
+        match &self.seat {
+            Some(seat) if seat != agent_id => Err(UdeskError::SignInvalid),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The operations a front-end signature reaches: the seat's socket, its login, logout, call
+/// mode and outbound calls (each checks that the body names the signing seat), and reading the
+/// seat itself (`agents/{AgentId}`).
+const FRONT_END: &[&str] = &[
+    "ws",
+    "agent/login",
+    "agent/logout",
+    "agent/set_call_mode",
+    "originatev2",
+];
+
+/// Whether a front-end signature of `seat` reaches `method api`.
+fn front_end(method: &Method, api: &str, seat: &str) -> bool {
+    FRONT_END.contains(&api)
+        || (api.strip_prefix("agents/") == Some(seat)
+            && (method == Method::GET || method == Method::POST))
 }
 
 /// Calls that carry `Sid` but no `AppId` (§1 "Tenant lookup"): the app is the account's.
@@ -73,16 +109,18 @@ where
         };
         let udesk = &tenant.credentials.udesk;
         // A server-side call signs with the account's Sid, a front-end one with the AgentId.
-        let principal = match (sid, param("AgentId")) {
-            (Some(sid), _) if sid == udesk.sid => sid,
+        let (principal, seat) = match (sid, param("AgentId")) {
+            (Some(sid), _) if sid == udesk.sid => (sid, None),
             (Some(_), _) => return Err(reject(UdeskError::SignInvalid)),
-            (None, Some(agent)) => agent,
-            (None, None) => return Err(reject(UdeskError::SignInvalid)),
+            (None, Some(agent)) if front_end(&parts.method, api, agent) => {
+                (agent, Some(agent.to_owned()))
+            }
+            (None, _) => return Err(reject(UdeskError::SignInvalid)),
         };
         check_sign(&engine, &tenant, principal, &query)
             .await
             .map_err(reject)?;
-        Ok(Authed { tenant })
+        Ok(Authed { tenant, seat })
     }
 }
 

@@ -186,6 +186,7 @@ pub async fn login_agent(
     let result = async {
         let body: Login = dto::body(&raw)?;
         let agent_id = dto::required(body.agent_id)?;
+        auth.acts_for(&agent_id)?;
         let op = Op::LoginAgent {
             agent_id,
             state: login_state(body.state)?,
@@ -210,6 +211,7 @@ pub async fn logout_agent(
     let result = async {
         let body: Logout = dto::body(&raw)?;
         let agent_id = dto::required(body.agent_id)?;
+        auth.acts_for(&agent_id)?;
         let views = engine.agents(&auth.tenant.id, Some(&agent_id)).await?;
         let view = views.first().ok_or(UdeskError::RecordNotFound)?;
         match view.agent.state {
@@ -242,6 +244,7 @@ pub async fn set_call_mode(
     let result = async {
         let body: SetCallMode = dto::body(&raw)?;
         let agent_id = dto::required(body.agent_id)?;
+        auth.acts_for(&agent_id)?;
         let mode = match dto::required(body.contact)?.as_str() {
             "voip" => CallMode::Voip,
             "cellphone" => CallMode::Cellphone,
@@ -291,6 +294,7 @@ pub async fn originate_call(
         let called = dto::required(body.called)?;
         let display = dto::required(body.called_display)?;
         let agent_id = dto::required(body.agent_id)?;
+        auth.acts_for(&agent_id)?;
         let mut custom_data = BTreeMap::new();
         if let Some(user_data) = body.user_data.filter(|v| !v.is_null()) {
             check_user_data(&user_data)?;

@@ -823,17 +823,17 @@ pub(crate) mod tests {
                 format!("{head}&Sign={}", sign.to_uppercase()),
                 logs.clone(),
             ),
-            // a front-end signature over the AgentId
+            // a front-end signature over the AgentId, on one of its seat's operations
             (
-                GET,
+                POST,
                 signed_as(
-                    "/ccapi/v2/calls/logs",
+                    "/ccapi/v2/agent/login",
                     Some(&u.app_id),
                     ("AgentId", "1001"),
                     &u.auth_token,
                     &now_s(),
                 ),
-                logs.clone(),
+                err_code("000001", "ParamsInvalid"),
             ),
             // `app_id` instead of `AppId` (agent/logout), and the Sid-only calls
             (
