@@ -367,3 +367,58 @@ async fn sigkill_keeps_waiting_contacts_in_order_and_agent_states() {
     assert_eq!(next["state"], "ringing", "{next}");
     assert_eq!(next["agent_id"], "1001");
 }
+
+#[tokio::test]
+async fn waiting_order_survives_restarts_when_callers_share_a_millisecond() {
+    let mut s = Server::start().await;
+    s.sim_on_manual_clock("demo", T0, json!({ "auto": false }))
+        .await;
+    // A sales caller, answered, to be sent to support's line later.
+    s.ready("demo", "1002").await;
+    let moved = s.sim_contact("demo", "calls", "9001").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (st, _) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1002/answer", json!({}))
+        .await;
+    assert_eq!(st, 200);
+    s.advance("demo", 1000).await;
+    // Twenty callers in one millisecond of a frozen clock; every seventh has priority.
+    let (mut urgent, mut rest) = (Vec::new(), Vec::new());
+    for n in 0..20 {
+        let priority = if n % 7 == 3 { 2 } else { 0 };
+        let (st, c) = s
+            .post(
+                "/_ccemu/tenants/demo/sim/calls",
+                json!({ "queue_id": "9002", "priority": priority }),
+            )
+            .await;
+        assert_eq!(st, 201, "{c}");
+        let id = c["id"].as_str().unwrap().to_owned();
+        if priority > 0 {
+            urgent.push(id)
+        } else {
+            rest.push(id)
+        }
+    }
+    // The sales caller, queued first of all, joins support's line last, in the same millisecond.
+    let (st, t) = s
+        .post(
+            &format!("/_ccemu/tenants/demo/sim/interactions/{moved}/transfer"),
+            json!({ "queue_id": "9002" }),
+        )
+        .await;
+    assert_eq!(st, 200, "{t}");
+    let mut line = urgent;
+    line.extend(rest);
+    line.push(moved);
+    let (_, before) = s.get("/_ccemu/tenants/demo/queues/9002/waiting").await;
+    assert_eq!(before["waiting"], json!(line), "priority, then arrival");
+    for _ in 0..2 {
+        s.crash_and_restart().await;
+        let (st, after) = s.get("/_ccemu/tenants/demo/queues/9002/waiting").await;
+        assert_eq!(st, 200);
+        assert_eq!(after["waiting"], json!(line));
+    }
+}

@@ -451,6 +451,10 @@ pub struct Interaction {
     /// First time it entered a queue.
     #[serde(default)]
     pub queued_at_ms: Option<i64>,
+    /// Its place in line: the tenant's next number each time it enters a queue (0 = never
+    /// queued). A restart puts waiting contacts back in this order, whatever their times.
+    #[serde(default)]
+    pub queue_seq: u64,
     /// Last time it was offered or rung to an agent.
     #[serde(default)]
     pub offered_at_ms: Option<i64>,
@@ -513,6 +517,7 @@ impl Interaction {
             created_at_ms: now_ms,
             scheduled_at_ms: None,
             queued_at_ms: None,
+            queue_seq: 0,
             offered_at_ms: None,
             answered_at_ms: None,
             ended_at_ms: None,
@@ -727,6 +732,7 @@ impl Interaction {
             created_at_ms: self.created_at_ms,
             scheduled_at_ms: self.scheduled_at_ms,
             queued_at_ms: self.queued_at_ms,
+            queue_seq: self.queue_seq,
             offered_at_ms: self.offered_at_ms,
             answered_at_ms: self.answered_at_ms,
             ended_at_ms: self.ended_at_ms,

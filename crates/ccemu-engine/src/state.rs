@@ -617,6 +617,8 @@ pub(crate) struct State {
     last_contact_list_id: u64,
     /// Highest interaction number given out.
     last_number: u64,
+    /// Highest place in line given out ([`Interaction::queue_seq`]).
+    last_queue_seq: u64,
 }
 
 impl Default for State {
@@ -643,6 +645,7 @@ impl Default for State {
             contact_lists: BTreeMap::new(),
             last_contact_list_id: 0,
             last_number: 0,
+            last_queue_seq: 0,
         }
     }
 }
@@ -716,6 +719,7 @@ impl State {
                     let i: Interaction = serde_json::from_value(doc.data).map_err(corrupt)?;
                     state.last_number = state.last_number.max(i.number);
                     if !i.state.is_terminal() {
+                        state.last_queue_seq = state.last_queue_seq.max(i.queue_seq);
                         state.active.insert(i.id.clone(), i);
                     }
                 }
@@ -824,9 +828,9 @@ impl State {
             }
             let _ = self.acd.agent_not_ready(aid, now);
         }
-        // Waiting contacts, oldest first; a contact that was ringing is re-offered. An agent's own
-        // call rings on for its agent: its timers were persisted with it.
-        let mut waiting: Vec<(i64, String)> = self
+        // Waiting contacts in their order in line; a contact that was ringing is re-offered. An
+        // agent's own call rings on for its agent: its timers were persisted with it.
+        let mut waiting: Vec<(u64, i64, String)> = self
             .active
             .values()
             .filter(|i| !calls::is_direct(i))
@@ -838,10 +842,16 @@ impl State {
                         | InteractionState::Ringing
                 )
             })
-            .map(|i| (i.queued_at_ms.unwrap_or(i.created_at_ms), i.id.clone()))
+            .map(|i| {
+                let queued_at = i.queued_at_ms.unwrap_or(i.created_at_ms);
+                (i.queue_seq, queued_at, i.id.clone())
+            })
             .collect();
         waiting.sort();
-        for (queued_at, interaction_id) in waiting {
+        // The routing engine orders a queue by enqueue time, then by arrival: enqueue times
+        // that never go back along the line keep it in exactly this order.
+        let mut line_ends: HashMap<String, i64> = HashMap::new();
+        for (_, queued_at, interaction_id) in waiting {
             let requeue = {
                 let i = &self.active[&interaction_id];
                 i.state != InteractionState::Queued
@@ -869,9 +879,16 @@ impl State {
                     }
                 }
             }
+            let queue = self.active[&interaction_id]
+                .queue_id
+                .clone()
+                .unwrap_or_default();
+            let end = line_ends.entry(queue).or_insert(i64::MIN);
+            *end = (*end).max(queued_at.min(now));
+            let enqueued_at = *end;
             if let Some(spec) = self.contact_spec(&interaction_id) {
-                // The original enqueue time keeps the contact's place in line.
-                let _ = self.acd.enqueue(spec, queued_at.min(now));
+                // The original enqueue time keeps waiting times and the place in line.
+                let _ = self.acd.enqueue(spec, enqueued_at);
             }
         }
         let mut decisions = Vec::new();
@@ -879,6 +896,13 @@ impl State {
             decisions.extend(self.sync_agent_availability(id, now));
         }
         self.apply_decisions(decisions, now, fx)
+    }
+
+    /// The next place in line: taken each time an interaction enters a queue (not when it goes
+    /// back to its place after a ring nobody answered).
+    pub(crate) fn next_queue_seq(&mut self) -> u64 {
+        self.last_queue_seq += 1;
+        self.last_queue_seq
     }
 
     /// A new interaction with a fresh id and the tenant's next number. The id is a UUIDv7: ids
@@ -1363,6 +1387,7 @@ impl State {
         i.from = from.clone();
         i.to = to;
         i.priority = priority;
+        i.queue_seq = self.next_queue_seq();
         i.add_participant(ParticipantKind::Customer, None, None, from, now)?;
         let spec = acd::ContactSpec {
             id: acd::ContactId(self.contact_ids.get_or_insert(&id)),
@@ -1760,6 +1785,7 @@ impl State {
         }
         i.set_state(InteractionState::Queued, now)?;
         i.queue_id = Some(queue_id.clone());
+        i.queue_seq = self.next_queue_seq();
         i.agent_id = None;
         fx.changes.put(&i)?;
         fx.events.push(DomainEvent::InteractionQueued {

@@ -92,7 +92,7 @@ pub(crate) fn after_tenant(count: usize) -> String {
     marks.join(", ")
 }
 
-/// Rows per multi-row statement: at up to 28 parameters a row (interactions), 1,792 a statement,
+/// Rows per multi-row statement: at up to 29 parameters a row (interactions), 1,856 a statement,
 /// far below every backend's limit (SQLite 32,766, PostgreSQL 65,535).
 pub(crate) const BATCH: usize = 64;
 

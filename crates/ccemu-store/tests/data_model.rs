@@ -205,6 +205,7 @@ async fn an_interaction_round_trips_with_its_child_rows() {
     i.lang = Some("en".into());
     i.parent_id = Some("call-1".into());
     i.hold_ms = 1_500;
+    i.queue_seq = 42;
     i.participants[0].address = Some("+14155550100".into());
     i.transfers.push(Transfer {
         id: "t1".into(),

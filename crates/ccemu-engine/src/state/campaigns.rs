@@ -782,6 +782,7 @@ impl State {
         };
         let mut i = self.attempt_interaction(&campaign_id, idx, now)?;
         let interaction_id = i.id.clone();
+        i.queue_seq = self.next_queue_seq();
         i.set_state(InteractionState::Queued, now)?;
         self.active.insert(interaction_id.clone(), i);
         let spec = self
@@ -1087,10 +1088,12 @@ impl State {
                 self.arm_talk_time(interaction_id, agent_id, now, fx);
             }
             (DialOutcome::Answered, None) => {
+                let queue_seq = self.next_queue_seq();
                 let i = self
                     .active
                     .get_mut(interaction_id)
                     .ok_or_else(|| not_found("interaction", interaction_id))?;
+                i.queue_seq = queue_seq;
                 i.set_state(InteractionState::Queued, now)?;
                 let spec = self
                     .contact_spec(interaction_id)

@@ -50,10 +50,12 @@ impl State {
             }
             Err(e) => return Err(acd_error(e)),
         };
+        let queue_seq = self.next_queue_seq();
         let i = self
             .active
             .get_mut(interaction_id)
             .ok_or_else(|| super::not_found("interaction", interaction_id))?;
+        i.queue_seq = queue_seq;
         i.set_state(InteractionState::Queued, now)?;
         fx.changes.put(&*i)?;
         fx.events.push(DomainEvent::InteractionQueued {

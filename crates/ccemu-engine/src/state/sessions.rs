@@ -151,6 +151,7 @@ impl State {
         }
         let before = self.active.insert(interaction_id.to_owned(), i.clone());
         i.queue_id = Some(queue_id.clone());
+        i.queue_seq = self.next_queue_seq();
         i.set_state(InteractionState::Queued, now)?;
         self.active.insert(interaction_id.to_owned(), i);
         let spec = self

@@ -44,6 +44,7 @@ const INTERACTION_COLUMNS: &[&str] = &[
     "created_at_ms",
     "scheduled_at_ms",
     "queued_at_ms",
+    "queue_seq",
     "offered_at_ms",
     "answered_at_ms",
     "ended_at_ms",
@@ -84,6 +85,7 @@ pub(crate) async fn put_interactions(tx: &mut Tx<'_>, t: &str, all: &[&Interacti
                 .bind(i.created_at_ms)
                 .bind(i.scheduled_at_ms)
                 .bind(i.queued_at_ms)
+                .bind(i64_of(i.queue_seq))
                 .bind(i.offered_at_ms)
                 .bind(i.answered_at_ms)
                 .bind(i.ended_at_ms)
@@ -533,6 +535,7 @@ fn interaction_from_row(row: &DbRow) -> Result<Interaction> {
         created_at_ms: row.try_get("created_at_ms")?,
         scheduled_at_ms: row.try_get("scheduled_at_ms")?,
         queued_at_ms: row.try_get("queued_at_ms")?,
+        queue_seq: u64::try_from(row.try_get::<i64, _>("queue_seq")?).unwrap_or(0),
         offered_at_ms: row.try_get("offered_at_ms")?,
         answered_at_ms: row.try_get("answered_at_ms")?,
         ended_at_ms: row.try_get("ended_at_ms")?,
