@@ -441,7 +441,10 @@ async fn journal_records_vendor_requests_filters_and_clears() {
     assert_eq!(all.len(), 3, "{all:?}");
     assert_eq!(all[0]["path"], "/manager/api/v1/nothing", "newest first");
     assert_eq!(all[1]["method"], "POST");
-    assert_eq!(all[1]["request_body"], "{\"a\":1}");
+    assert_eq!(
+        all[1]["request_body"], "",
+        "no tenant owns it: no body kept"
+    );
     assert_eq!(all[2]["vendor"], "udesk");
     assert!(all[2]["response_body"]
         .as_str()
@@ -479,6 +482,64 @@ async fn journal_is_bounded_by_its_configured_capacity() {
         .map(|e| e["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, vec!["/ccapi/v2/x4", "/ccapi/v2/x3", "/ccapi/v2/x2"]);
+}
+
+#[tokio::test]
+async fn the_journal_is_bounded_by_bytes_and_keeps_no_body_nobody_owns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ccemu.toml");
+    std::fs::write(&path, "[journal]\nmax_total_bytes = 200000\n").unwrap();
+    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    // A tenant's requests keep their bodies, until the journal holds 200 000 body bytes.
+    let body = "x".repeat(10_000);
+    for n in 0..40 {
+        let req = s
+            .http
+            .get(s.url(&format!("/apps/api/v1/users?n={n}")))
+            .basic_auth("demo", Some("demo-ujet-api-token"))
+            .body(body.clone());
+        assert_eq!(req.send().await.unwrap().status(), 200);
+    }
+    let (_, journal) = s.get("/_ccemu/requests?limit=1000").await;
+    let entries = journal["requests"].as_array().unwrap();
+    let bytes: usize = entries
+        .iter()
+        .map(|e| {
+            e["request_body"].as_str().unwrap().len() + e["response_body"].as_str().unwrap().len()
+        })
+        .sum();
+    assert!(bytes <= 200_000, "{bytes} body bytes kept");
+    assert!(
+        entries.len() >= 15 && entries.len() < 40,
+        "{} kept",
+        entries.len()
+    );
+    assert_eq!(entries[0]["query"], "n=39", "the newest stay");
+    assert_eq!(entries[0]["request_body"].as_str().unwrap().len(), 10_000);
+
+    // Anyone's 64 KiB posts to unknown paths: journaled, without their bodies.
+    let big = vec![b'y'; 64 * 1024];
+    let rss_before = s.rss_bytes();
+    for n in 0..2_000 {
+        let req = s
+            .http
+            .post(s.url(&format!("/apps/api/v1/no-such-{n}")))
+            .body(big.clone());
+        assert_eq!(req.send().await.unwrap().status(), 404);
+    }
+    let (_, journal) = s.get("/_ccemu/requests?limit=10").await;
+    let newest = &journal["requests"][0];
+    assert_eq!(newest["path"], "/apps/api/v1/no-such-1999");
+    assert_eq!(newest["request_body"], "");
+    // 2 000 bodies of 64 KiB are 131 MB: none of it stays.
+    let grown = s.rss_bytes().saturating_sub(rss_before);
+    assert!(grown < 64 << 20, "RSS grew by {grown} bytes");
+
+    // One read returns at most 1 000 entries.
+    for limit in ["0", "1001", "658000"] {
+        let (st, body) = s.get(&format!("/_ccemu/requests?limit={limit}")).await;
+        assert_error(st, &body, 400, "invalid_query");
+    }
 }
 
 #[tokio::test]

@@ -66,6 +66,18 @@ impl Server {
         self.base = base;
     }
 
+    /// The server's resident memory in bytes (Linux `/proc`).
+    pub fn rss_bytes(&self) -> u64 {
+        let pid = self.child.id().expect("running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS");
+        kib * 1024
+    }
+
     /// Absolute URL for a path.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

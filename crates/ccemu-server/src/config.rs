@@ -100,6 +100,8 @@ pub struct JournalConfig {
     pub capacity: usize,
     /// Body bytes kept per entry.
     pub max_body_bytes: usize,
+    /// Body bytes kept in all entries together.
+    pub max_total_bytes: usize,
 }
 
 /// `[demo]`

@@ -551,8 +551,18 @@ async fn list_events(
 async fn list_requests(
     State(state): State<AppState>,
     Params(filter): Params<Filter>,
-) -> Json<serde_json::Value> {
-    Json(json!({ "requests": state.journal.list(&filter) }))
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if filter
+        .limit
+        .is_some_and(|l| !(1..=crate::journal::MAX_LIMIT).contains(&l))
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("limit: must be between 1 and {}", crate::journal::MAX_LIMIT),
+        ));
+    }
+    Ok(Json(json!({ "requests": state.journal.list(&filter) })))
 }
 
 /// `DELETE /_ccemu/requests`

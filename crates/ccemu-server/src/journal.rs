@@ -1,4 +1,8 @@
 //! The request journal: the last N vendor requests with their responses, for test code to inspect.
+//!
+//! It is bounded twice: by entries and by the bytes of the bodies it keeps, so a flood of large
+//! requests cannot grow the server. A request no tenant owns (an unknown path, failed
+//! authentication) is journaled without its body: anyone can send those.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -69,9 +73,12 @@ pub struct Filter {
     pub method: Option<String>,
     /// Only paths starting with this.
     pub path_prefix: Option<String>,
-    /// At most this many (default 100).
+    /// At most this many (default 100, at most [`MAX_LIMIT`]).
     pub limit: Option<usize>,
 }
+
+/// The most entries one read returns.
+pub const MAX_LIMIT: usize = 1000;
 
 /// The bounded journal, shared by the middleware and the control plane.
 #[derive(Debug, Clone)]
@@ -82,47 +89,70 @@ pub struct Journal {
 #[derive(Debug)]
 struct Inner {
     // std Mutex: each critical section is a push or a scan with no await inside.
-    entries: Mutex<VecDeque<Entry>>,
+    entries: Mutex<Entries>,
     capacity: usize,
     max_body: usize,
+    max_total: usize,
     body_limit: usize,
     next_id: AtomicU64,
 }
 
+/// The entries, oldest first, and the body bytes they hold.
+#[derive(Debug, Default)]
+struct Entries {
+    list: VecDeque<Entry>,
+    bytes: usize,
+}
+
+impl Entry {
+    fn body_bytes(&self) -> usize {
+        self.request_body.0.len() + self.response_body.0.len()
+    }
+}
+
 impl Journal {
-    /// A journal keeping `capacity` entries with bodies cut at `max_body` bytes; `body_limit` is
-    /// the server's request body limit.
-    pub fn new(capacity: usize, max_body: usize, body_limit: usize) -> Self {
+    /// A journal keeping `capacity` entries, with bodies cut at `max_body` bytes and at most
+    /// `max_total` body bytes in all; `body_limit` is the server's request body limit.
+    pub fn new(capacity: usize, max_body: usize, max_total: usize, body_limit: usize) -> Self {
         Self {
             inner: Arc::new(Inner {
-                entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+                entries: Mutex::new(Entries::default()),
                 capacity: capacity.max(1),
                 max_body,
+                max_total,
                 body_limit,
                 next_id: AtomicU64::new(1),
             }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.inner
             .entries
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
+    /// Adds an entry, dropping the oldest ones until both bounds hold.
     fn push(&self, entry: Entry) {
         let mut entries = self.lock();
-        if entries.len() >= self.inner.capacity {
-            entries.pop_front();
+        entries.bytes += entry.body_bytes();
+        entries.list.push_back(entry);
+        while entries.list.len() > self.inner.capacity
+            || (entries.bytes > self.inner.max_total && entries.list.len() > 1)
+        {
+            let Some(old) = entries.list.pop_front() else {
+                break;
+            };
+            entries.bytes -= old.body_bytes();
         }
-        entries.push_back(entry);
     }
 
     /// Entries matching the filter, newest first.
     pub fn list(&self, filter: &Filter) -> Vec<Entry> {
-        let limit = filter.limit.unwrap_or(100);
+        let limit = filter.limit.unwrap_or(100).min(MAX_LIMIT);
         self.lock()
+            .list
             .iter()
             .rev()
             .filter(|e| {
@@ -149,19 +179,19 @@ impl Journal {
             .collect()
     }
 
-    /// Removes every entry.
+    /// Removes every entry and gives their memory back.
     pub fn clear(&self) {
-        self.lock().clear();
+        *self.lock() = Entries::default();
     }
 
-    /// The first `max_body` bytes; a longer body is copied so that the journal does not keep
-    /// the whole of it alive.
-    fn cut(&self, bytes: Bytes) -> Text {
-        let max = self.inner.max_body;
-        Text(if bytes.len() > max {
-            Bytes::copy_from_slice(&bytes[..max])
+    /// The first `max_body` bytes, copied: the buffer a body arrived or was written in may be
+    /// larger than the body, and the journal keeps exactly what it counts.
+    fn cut(&self, bytes: &[u8]) -> Text {
+        let kept = &bytes[..bytes.len().min(self.inner.max_body)];
+        Text(if kept.is_empty() {
+            Bytes::new()
         } else {
-            bytes
+            Bytes::copy_from_slice(kept)
         })
     }
 }
@@ -203,6 +233,12 @@ pub async fn record(State(journal): State<Journal>, req: Request, next: Next) ->
             .unwrap_or_default();
         (Body::from(bytes.clone()), bytes)
     };
+    // Anyone can send a request no tenant owns: its body is not worth the memory.
+    let request_bytes = if tenant.is_some() {
+        request_bytes
+    } else {
+        Bytes::new()
+    };
     journal.push(Entry {
         id: journal.inner.next_id.fetch_add(1, Ordering::Relaxed),
         at_ms,
@@ -213,8 +249,8 @@ pub async fn record(State(journal): State<Journal>, req: Request, next: Next) ->
         query,
         status,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        request_body: journal.cut(request_bytes),
-        response_body: journal.cut(response_bytes),
+        request_body: journal.cut(&request_bytes),
+        response_body: journal.cut(&response_bytes),
     });
     Response::from_parts(parts, body)
 }

@@ -163,6 +163,7 @@ pub async fn serve(
         journal: Journal::new(
             config.journal.capacity,
             config.journal.max_body_bytes,
+            config.journal.max_total_bytes,
             config.server.max_body_bytes,
         ),
         metrics: Metrics::default(),
