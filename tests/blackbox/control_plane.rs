@@ -1,6 +1,6 @@
 //! The control plane under `/_ccemu/`, success and failure.
 
-use crate::harness::{assert_error, Server};
+use crate::harness::{assert_error, send, Server};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -540,6 +540,102 @@ async fn the_journal_is_bounded_by_bytes_and_keeps_no_body_nobody_owns() {
         let (st, body) = s.get(&format!("/_ccemu/requests?limit={limit}")).await;
         assert_error(st, &body, 400, "invalid_query");
     }
+}
+
+#[tokio::test]
+async fn the_control_plane_takes_only_its_token_its_own_origin_and_json() {
+    let s = Server::start_with(&["--admin-token", "t0ken"]).await;
+    let call = |method: &str, path: &str, token: Option<&str>| {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let req = s.http.request(method, s.url(path));
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    };
+    // Health checks need no token.
+    assert_eq!(send(call("GET", "/_ccemu/health", None)).await.0, 200);
+    // Without the token, or with another, nothing is read or changed.
+    for token in [None, Some("nope"), Some("T0KEN")] {
+        for (method, path) in [
+            ("GET", "/_ccemu/tenants"),
+            ("GET", "/_ccemu/tenants/demo"),
+            ("GET", "/_ccemu/requests"),
+            ("DELETE", "/_ccemu/tenants/demo"),
+            ("POST", "/_ccemu/tenants/demo/reset"),
+        ] {
+            let (st, body) = send(call(method, path, token)).await;
+            assert_error(st, &body, 401, "unauthorized");
+        }
+        let (st, body) = send(
+            call("PUT", "/_ccemu/tenants/demo/clock", token)
+                .json(&json!({"mode": "manual", "now_ms": 253_402_300_799_000_i64})),
+        )
+        .await;
+        assert_error(st, &body, 401, "unauthorized");
+    }
+    let bare = s.http.get(s.url("/_ccemu/tenants")).send().await.unwrap();
+    assert_eq!(bare.headers()["www-authenticate"], "Bearer realm=\"ccemu\"");
+    // With it: the listing carries no secrets, the tenant's own read does.
+    let (st, list) = send(call("GET", "/_ccemu/tenants", Some("t0ken"))).await;
+    assert_eq!(st, 200, "{list}");
+    assert_eq!(list["tenants"][0]["id"], "demo");
+    assert!(list["tenants"][0].get("credentials").is_none(), "{list}");
+    let (st, demo) = send(call("GET", "/_ccemu/tenants/demo", Some("t0ken"))).await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        demo["credentials"]["ujet"]["api_token"],
+        "demo-ujet-api-token"
+    );
+    let (_, clock) = send(call("GET", "/_ccemu/tenants/demo/clock", Some("t0ken"))).await;
+    assert_eq!(clock["mode"], "real", "clock untouched: {clock}");
+    // Vendor surfaces keep their own credentials and need no admin token.
+    let users = s
+        .http
+        .get(s.url("/apps/api/v1/users"))
+        .basic_auth("demo", Some("demo-ujet-api-token"));
+    assert_eq!(send(users).await.0, 200);
+
+    // A web page elsewhere, even one holding the token, and a name that is not this server's.
+    let (st, body) = send(
+        call("POST", "/_ccemu/tenants", Some("t0ken"))
+            .header("origin", "http://evil.example")
+            .json(&json!({"name": "x"})),
+    )
+    .await;
+    assert_error(st, &body, 403, "forbidden_origin");
+    let (st, body) = send(
+        call("GET", "/_ccemu/tenants/demo", Some("t0ken")).header("host", "rebound.example:80"),
+    )
+    .await;
+    assert_error(st, &body, 403, "forbidden_host");
+    // Forms and plain text are not JSON, whatever they hold.
+    for kind in ["text/plain", "application/x-www-form-urlencoded"] {
+        let (st, body) = send(
+            call("POST", "/_ccemu/tenants", Some("t0ken"))
+                .header("content-type", kind)
+                .body(r#"{"name":"x"}"#),
+        )
+        .await;
+        assert_error(st, &body, 415, "unsupported_media_type");
+    }
+    // This server's own origin, with JSON: created.
+    let own = s.base.clone();
+    let (st, body) = send(
+        call("POST", "/_ccemu/tenants", Some("t0ken"))
+            .header("origin", own)
+            .json(&json!({"name": "x"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{body}");
+    let (_, list) = send(call("GET", "/_ccemu/tenants", Some("t0ken"))).await;
+    assert_eq!(
+        list["tenants"].as_array().unwrap().len(),
+        2,
+        "only that one: {list}"
+    );
+    let (st, _) = send(call("DELETE", "/_ccemu/tenants/demo", Some("t0ken"))).await;
+    assert_eq!(st, 204);
 }
 
 #[tokio::test]

@@ -129,6 +129,20 @@ impl Server {
         body
     }
 
+    /// Every tenant with its credentials: the listing leaves them out, each tenant's `GET` has them.
+    pub async fn tenants_with_credentials(&self) -> Vec<Value> {
+        let (status, list) = self.get("/_ccemu/tenants").await;
+        assert_eq!(status, 200, "{list}");
+        let mut all = Vec::new();
+        for t in list["tenants"].as_array().expect("tenants") {
+            let id = t["id"].as_str().expect("tenant id");
+            let (status, tenant) = self.get(&format!("/_ccemu/tenants/{id}")).await;
+            assert_eq!(status, 200, "{tenant}");
+            all.push(tenant);
+        }
+        all
+    }
+
     /// Freezes a tenant's clock at `now_ms`.
     pub async fn manual_clock(&self, tenant: &str, now_ms: i64) {
         let (status, body) = self

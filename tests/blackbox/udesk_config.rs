@@ -35,8 +35,7 @@ async fn the_docs_app_example_creates_an_app_that_is_a_tenant_of_its_own() {
         }))
     );
     // The control plane lists it as a tenant; the new app has no seats of the demo's.
-    let (_, tenants) = s.get("/_ccemu/tenants").await;
-    let listed = tenants["tenants"].as_array().unwrap();
+    let listed = s.tenants_with_credentials().await;
     let tenant = listed
         .iter()
         .find(|t| t["credentials"]["udesk"]["app_id"] == new_app)

@@ -75,14 +75,11 @@ async fn create_app(s: &Server, account: &Udesk, callback: &str) -> (String, Str
 
 /// The control plane's id of the tenant that is the app `app_id`.
 async fn tenant_of(s: &Server, app_id: &str) -> String {
-    let (status, tenants) = s.get("/_ccemu/tenants").await;
-    assert_eq!(status, 200, "{tenants}");
-    let tenant = tenants["tenants"]
-        .as_array()
-        .expect("tenants")
+    let tenants = s.tenants_with_credentials().await;
+    let tenant = tenants
         .iter()
         .find(|t| t["credentials"]["udesk"]["app_id"] == app_id)
-        .unwrap_or_else(|| panic!("no tenant for app {app_id}: {tenants}"));
+        .unwrap_or_else(|| panic!("no tenant for app {app_id}: {tenants:?}"));
     tenant["id"].as_str().expect("tenant id").to_owned()
 }
 

@@ -80,6 +80,10 @@ pub struct ServerConfig {
     pub tls: bool,
     /// Request body limit in bytes.
     pub max_body_bytes: usize,
+    /// The control plane's admin token (`Authorization: Bearer`); empty: none asked for.
+    pub admin_token: String,
+    /// Host names the control plane answers to besides the bound address and loopback names.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `[storage]`
@@ -171,8 +175,10 @@ pub struct Overrides {
     pub database_url: Option<String>,
     /// `--tls` / `CCEMU_TLS`.
     pub tls: Option<bool>,
-    /// `CCEMU_BIND`.
+    /// `--bind` / `CCEMU_BIND`.
     pub bind: Option<String>,
+    /// `--admin-token` / `CCEMU_ADMIN_TOKEN`.
+    pub admin_token: Option<String>,
 }
 
 impl Config {
@@ -194,6 +200,9 @@ impl Config {
         }
         if let Some(bind) = overrides.bind {
             config.server.bind = bind;
+        }
+        if let Some(token) = overrides.admin_token {
+            config.server.admin_token = token;
         }
         if let Some(tls) = overrides.tls {
             config.server.tls = tls;
@@ -246,6 +255,8 @@ mod tests {
     fn defaults_parse_and_overrides_win() {
         let c = Config::load(None, Overrides::default()).unwrap();
         assert_eq!(c.server.port, 8080);
+        assert_eq!(c.server.bind, "127.0.0.1", "loopback unless asked");
+        assert_eq!(c.server.admin_token, "");
         assert_eq!(c.journal.capacity, 10_000);
         assert_eq!(c.demo.credentials.ujet.subdomain, "demo");
         let c = Config::load(

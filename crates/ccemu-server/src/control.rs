@@ -230,6 +230,24 @@ impl From<Tenant> for TenantDto {
     }
 }
 
+/// A tenant in a listing: without its credentials, which only its own `GET` shows.
+#[derive(Debug, Serialize)]
+pub struct TenantSummary {
+    id: String,
+    name: String,
+    created_at: String,
+}
+
+impl From<&Tenant> for TenantSummary {
+    fn from(t: &Tenant) -> Self {
+        Self {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            created_at: format_rfc3339_ms(t.created_at_ms),
+        }
+    }
+}
+
 /// `GET /_ccemu/health`
 async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(json!({
@@ -306,7 +324,7 @@ async fn create_tenant(
 
 /// `GET /_ccemu/tenants`
 async fn list_tenants(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let tenants: Vec<TenantDto> = state.engine.tenants().into_iter().map(Into::into).collect();
+    let tenants: Vec<TenantSummary> = state.engine.tenants().iter().map(Into::into).collect();
     Json(json!({ "tenants": tenants }))
 }
 

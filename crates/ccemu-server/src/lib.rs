@@ -3,6 +3,7 @@
 //! No vendor logic lives here: each vendor crate brings its routes, this crate mounts them next to
 //! the control plane behind one prefix-stripping layer, and wires journal, metrics and tracing.
 
+pub mod access;
 pub mod campaigns;
 pub mod config;
 pub mod control;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use tower::ServiceExt as _;
 use tower_http::trace::TraceLayer;
 
+use crate::access::Access;
 use crate::config::Config;
 use crate::journal::Journal;
 use crate::metrics::Metrics;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub journal: Journal,
     /// Request metrics.
     pub metrics: Metrics,
+    /// Who may use the control plane.
+    pub access: Access,
 }
 
 impl axum::extract::FromRef<AppState> for Engine {
@@ -68,6 +72,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(ccemu_vendor_cention::router())
         .merge(ccemu_vendor_sangoma::router())
         .fallback(control::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.access.clone(),
+            access::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.journal.clone(),
             journal::record,
@@ -167,7 +175,16 @@ pub async fn serve(
             config.server.max_body_bytes,
         ),
         metrics: Metrics::default(),
+        access: Access::new(&config.server),
     };
+    if access::exposed(&config.server.bind) && config.server.admin_token.trim().is_empty() {
+        tracing::warn!(
+            bind = %config.server.bind,
+            "the control plane is open to anyone who can reach this port: they can read every \
+             tenant's secrets and the request journal, and delete tenants; set an admin token \
+             (--admin-token, CCEMU_ADMIN_TOKEN or server.admin_token), or bind 127.0.0.1"
+        );
+    }
     let tls = config.server.tls;
     let app = app(state, config.server.max_body_bytes, tls);
     let addr: SocketAddr = format!("{}:{}", config.server.bind, config.server.port)

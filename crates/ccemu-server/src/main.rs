@@ -145,6 +145,9 @@ struct StoreArgs {
     /// Address to bind.
     #[arg(long, env = "CCEMU_BIND")]
     bind: Option<String>,
+    /// Token the control plane requires as `Authorization: Bearer <token>`.
+    #[arg(long, env = "CCEMU_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 impl StoreArgs {
@@ -155,6 +158,7 @@ impl StoreArgs {
             database_url: self.database_url,
             tls: self.tls,
             bind: self.bind,
+            admin_token: self.admin_token,
         }
     }
 }
