@@ -1,6 +1,7 @@
 //! Black-box tests: each starts the real `ccemu` binary on a fresh database of the backend chosen by
 //! `CCEMU_TEST_BACKEND` and talks to it over HTTP like a client would.
 
+mod bad_text;
 mod campaigns;
 mod control_plane;
 mod harness;

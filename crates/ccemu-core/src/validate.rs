@@ -56,9 +56,45 @@ pub fn invalid(field: &'static str, reason: impl Into<String>) -> DomainError {
     }
 }
 
+/// Whether JSON text holds a NUL character (U+0000): the escape `\u0000` after an even run of
+/// backslashes (a raw NUL is not valid JSON anyway). PostgreSQL stores no NUL in text or JSON, so
+/// ccemu refuses it on every backend before it reaches anything.
+pub fn json_has_nul(text: &[u8]) -> bool {
+    const ESCAPE: &[u8] = b"\\u0000";
+    text.windows(ESCAPE.len()).enumerate().any(|(at, w)| {
+        // The backslash of the escape must not itself be escaped.
+        w == ESCAPE && text[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
+/// Whether a URI's path or query holds a percent-encoded NUL (`%00`).
+pub fn uri_has_nul(uri: &str) -> bool {
+    uri.contains("%00")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_is_found_in_json_strings_and_uris_and_nothing_else_is() {
+        assert!(json_has_nul(br#"{"name":"a\u0000b"}"#));
+        assert!(json_has_nul(br#"{"a\u0000":1}"#));
+        assert!(
+            json_has_nul(br#"["\\\u0000"]"#),
+            "an escaped backslash, then a NUL"
+        );
+        assert!(
+            !json_has_nul(br#"{"name":"a\\u0000b"}"#),
+            "a backslash, then text"
+        );
+        assert!(json_has_nul(br#"{"name":"\u00001"}"#), "a NUL, then a 1");
+        assert!(!json_has_nul(br#"{"name":"u0000 %00"}"#));
+        assert!(uri_has_nul("/_ccemu/tenants/a%00b"));
+        assert!(uri_has_nul("/x?name=%00"));
+        assert!(!uri_has_nul("/x?rate=100%25"));
+        assert!(!uri_has_nul("/x?p=%2500"));
+    }
 
     #[test]
     fn ids_reject_empty_slash_space_and_overlong() {

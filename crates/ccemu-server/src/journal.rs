@@ -257,7 +257,7 @@ pub async fn record(State(journal): State<Journal>, req: Request, next: Next) ->
 
 /// Reads a body but stops once it is over `limit`: the handler's own body limit then rejects the
 /// (still too large) prefix with the vendor's error, and memory stays bounded.
-async fn read_capped(mut body: Body, limit: usize) -> Bytes {
+pub(crate) async fn read_capped(mut body: Body, limit: usize) -> Bytes {
     let mut buf = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else { break };

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod messages;
 pub mod metrics;
 pub mod mount;
+pub mod nul;
 pub mod recordings;
 pub mod simulate;
 pub mod tls;
@@ -72,6 +73,10 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(ccemu_vendor_cention::router())
         .merge(ccemu_vendor_sangoma::router())
         .fallback(control::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            max_body_bytes,
+            nul::refuse,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.access.clone(),
             access::guard,

@@ -32,6 +32,7 @@ pub mod socket;
 pub mod subscriptions;
 
 pub use auth::Authed;
+pub use dto::PARAMS_INVALID;
 pub use error::{Envelope, UdeskError};
 pub use routes::{Endpoint, ENDPOINTS};
 

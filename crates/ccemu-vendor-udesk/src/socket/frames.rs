@@ -88,6 +88,13 @@ pub fn parse(text: &str) -> Incoming {
         msg_id: body.get("MsgId").cloned().unwrap_or(json!("")),
         method: method.to_owned(),
     };
+    // A NUL could not be stored (PostgreSQL refuses it): refused like any bad field.
+    if ccemu_core::validate::json_has_nul(text.as_bytes()) {
+        return Incoming::Bad {
+            head,
+            error: params_invalid(),
+        };
+    }
     match body.get("MsgType").and_then(Value::as_str) {
         Some("ACK") => Incoming::Ack {
             seq_id: body.get("SeqId").and_then(|v| match v {
@@ -518,6 +525,7 @@ mod tests {
             "{}",
             r#"{"Method":""}"#,
             r#"{"Method":7}"#,
+            r#"{"MsgType":"REQ","Method":"dialout","DestNumber":"1\u0000"}"#,
         ] {
             let Incoming::Bad { error, .. } = parse(text) else {
                 panic!("{text} was accepted");

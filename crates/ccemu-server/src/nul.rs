@@ -1,0 +1,89 @@
+//! Text no database keeps: a NUL character (U+0000) in a URI (`%00`) or in a JSON string
+//! (`\u0000`). PostgreSQL refuses it in text and JSON columns, so a request carrying one would
+//! fail in the store (a 500) on one backend and be stored on the other; instead every surface
+//! refuses it up front with its own validation error, the same on both backends.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use ccemu_core::validate::{json_has_nul, uri_has_nul};
+
+use crate::control::ApiError;
+use crate::mount::{Surface, CONTROL};
+
+const MESSAGE: &str = "text must not contain U+0000 (NUL)";
+
+/// Middleware: refuses a NUL in the URI or the JSON body of a request to a surface that reads
+/// them. `body_limit` is the server's request body limit: a longer body is read no further.
+pub async fn refuse(State(body_limit): State<usize>, req: Request, next: Next) -> Response {
+    let Some(&Surface(surface)) = req.extensions().get::<Surface>() else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path().to_owned();
+    let in_uri = req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| uri_has_nul(pq.as_str()));
+    if in_uri {
+        if let Some(refused) = refusal(surface, &path, true) {
+            return refused;
+        }
+    }
+    // A WebSocket upgrade has no body to read; multipart bodies carry files, not JSON.
+    let skip_body = req.headers().contains_key(header::UPGRADE)
+        || req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| {
+                t.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/")
+            });
+    if skip_body || refusal(surface, &path, false).is_none() {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = crate::journal::read_capped(body, body_limit).await;
+    if json_has_nul(&bytes) {
+        if let Some(refused) = refusal(surface, &path, false) {
+            return refused;
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// The validation error of `surface` for a NUL in the URI or the body; `None` for a surface
+/// that reads neither yet (the Genesys, Cention and Sangoma stubs answer 501 to every known
+/// operation, and nothing of a request reaches the store).
+fn refusal(surface: &str, path: &str, in_uri: bool) -> Option<Response> {
+    match surface {
+        CONTROL => {
+            let code = if in_uri {
+                "invalid_query"
+            } else {
+                "invalid_body"
+            };
+            Some(ApiError::new(StatusCode::BAD_REQUEST, code, MESSAGE).into_response())
+        }
+        ccemu_vendor_udesk::VENDOR => {
+            let error = ccemu_vendor_udesk::UdeskError::InvalidParameter(
+                ccemu_vendor_udesk::PARAMS_INVALID.into(),
+            );
+            Some(error.into_response_in(ccemu_vendor_udesk::Envelope::for_path(path)))
+        }
+        ccemu_vendor_ujet::VENDOR => {
+            use ccemu_vendor_ujet::{Api, UjetError};
+            // UJET's validation status: 400 on the Apps API, 422 on the Manager API.
+            let error = match Api::for_path(path) {
+                Api::Apps => UjetError::BadRequest(Api::Apps, MESSAGE.to_owned()),
+                Api::Manager => UjetError::Unprocessable(Api::Manager, MESSAGE.to_owned()),
+            };
+            Some(error.into_response())
+        }
+        _ => None,
+    }
+}
