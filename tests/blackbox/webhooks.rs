@@ -80,13 +80,14 @@ impl Receiver {
     }
 }
 
-/// A config file with short retry waits, so the test does not sit through 30 s backoffs.
+/// A config file with short retry waits, so the test does not sit through 30 s backoffs, and
+/// no limit on attempts: however long a receiver stays down, nothing is given up.
 fn fast_retries() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ccemu.toml");
     std::fs::write(
         &path,
-        "[delivery]\ninitial_backoff_ms = 50\nmax_backoff_ms = 300\ntimeout_ms = 2000\n",
+        "[delivery]\ninitial_backoff_ms = 50\nmax_backoff_ms = 300\ntimeout_ms = 2000\nmax_attempts = 0\n",
     )
     .unwrap();
     let path = path.to_str().unwrap().to_owned();
@@ -444,4 +445,66 @@ async fn tenants_see_only_their_own_subscriptions_and_deliveries() {
         .await;
     assert_eq!(status, 204);
     assert!(deliveries(&s, &a).await.is_empty());
+}
+
+#[tokio::test]
+async fn deliveries_go_only_to_allowed_hosts_keep_a_short_answer_and_give_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ccemu.toml");
+    std::fs::write(
+        &path,
+        "[delivery]\ninitial_backoff_ms = 10\nmax_backoff_ms = 20\ntimeout_ms = 2000\n\
+         answer_excerpt_bytes = 16\nallowed_hosts = [\"hooks.invalid\"]\n",
+    )
+    .unwrap();
+    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    // A receiver on loopback that always fails, with a long answer.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async {
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "x".repeat(5000),
+            )
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let failing = format!("http://127.0.0.1:{port}/hook");
+    // A cloud metadata address: not loopback, not allowed.
+    let metadata = "http://169.254.169.254/latest/meta-data/";
+    // Allowed by name; `.invalid` never resolves, so every attempt fails to connect.
+    let allowed = "http://hooks.invalid:9/hook";
+    for url in [failing.as_str(), metadata, allowed] {
+        subscribe(&s, "demo", url, json!(["clock.changed"])).await;
+    }
+    tick(&s, "demo", 1).await;
+    eventually(60, "every delivery given up", || async {
+        let all = deliveries(&s, "demo").await;
+        all.len() == 3 && all.iter().all(|d| d["state"] == "failed")
+    })
+    .await;
+    let all = deliveries(&s, "demo").await;
+    let of = |url: &str| all.iter().find(|d| d["url"] == url).expect(url).clone();
+
+    let refused = of(metadata);
+    assert_eq!(refused["attempts"], 1, "no retry: {refused}");
+    assert_eq!(refused["last_status"], Value::Null);
+    assert_eq!(
+        refused["last_error"],
+        "not sent: 169.254.169.254 is neither loopback nor in delivery.allowed_hosts"
+    );
+    // Retries end at delivery.max_attempts (10 by default); the log keeps 16 bytes of the answer.
+    let failed = of(&failing);
+    assert_eq!(failed["attempts"], 10, "{failed}");
+    assert_eq!(failed["last_status"], 500);
+    assert_eq!(
+        failed["last_error"],
+        format!("HTTP 500: {}", "x".repeat(16))
+    );
+    let tried = of(allowed);
+    assert_eq!(tried["attempts"], 10, "{tried}");
+    let error = tried["last_error"].as_str().unwrap();
+    assert!(error.starts_with("connect: "), "{error}");
 }

@@ -7,6 +7,10 @@
 //! backoff until [`DeliveryConfig::max_attempts`] (0 = forever). Rows stay in the store until they
 //! are delivered, so a receiver that is down, or a server that restarts, loses nothing.
 //!
+//! Anyone who may subscribe a URL could make ccemu call any address it reaches: a delivery goes
+//! only to loopback or to a host of [`DeliveryConfig::allowed_hosts`] (else it fails at once, with
+//! no request made), and the log keeps at most [`DeliveryConfig::answer_excerpt`] bytes of an answer.
+//!
 //! Guarantees: at least once (a crash or a lost answer after the receiver accepted a request sends
 //! it again), and in commit order per tenant and URL (the store hands out only the oldest pending
 //! row of each such queue, so a later notification waits until the earlier one is delivered or
@@ -38,6 +42,10 @@ pub struct DeliveryConfig {
     pub timeout: Duration,
     /// Requests in flight at once, over all tenants.
     pub concurrency: usize,
+    /// Hosts a delivery may go to besides loopback: names (any case), `*.suffix`, or `*` for any.
+    pub allowed_hosts: Vec<String>,
+    /// Bytes of a non-2xx answer kept in the delivery log.
+    pub answer_excerpt: usize,
 }
 
 impl Default for DeliveryConfig {
@@ -45,14 +53,42 @@ impl Default for DeliveryConfig {
         Self {
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(30),
-            max_attempts: 0,
+            max_attempts: 10,
             timeout: Duration::from_secs(5),
             concurrency: 16,
+            allowed_hosts: Vec::new(),
+            answer_excerpt: 200,
         }
     }
 }
 
 impl DeliveryConfig {
+    /// Whether a delivery may go to `url`: loopback always, another host when it is allowed.
+    pub fn allows(&self, url: &reqwest::Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let name = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let loopback = name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+        if loopback || name == "localhost" {
+            return true;
+        }
+        self.allowed_hosts.iter().any(|allowed| {
+            let allowed = allowed.trim().to_ascii_lowercase();
+            let allowed = allowed.trim_start_matches('[').trim_end_matches(']');
+            allowed == "*"
+                || allowed == name
+                || allowed
+                    .strip_prefix("*.")
+                    .is_some_and(|suffix| name.ends_with(&format!(".{suffix}")))
+        })
+    }
+
     /// The wait after the `attempts`-th failed attempt: `initial * 2^(attempts-1)`, at most `max`.
     pub fn backoff(&self, attempts: i64) -> Duration {
         let doublings = (attempts - 1).clamp(0, 30) as u32;
@@ -67,8 +103,6 @@ impl DeliveryConfig {
 const IDLE_POLL: Duration = Duration::from_secs(30);
 /// Pause after a store error before trying again.
 const STORE_RETRY: Duration = Duration::from_secs(1);
-/// Bytes of a non-2xx answer kept in the error message.
-const ERROR_BODY_BYTES: usize = 200;
 /// Bytes of an answer read at most (the rest is dropped with the connection).
 const MAX_READ_BYTES: usize = 64 * 1024;
 
@@ -305,7 +339,25 @@ async fn send(client: &reqwest::Client, n: &Notification, config: &DeliveryConfi
             }
         }
     };
-    let mut request = client.request(method, &n.url).body(n.body.clone());
+    let url = match reqwest::Url::parse(&n.url) {
+        Ok(url) => url,
+        Err(error) => {
+            return Outcome::Permanent {
+                status: None,
+                error: format!("invalid request: {error}"),
+            }
+        }
+    };
+    if !config.allows(&url) {
+        return Outcome::Permanent {
+            status: None,
+            error: format!(
+                "not sent: {} is neither loopback nor in delivery.allowed_hosts",
+                url.host_str().unwrap_or("the host")
+            ),
+        };
+    }
+    let mut request = client.request(method, url).body(n.body.clone());
     for (name, value) in &n.headers {
         request = request.header(name, value);
     }
@@ -324,7 +376,7 @@ async fn send(client: &reqwest::Client, n: &Notification, config: &DeliveryConfi
             if success {
                 Outcome::Delivered { status }
             } else {
-                let text = String::from_utf8_lossy(&body[..body.len().min(ERROR_BODY_BYTES)])
+                let text = String::from_utf8_lossy(&body[..body.len().min(config.answer_excerpt)])
                     .trim()
                     .to_owned();
                 let error = if text.is_empty() {
@@ -374,6 +426,58 @@ fn describe(error: &reqwest::Error, config: &DeliveryConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deliveries_go_to_loopback_and_to_allowed_hosts_only() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        let none = DeliveryConfig::default();
+        for u in [
+            "http://127.0.0.1:9/h",
+            "http://127.8.0.1/h",
+            "http://[::1]:9/h",
+            "http://LocalHost/h",
+        ] {
+            assert!(none.allows(&url(u)), "{u}");
+        }
+        for u in [
+            "http://10.0.0.1/h",
+            "http://169.254.169.254/latest",
+            "http://example.com/h",
+            "http://[::2]/h",
+        ] {
+            assert!(!none.allows(&url(u)), "{u}");
+        }
+        let some = DeliveryConfig {
+            allowed_hosts: vec![
+                "Hooks.Test".into(),
+                "*.corp.test".into(),
+                "10.0.0.1".into(),
+                "[fd00::1]".into(),
+            ],
+            ..DeliveryConfig::default()
+        };
+        for u in [
+            "http://hooks.test/h",
+            "https://a.corp.test/h",
+            "http://10.0.0.1:8/h",
+            "http://[fd00::1]/h",
+        ] {
+            assert!(some.allows(&url(u)), "{u}");
+        }
+        for u in [
+            "http://corp.test/h",
+            "http://evilcorp.test/h",
+            "http://hooks.test.evil/h",
+            "http://10.0.0.2/h",
+        ] {
+            assert!(!some.allows(&url(u)), "{u}");
+        }
+        let any = DeliveryConfig {
+            allowed_hosts: vec!["*".into()],
+            ..DeliveryConfig::default()
+        };
+        assert!(any.allows(&url("http://example.com/h")));
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

@@ -132,6 +132,10 @@ pub struct DeliveryConfig {
     pub timeout_ms: u64,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Hosts deliveries may go to besides loopback.
+    pub allowed_hosts: Vec<String>,
+    /// Bytes of a non-2xx answer kept in the delivery log.
+    pub answer_excerpt_bytes: usize,
 }
 
 impl DeliveryConfig {
@@ -144,6 +148,8 @@ impl DeliveryConfig {
             max_attempts: self.max_attempts,
             timeout: Duration::from_millis(self.timeout_ms),
             concurrency: self.concurrency,
+            allowed_hosts: self.allowed_hosts.clone(),
+            answer_excerpt: self.answer_excerpt_bytes,
         }
     }
 
@@ -159,6 +165,10 @@ impl DeliveryConfig {
         anyhow::ensure!(
             (1..=1024).contains(&self.concurrency),
             "delivery.concurrency must be between 1 and 1024"
+        );
+        anyhow::ensure!(
+            self.answer_excerpt_bytes <= 64 * 1024,
+            "delivery.answer_excerpt_bytes must be at most 65536"
         );
         Ok(())
     }
