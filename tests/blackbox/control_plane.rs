@@ -370,6 +370,118 @@ async fn the_clock_stays_within_years_1970_to_9999() {
 }
 
 #[tokio::test]
+async fn a_reset_can_start_any_clock_and_delays_are_bounded() {
+    let s = Server::start().await;
+    const END: i64 = 253_402_300_799_999;
+    const T0: i64 = 1_800_000_000_000;
+    // A clock at the last millisecond of 9999: no earlier time can be set any more.
+    let (st, _) = s
+        .put(
+            "/_ccemu/tenants/demo/clock",
+            json!({ "mode": "manual", "now_ms": END }),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let c = s.sim_contact("demo", "calls", "9002").await["id"].clone();
+    let (st, b) = s
+        .put(
+            "/_ccemu/tenants/demo/clock",
+            json!({ "mode": "manual", "now_ms": T0 }),
+        )
+        .await;
+    assert_error(st, &b, 422, "invalid");
+    // A reset with a clock that cannot be: refused, and nothing is wiped.
+    for bad in [
+        json!({"clock": {"mode": "manual", "now_ms": -1}}),
+        json!({"clock": {"mode": "sundial"}}),
+    ] {
+        let (st, b) = s.post("/_ccemu/tenants/demo/reset", bad).await;
+        assert!(st == 422 || st == 400, "{st} {b}");
+    }
+    let (_, waiting) = s.get("/_ccemu/tenants/demo/queues/9002/waiting").await;
+    assert_eq!(waiting["waiting"], json!([c]), "not wiped");
+    // A reset starts a new clock at any time, earlier ones included.
+    let (st, b) = s
+        .post(
+            "/_ccemu/tenants/demo/reset",
+            json!({"clock": {"mode": "manual", "now_ms": T0}}),
+        )
+        .await;
+    assert_eq!(st, 204, "{b}");
+    let (_, clock) = s.get("/_ccemu/tenants/demo/clock").await;
+    assert_eq!(clock, json!({"mode": "manual", "now_ms": T0}));
+    let (_, waiting) = s.get("/_ccemu/tenants/demo/queues/9002/waiting").await;
+    assert_eq!(waiting["waiting"], json!([]), "wiped");
+    // Or back on the wall clock; without a body the clock is kept.
+    assert_eq!(s.post("/_ccemu/tenants/demo/reset", json!({})).await.0, 204);
+    let (_, clock) = s.get("/_ccemu/tenants/demo/clock").await;
+    assert_eq!(clock["now_ms"], T0, "kept");
+    let (st, _) = s
+        .post(
+            "/_ccemu/tenants/demo/reset",
+            json!({"clock": {"mode": "real"}}),
+        )
+        .await;
+    assert_eq!(st, 204);
+    let (_, clock) = s.get("/_ccemu/tenants/demo/clock").await;
+    let now = ccemu_engine::wall_ms();
+    assert_eq!(clock["mode"], "real");
+    assert!(
+        (clock["now_ms"].as_i64().unwrap() - now).abs() < 60_000,
+        "{clock}"
+    );
+
+    // Simulator delays: up to a year each, so no time plus a delay can overflow.
+    const YEAR: i64 = 365 * 24 * 3_600_000;
+    for (field, value) in [
+        ("wrap_up_ms", json!(i64::MAX)),
+        ("answer_delay_ms", json!(YEAR + 1)),
+        ("ring_timeout_ms", json!(0)),
+        (
+            "patience",
+            json!({"distribution": "exponential", "mean_ms": i64::MAX}),
+        ),
+        ("talk_time", json!({"distribution": "fixed", "mean_ms": -1})),
+    ] {
+        let (st, b) = s
+            .put("/_ccemu/tenants/demo/sim", json!({ field: value }))
+            .await;
+        assert_error(st, &b, 422, "invalid");
+        assert!(b["message"].as_str().unwrap().contains(field), "{b}");
+    }
+    // A year of talk at the end of 9999: the call is answered and talks, nothing overflows.
+    let (st, b) = s
+        .put(
+            "/_ccemu/tenants/demo/sim",
+            json!({"auto": true, "answer_delay_ms": YEAR, "talk_time": {"distribution": "exponential", "mean_ms": YEAR}}),
+        )
+        .await;
+    assert_eq!(st, 200, "{b}");
+    s.manual_clock("demo", END - 10).await;
+    s.ready("demo", "1003").await;
+    let call = s.sim_contact("demo", "calls", "9002").await;
+    assert_eq!(call["state"], "ringing", "{call}");
+    let (st, b) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1003/answer", json!({}))
+        .await;
+    assert_eq!(st, 200, "{b}");
+    let (st, b) = s
+        .post("/_ccemu/tenants/demo/clock/advance", json!({ "ms": 10 }))
+        .await;
+    assert_eq!(st, 200, "{b}");
+    let (_, now) = s
+        .get(&format!(
+            "/_ccemu/tenants/demo/interactions/{}",
+            call["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        now["state"], "connected",
+        "talking for a long while yet: {now}"
+    );
+}
+
+#[tokio::test]
 async fn tenants_are_isolated() {
     let s = Server::start().await;
     let a = s.create_tenant("a").await;

@@ -770,7 +770,7 @@ impl Acd {
         self.detach(agent);
         let wrap = (wrap_up_ms > 0).then(|| {
             self.schedule(
-                now_ms + wrap_up_ms,
+                now_ms.saturating_add(wrap_up_ms),
                 Timer::WrapEnd {
                     agent,
                     channel: cs.channel,
@@ -1049,7 +1049,7 @@ impl Acd {
         if delay > 0 && a.status != Status::LoggedOut {
             let old = a.delay.take();
             self.cancel(old);
-            let k = self.schedule(now + delay, Timer::Delay { agent });
+            let k = self.schedule(now.saturating_add(delay), Timer::Delay { agent });
             if let Some(a) = self.agents.get_mut(&agent) {
                 a.delay = Some(k);
             }
@@ -1180,7 +1180,7 @@ impl Acd {
         for &a in &group {
             let ring = self.agents.get(&a).map_or(0, |x| x.ring_timeout_ms);
             self.reserve(a, contact, now);
-            let deadline = now + ring;
+            let deadline = now.saturating_add(ring);
             if strategy == Strategy::RingProgressively {
                 interval = ring;
                 step = Some(self.schedule(deadline, Timer::Step { contact }));

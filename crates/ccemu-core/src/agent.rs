@@ -423,7 +423,7 @@ impl Agent {
             AgentState::Available
         } else {
             AgentState::WrapUp {
-                until_ms: Some(now_ms + i64::from(self.wrap_up_secs) * 1000),
+                until_ms: Some(now_ms.saturating_add(i64::from(self.wrap_up_secs) * 1000)),
             }
         };
         self.set_state(next, now_ms)

@@ -58,7 +58,8 @@ impl Clock {
     /// Tenant time for the given wall-clock reading.
     pub fn now(&self, wall_ms: i64) -> i64 {
         match self.mode {
-            ClockMode::Real => wall_ms + self.offset_ms,
+            // Saturating: a clock stored before times were bounded may hold any offset.
+            ClockMode::Real => wall_ms.saturating_add(self.offset_ms),
             ClockMode::Manual => self.frozen_ms,
         }
     }
@@ -86,6 +87,23 @@ impl Clock {
         Ok(())
     }
 
+    /// A new clock in `mode` at `now_ms` (default: the wall clock), earlier than this one or not:
+    /// for a reset, which wipes the history that kept time from going back. Any clock, however it
+    /// was set, can be replaced this way.
+    pub fn restart(
+        mode: ClockMode,
+        now_ms: Option<i64>,
+        wall_ms: i64,
+    ) -> Result<Self, crate::DomainError> {
+        let mut clock = Self::default();
+        clock.set(
+            mode,
+            Some(check_time("now_ms", now_ms.unwrap_or(wall_ms))?),
+            wall_ms,
+        )?;
+        Ok(clock)
+    }
+
     /// Moves a manual clock forward; a real clock cannot be advanced.
     pub fn advance(&mut self, ms: i64) -> Result<i64, crate::DomainError> {
         if self.mode != ClockMode::Manual {
@@ -108,6 +126,22 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restart_replaces_any_clock_even_with_an_earlier_time() {
+        let broken = Clock {
+            mode: ClockMode::Real,
+            offset_ms: i64::MAX,
+            frozen_ms: 0,
+        };
+        assert_eq!(broken.now(1_000), i64::MAX, "saturates, never wraps");
+        let c = Clock::restart(ClockMode::Manual, Some(5_000), 1_000).unwrap();
+        assert_eq!((c.mode, c.now(99)), (ClockMode::Manual, 5_000));
+        let c = Clock::restart(ClockMode::Real, None, 1_000).unwrap();
+        assert_eq!(c.now(1_000), 1_000, "the wall clock by default");
+        assert!(Clock::restart(ClockMode::Manual, Some(-1), 1_000).is_err());
+        assert!(Clock::restart(ClockMode::Manual, Some(MAX_MS + 1), 1_000).is_err());
+    }
 
     #[test]
     fn manual_clock_freezes_and_advances() {

@@ -44,6 +44,8 @@ pub(crate) enum Command {
         reply: Reply<Result<()>>,
     },
     Reset {
+        /// A new clock (mode, time) instead of keeping the current one.
+        clock: Option<(ClockMode, Option<i64>)>,
         reply: Reply<Result<()>>,
     },
     SetClock {
@@ -437,8 +439,8 @@ impl Center {
                 let result = self.initialize().await;
                 let _ = reply.send(result);
             }
-            Command::Reset { reply } => {
-                let result = self.reset().await;
+            Command::Reset { clock, reply } => {
+                let result = self.reset(clock).await;
                 let _ = reply.send(result);
             }
             Command::SetClock {
@@ -707,11 +709,20 @@ impl Center {
         Ok(())
     }
 
-    async fn reset(&mut self) -> Result<()> {
+    /// Wipes the tenant and seeds it again; with `clock`, starts a new clock at any time (the
+    /// history that kept time from going back is gone).
+    async fn reset(&mut self, clock: Option<(ClockMode, Option<i64>)>) -> Result<()> {
+        let restarted = clock
+            .map(|(mode, now_ms)| Clock::restart(mode, now_ms, wall_ms()))
+            .transpose()?;
         self.pending.wipe = true;
         self.pending.messages_stored.clear();
         self.timers.clear();
         self.state = State::default();
+        if let Some(clock) = restarted {
+            self.clock = clock;
+            self.pending.clock = Some(clock);
+        }
         self.emit(DomainEvent::TenantReset);
         self.seed()?;
         self.commit().await

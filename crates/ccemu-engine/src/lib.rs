@@ -316,10 +316,17 @@ impl Engine {
     }
 
     /// Removes every record of a tenant but keeps its credentials (the demo tenant is re-seeded),
-    /// and the vendor surfaces' state of it.
-    pub async fn reset_tenant(&self, id: &TenantId) -> Result<()> {
+    /// and the vendor surfaces' state of it. The clock is kept, or with `clock` a new one starts
+    /// in that mode at that time (default: now), earlier or not: any clock can be replaced.
+    pub async fn reset_tenant(
+        &self,
+        id: &TenantId,
+        clock: Option<(ClockMode, Option<i64>)>,
+    ) -> Result<()> {
         let handle = self.center(id)?;
-        handle.call(|reply| Command::Reset { reply }).await??;
+        handle
+            .call(|reply| Command::Reset { clock, reply })
+            .await??;
         handle.vendor.clear();
         Ok(())
     }

@@ -165,45 +165,40 @@ impl Default for SimSettings {
     }
 }
 
+/// The longest delay the simulator takes (a year): with tenant times bounded to year 9999, a
+/// time plus any delay, even an exponential draw many times its mean, stays far from overflow.
+pub const MAX_DELAY_MS: i64 = 365 * 24 * 3_600_000;
+
 impl SimSettings {
-    /// Checks ranges; negative durations make no sense.
+    /// Checks ranges: durations from 0 (the ring timeout from 1) to [`MAX_DELAY_MS`].
     pub fn validate(&self) -> Result<(), ccemu_core::DomainError> {
-        let bad = |field: &'static str| ccemu_core::DomainError::Invalid {
-            field,
-            reason: "must not be negative".into(),
-        };
-        if self.answer_delay_ms < 0 {
-            return Err(bad("answer_delay_ms"));
-        }
-        if self.ring_timeout_ms <= 0 {
-            return Err(ccemu_core::DomainError::Invalid {
-                field: "ring_timeout_ms",
-                reason: "must be positive".into(),
-            });
-        }
-        if self.talk_time.mean_ms < 0 {
-            return Err(bad("talk_time.mean_ms"));
-        }
-        if self.reject_delay_ms < 0 {
-            return Err(bad("reject_delay_ms"));
-        }
-        if self.no_answer_delay_ms < 0 {
-            return Err(bad("no_answer_delay_ms"));
-        }
-        if self.wrap_up_ms.is_some_and(|w| w < 0) {
-            return Err(bad("wrap_up_ms"));
-        }
-        if self.patience.is_some_and(|p| p.mean_ms < 0) {
-            return Err(bad("patience.mean_ms"));
+        let delays = [
+            ("answer_delay_ms", self.answer_delay_ms, 0),
+            ("ring_timeout_ms", self.ring_timeout_ms, 1),
+            ("talk_time.mean_ms", self.talk_time.mean_ms, 0),
+            ("reject_delay_ms", self.reject_delay_ms, 0),
+            ("no_answer_delay_ms", self.no_answer_delay_ms, 0),
+            ("wrap_up_ms", self.wrap_up_ms.unwrap_or(0), 0),
+            (
+                "patience.mean_ms",
+                self.patience.map_or(0, |p| p.mean_ms),
+                0,
+            ),
+            ("dial_ring_time.mean_ms", self.dial_ring_time.mean_ms, 0),
+        ];
+        for (field, ms, min) in delays {
+            if !(min..=MAX_DELAY_MS).contains(&ms) {
+                return Err(ccemu_core::DomainError::Invalid {
+                    field,
+                    reason: format!("must be {min} to {MAX_DELAY_MS} ms (a year)"),
+                });
+            }
         }
         if !(0.0..=1.0).contains(&self.dial_answer_rate) {
             return Err(ccemu_core::DomainError::Invalid {
                 field: "dial_answer_rate",
                 reason: "must be 0 to 1".into(),
             });
-        }
-        if self.dial_ring_time.mean_ms < 0 {
-            return Err(bad("dial_ring_time.mean_ms"));
         }
         if self
             .chat_first_message

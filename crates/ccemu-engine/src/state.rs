@@ -1431,7 +1431,9 @@ impl State {
     /// A simulated customer who waits in a queue hangs up after its patience runs out.
     fn arm_patience(&self, interaction_id: &str, now: i64, fx: &mut Effects<'_>) {
         if let Some(patience) = self.sim.patience {
-            let due = now + patience.sample(self.sim.seed, &format!("patience:{interaction_id}"));
+            let due = now.saturating_add(
+                patience.sample(self.sim.seed, &format!("patience:{interaction_id}")),
+            );
             fx.timers.push((
                 due,
                 TimerAction::SimAbandon {
@@ -1517,7 +1519,7 @@ impl State {
                 .talk_time
                 .sample(self.sim.seed, &format!("talk:{interaction_id}"));
             fx.timers.push((
-                now + talk,
+                now.saturating_add(talk),
                 TimerAction::SimHangup {
                     interaction_id: interaction_id.to_owned(),
                     agent_id: Some(agent_id.to_owned()),
@@ -1652,7 +1654,7 @@ impl State {
         } else if !still_busy {
             let next = if wrap_ms > 0 {
                 AgentState::WrapUp {
-                    until_ms: Some(now + wrap_ms),
+                    until_ms: Some(now.saturating_add(wrap_ms)),
                 }
             } else {
                 AgentState::Available
@@ -1844,7 +1846,7 @@ impl State {
                     }
                     if self.sim.auto {
                         fx.timers.push((
-                            now + self.sim.answer_delay_ms,
+                            now.saturating_add(self.sim.answer_delay_ms),
                             TimerAction::SimAnswer {
                                 interaction_id: iid,
                                 agent_id: aid,

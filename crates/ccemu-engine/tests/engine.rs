@@ -298,7 +298,7 @@ async fn vendor_state_is_per_engine_and_tenant_and_goes_with_a_reset_or_delete()
     assert_eq!(b.vendor_state::<Hits>(&demo).unwrap().hit(), 1);
     let other = a.create_tenant(None).await.unwrap();
     assert_eq!(a.vendor_state::<Hits>(&other.id).unwrap().hit(), 1);
-    a.reset_tenant(&demo).await.unwrap();
+    a.reset_tenant(&demo, None).await.unwrap();
     assert_eq!(a.vendor_state::<Hits>(&demo).unwrap().hit(), 1);
     a.delete_tenant(&other.id).await.unwrap();
     assert!(matches!(

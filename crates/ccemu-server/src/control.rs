@@ -352,11 +352,21 @@ async fn delete_tenant(
 async fn reset_tenant(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Body(body): Body<Reset>,
 ) -> Result<StatusCode, ApiError> {
     let id = tenant_id(&id)?;
+    let clock = body.clock.map(|c| (c.mode, c.now_ms));
     // Also drops the vendor surfaces' state of the tenant (UJET's rate bucket).
-    state.engine.reset_tenant(&id).await?;
+    state.engine.reset_tenant(&id, clock).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /_ccemu/tenants/{id}/reset` body (optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reset {
+    /// A new clock instead of the current one.
+    clock: Option<SetClock>,
 }
 
 /// A surface's rate limit: requests per second, `null` when off.

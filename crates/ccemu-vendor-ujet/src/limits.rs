@@ -157,7 +157,7 @@ mod tests {
         assert_eq!(take(&b.engine, &demo()).await, Err(1));
         // A reset drops the bucket with the tenant's vendor state: the rate is read again
         // (the reset removed it, so there is no limit any more).
-        a.engine.reset_tenant(&demo()).await.unwrap();
+        a.engine.reset_tenant(&demo(), None).await.unwrap();
         assert_eq!(take(&a.engine, &demo()).await, Ok(()));
         assert_eq!(take(&a.engine, &demo()).await, Ok(()));
         assert_eq!(take(&b.engine, &demo()).await, Err(1));

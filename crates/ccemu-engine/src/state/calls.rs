@@ -350,7 +350,7 @@ impl State {
         super::record_state_change(&agent, &log, fx)?;
         if self.sim.auto {
             fx.timers.push((
-                now + self.sim.answer_delay_ms,
+                now.saturating_add(self.sim.answer_delay_ms),
                 TimerAction::SimAnswer {
                     interaction_id: id.clone(),
                     agent_id: agent_id.to_owned(),
@@ -685,7 +685,7 @@ impl State {
                 &format!("talk:{interaction_id}:{transfer_id}"),
             );
             fx.timers.push((
-                now + talk,
+                now.saturating_add(talk),
                 TimerAction::SimHangup {
                     interaction_id: interaction_id.to_owned(),
                     agent_id: None,

@@ -764,7 +764,7 @@ impl State {
             .dial_ring_time
             .sample(self.sim.seed, &format!("ring:{contact_id}:{attempt}"));
         fx.timers.push((
-            now + ring_ms,
+            now.saturating_add(ring_ms),
             TimerAction::SimDialResult {
                 interaction_id: interaction_id.to_owned(),
             },
