@@ -152,3 +152,58 @@ async fn a_nul_anywhere_gets_each_surfaces_validation_error_and_is_never_stored(
     assert_eq!(st, 201, "{t}");
     assert_eq!(t["name"], "a\\u0000b");
 }
+
+#[tokio::test]
+async fn a_string_over_16_kib_is_refused_by_each_surface_and_never_stored() {
+    let s = Server::start().await;
+    let long = "x".repeat(2 << 20);
+    let fits = "y".repeat(16 * 1024);
+    let ujet = |body: Value| {
+        s.http
+            .post(s.url("/apps/api/v1/end_users"))
+            .basic_auth("demo", Some("demo-ujet-api-token"))
+            .json(&body)
+    };
+    // UJET: a 2 MB identifier was stored and echoed back; now it is refused.
+    let (st, got) = send(ujet(json!({"identifier": long, "name": "Big"}))).await;
+    assert_eq!(
+        (st, got),
+        (
+            400,
+            json!({"message": "a text value is longer than 16384 bytes"})
+        )
+    );
+    let lookup = |identifier: &str| {
+        s.http
+            .get(s.url("/apps/api/v1/end_users"))
+            .query(&[("identifier", identifier)])
+            .basic_auth("demo", Some("demo-ujet-api-token"))
+    };
+    assert_eq!(send(lookup(&long[..4096])).await.0, 404, "nothing stored");
+    // 16 KiB is kept as sent.
+    let (st, got) = send(ujet(json!({"identifier": fits, "name": "Fits"}))).await;
+    assert!((200..300).contains(&st), "{st} {got}");
+    let (st, got) = send(lookup(&fits)).await;
+    assert_eq!(
+        (st, got["identifier"].as_str().map(str::len)),
+        (200, Some(16 * 1024))
+    );
+
+    // Udesk: a seat's name.
+    let udesk = Udesk::demo();
+    let seat = json!({"Agents": [{"AgentId": "777", "WorkId": "777", "Name": long}]}).to_string();
+    assert_eq!(
+        udesk.call(&s, "POST", "agents", &seat).await,
+        (400, crate::udesk::err("000001", "ParamsInvalid"))
+    );
+    let (st, _) = udesk
+        .call(&s, "GET", "agents/777", r#"{"AgentId":"777"}"#)
+        .await;
+    assert_eq!(st, 404, "not stored");
+
+    // The control plane: a tenant's name.
+    let (st, got) = s.post("/_ccemu/tenants", json!({ "name": long })).await;
+    assert_eq!((st, &got["error"]), (400, &json!("invalid_body")), "{got}");
+    let (_, tenants) = s.get("/_ccemu/tenants").await;
+    assert_eq!(tenants["tenants"].as_array().unwrap().len(), 1);
+}

@@ -56,15 +56,56 @@ pub fn invalid(field: &'static str, reason: impl Into<String>) -> DomainError {
     }
 }
 
-/// Whether JSON text holds a NUL character (U+0000): the escape `\u0000` after an even run of
-/// backslashes (a raw NUL is not valid JSON anyway). PostgreSQL stores no NUL in text or JSON, so
-/// ccemu refuses it on every backend before it reaches anything.
-pub fn json_has_nul(text: &[u8]) -> bool {
-    const ESCAPE: &[u8] = b"\\u0000";
-    text.windows(ESCAPE.len()).enumerate().any(|(at, w)| {
-        // The backslash of the escape must not itself be escaped.
-        w == ESCAPE && text[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
-    })
+/// The longest string ccemu keeps from a JSON request, in bytes of JSON text (escapes counted as
+/// sent): far above any id, name or message a vendor documents, far below what would let one
+/// request grow the database.
+pub const MAX_STRING_BYTES: usize = 16 * 1024;
+
+/// Why JSON text cannot be stored as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProblem {
+    /// A string holds a NUL character (U+0000), which PostgreSQL stores in no text or JSON.
+    Nul,
+    /// A string (or key) is longer than [`MAX_STRING_BYTES`].
+    TooLong,
+}
+
+impl TextProblem {
+    /// What to tell the client.
+    pub fn message(self) -> String {
+        match self {
+            Self::Nul => "text must not contain U+0000 (NUL)".to_owned(),
+            Self::TooLong => format!("a text value is longer than {MAX_STRING_BYTES} bytes"),
+        }
+    }
+}
+
+/// The first reason JSON text cannot be stored, if any: a NUL escape (`\u0000`; a raw NUL is
+/// not valid JSON anyway) or an overlong string. Text that is not JSON is left to the parser.
+pub fn json_text_problem(text: &[u8]) -> Option<TextProblem> {
+    let mut start = None;
+    let mut i = 0;
+    while i < text.len() {
+        match (start, text[i]) {
+            (None, b'"') => start = Some(i + 1),
+            (Some(_), b'\\') => {
+                if text[i + 1..].starts_with(b"u0000") {
+                    return Some(TextProblem::Nul);
+                }
+                // The escaped character, whatever it is, cannot end the string.
+                i += 1;
+            }
+            (Some(from), b'"') => {
+                if i - from > MAX_STRING_BYTES {
+                    return Some(TextProblem::TooLong);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Whether a URI's path or query holds a percent-encoded NUL (`%00`).
@@ -77,19 +118,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_nul_is_found_in_json_strings_and_uris_and_nothing_else_is() {
-        assert!(json_has_nul(br#"{"name":"a\u0000b"}"#));
-        assert!(json_has_nul(br#"{"a\u0000":1}"#));
-        assert!(
-            json_has_nul(br#"["\\\u0000"]"#),
+    fn nuls_and_overlong_strings_are_found_and_nothing_else_is() {
+        let nul = Some(TextProblem::Nul);
+        assert_eq!(json_text_problem(br#"{"name":"a\u0000b"}"#), nul);
+        assert_eq!(json_text_problem(br#"{"a\u0000":1}"#), nul);
+        assert_eq!(
+            json_text_problem(br#"["\\\u0000"]"#),
+            nul,
             "an escaped backslash, then a NUL"
         );
-        assert!(
-            !json_has_nul(br#"{"name":"a\\u0000b"}"#),
+        assert_eq!(
+            json_text_problem(br#"{"name":"\u00001"}"#),
+            nul,
+            "a NUL, then a 1"
+        );
+        assert_eq!(
+            json_text_problem(br#"{"name":"a\\u0000b"}"#),
+            None,
             "a backslash, then text"
         );
-        assert!(json_has_nul(br#"{"name":"\u00001"}"#), "a NUL, then a 1");
-        assert!(!json_has_nul(br#"{"name":"u0000 %00"}"#));
+        assert_eq!(json_text_problem(br#"{"q":"\"","name":"u0000 %00"}"#), None);
+        let at_limit = format!(r#"{{"id":"{}"}}"#, "x".repeat(MAX_STRING_BYTES));
+        assert_eq!(json_text_problem(at_limit.as_bytes()), None);
+        let over = format!(r#"{{"id":"{}","n":1}}"#, "x".repeat(MAX_STRING_BYTES + 1));
+        assert_eq!(
+            json_text_problem(over.as_bytes()),
+            Some(TextProblem::TooLong)
+        );
+        let key = format!(r#"{{"{}":1}}"#, "k".repeat(MAX_STRING_BYTES + 1));
+        assert_eq!(
+            json_text_problem(key.as_bytes()),
+            Some(TextProblem::TooLong)
+        );
         assert!(uri_has_nul("/_ccemu/tenants/a%00b"));
         assert!(uri_has_nul("/x?name=%00"));
         assert!(!uri_has_nul("/x?rate=100%25"));

@@ -11,9 +11,9 @@ pub mod journal;
 pub mod messages;
 pub mod metrics;
 pub mod mount;
-pub mod nul;
 pub mod recordings;
 pub mod simulate;
+pub mod text;
 pub mod tls;
 pub mod webhooks;
 
@@ -75,7 +75,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .fallback(control::not_found)
         .layer(axum::middleware::from_fn_with_state(
             max_body_bytes,
-            nul::refuse,
+            text::refuse,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.access.clone(),

@@ -88,8 +88,8 @@ pub fn parse(text: &str) -> Incoming {
         msg_id: body.get("MsgId").cloned().unwrap_or(json!("")),
         method: method.to_owned(),
     };
-    // A NUL could not be stored (PostgreSQL refuses it): refused like any bad field.
-    if ccemu_core::validate::json_has_nul(text.as_bytes()) {
+    // A NUL or an overlong string is not kept (PostgreSQL refuses NUL): refused like any bad field.
+    if ccemu_core::validate::json_text_problem(text.as_bytes()).is_some() {
         return Incoming::Bad {
             head,
             error: params_invalid(),

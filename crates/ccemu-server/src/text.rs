@@ -1,22 +1,23 @@
-//! Text no database keeps: a NUL character (U+0000) in a URI (`%00`) or in a JSON string
-//! (`\u0000`). PostgreSQL refuses it in text and JSON columns, so a request carrying one would
-//! fail in the store (a 500) on one backend and be stored on the other; instead every surface
-//! refuses it up front with its own validation error, the same on both backends.
+//! Text ccemu does not keep: a NUL character (U+0000) in a URI (`%00`) or in a JSON string
+//! (`\u0000`), and a JSON string longer than
+//! [`ccemu_core::validate::MAX_STRING_BYTES`]. PostgreSQL refuses NUL in text
+//! and JSON columns, so a request carrying one would fail in the store (a 500) on one backend and
+//! be stored on the other; a string of megabytes would be stored and echoed back. Every surface
+//! refuses both up front with its own validation error, the same on both backends.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use ccemu_core::validate::{json_has_nul, uri_has_nul};
+use ccemu_core::validate::{json_text_problem, uri_has_nul, TextProblem};
 
 use crate::control::ApiError;
 use crate::mount::{Surface, CONTROL};
 
-const MESSAGE: &str = "text must not contain U+0000 (NUL)";
-
-/// Middleware: refuses a NUL in the URI or the JSON body of a request to a surface that reads
-/// them. `body_limit` is the server's request body limit: a longer body is read no further.
+/// Middleware: refuses a NUL in the URI, and a NUL or an overlong string in the JSON body, of a
+/// request to a surface that reads them. `body_limit` is the server's request body limit: a
+/// longer body is read no further.
 pub async fn refuse(State(body_limit): State<usize>, req: Request, next: Next) -> Response {
     let Some(&Surface(surface)) = req.extensions().get::<Surface>() else {
         return next.run(req).await;
@@ -27,7 +28,7 @@ pub async fn refuse(State(body_limit): State<usize>, req: Request, next: Next) -
         .path_and_query()
         .is_some_and(|pq| uri_has_nul(pq.as_str()));
     if in_uri {
-        if let Some(refused) = refusal(surface, &path, true) {
+        if let Some(refused) = refusal(surface, &path, true, TextProblem::Nul) {
             return refused;
         }
     }
@@ -42,13 +43,13 @@ pub async fn refuse(State(body_limit): State<usize>, req: Request, next: Next) -
                     .to_ascii_lowercase()
                     .starts_with("multipart/")
             });
-    if skip_body || refusal(surface, &path, false).is_none() {
+    if skip_body || refusal(surface, &path, false, TextProblem::Nul).is_none() {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
     let bytes = crate::journal::read_capped(body, body_limit).await;
-    if json_has_nul(&bytes) {
-        if let Some(refused) = refusal(surface, &path, false) {
+    if let Some(problem) = json_text_problem(&bytes) {
+        if let Some(refused) = refusal(surface, &path, false, problem) {
             return refused;
         }
     }
@@ -56,10 +57,11 @@ pub async fn refuse(State(body_limit): State<usize>, req: Request, next: Next) -
         .await
 }
 
-/// The validation error of `surface` for a NUL in the URI or the body; `None` for a surface
+/// The validation error of `surface` for `problem` in the URI or the body; `None` for a surface
 /// that reads neither yet (the Genesys, Cention and Sangoma stubs answer 501 to every known
 /// operation, and nothing of a request reaches the store).
-fn refusal(surface: &str, path: &str, in_uri: bool) -> Option<Response> {
+fn refusal(surface: &str, path: &str, in_uri: bool, problem: TextProblem) -> Option<Response> {
+    let message = problem.message();
     match surface {
         CONTROL => {
             let code = if in_uri {
@@ -67,7 +69,7 @@ fn refusal(surface: &str, path: &str, in_uri: bool) -> Option<Response> {
             } else {
                 "invalid_body"
             };
-            Some(ApiError::new(StatusCode::BAD_REQUEST, code, MESSAGE).into_response())
+            Some(ApiError::new(StatusCode::BAD_REQUEST, code, message).into_response())
         }
         ccemu_vendor_udesk::VENDOR => {
             let error = ccemu_vendor_udesk::UdeskError::InvalidParameter(
@@ -79,8 +81,8 @@ fn refusal(surface: &str, path: &str, in_uri: bool) -> Option<Response> {
             use ccemu_vendor_ujet::{Api, UjetError};
             // UJET's validation status: 400 on the Apps API, 422 on the Manager API.
             let error = match Api::for_path(path) {
-                Api::Apps => UjetError::BadRequest(Api::Apps, MESSAGE.to_owned()),
-                Api::Manager => UjetError::Unprocessable(Api::Manager, MESSAGE.to_owned()),
+                Api::Apps => UjetError::BadRequest(Api::Apps, message),
+                Api::Manager => UjetError::Unprocessable(Api::Manager, message),
             };
             Some(error.into_response())
         }
