@@ -76,6 +76,8 @@ pub struct LoadReport {
     pub requests: u64,
     /// Non-2xx answers and transport failures in the measured window.
     pub errors: u64,
+    /// Of those, 5xx answers: a server that never fails answers none, whatever it is sent.
+    pub server_errors: u64,
     /// `requests / duration_s`.
     pub rps: f64,
     /// Median latency in microseconds.
@@ -125,6 +127,7 @@ struct Tally {
     latency_us: Histogram<u64>,
     requests: u64,
     errors: u64,
+    server_errors: u64,
 }
 
 /// Runs the load and waits for every connection to finish its last request.
@@ -148,6 +151,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
             latency_us,
             requests: 0,
             errors: 0,
+            server_errors: 0,
         };
         tasks.push(tokio::spawn(connection(target.clone(), start, end, tally)));
     }
@@ -157,12 +161,13 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
     let cpu_after = cpu_ticks();
 
     let mut latency_us = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let (mut requests, mut errors) = (0, 0);
+    let (mut requests, mut errors, mut server_errors) = (0, 0, 0);
     for task in tasks {
         let tally = task.await.context("load task panicked")?;
         latency_us.add(&tally.latency_us)?;
         requests += tally.requests;
         errors += tally.errors;
+        server_errors += tally.server_errors;
     }
     let duration_s = config.duration.as_secs_f64();
     Ok(LoadReport {
@@ -171,6 +176,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<LoadReport> {
         duration_s,
         requests,
         errors,
+        server_errors,
         rps: requests as f64 / duration_s,
         p50_us: latency_us.value_at_quantile(0.50),
         p99_us: latency_us.value_at_quantile(0.99),
@@ -210,13 +216,17 @@ async fn connection(target: Target, start: Instant, end: Instant, mut tally: Tal
             let us = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
             tally.latency_us.saturating_record(us.max(1));
             tally.requests += 1;
-            tally.errors += u64::from(!matches!(ok, Ok(true)));
+            tally.errors += u64::from(!matches!(ok, Ok(status) if status.is_success()));
+            tally.server_errors += u64::from(matches!(ok, Ok(status) if status.is_server_error()));
         }
     }
 }
 
-/// One request and its whole body. `Ok(is 2xx)`, or `Err` if the connection is unusable.
-async fn exchange(sender: &mut SendRequest<Full<Bytes>>, target: &Target) -> Result<bool, ()> {
+/// One request and its whole body. `Ok(status)`, or `Err` if the connection is unusable.
+async fn exchange(
+    sender: &mut SendRequest<Full<Bytes>>,
+    target: &Target,
+) -> Result<hyper::StatusCode, ()> {
     sender.ready().await.map_err(drop)?;
     let mut request = Request::builder()
         .method(target.method.clone())
@@ -228,9 +238,9 @@ async fn exchange(sender: &mut SendRequest<Full<Bytes>>, target: &Target) -> Res
     // Bytes clones share the buffer: the body costs no copy per request.
     let request = request.body(Full::new(target.body.clone())).map_err(drop)?;
     let response = sender.send_request(request).await.map_err(drop)?;
-    let success = response.status().is_success();
+    let status = response.status();
     response.into_body().collect().await.map_err(drop)?;
-    Ok(success)
+    Ok(status)
 }
 
 async fn connect(target: &Target) -> anyhow::Result<SendRequest<Full<Bytes>>> {
