@@ -422,3 +422,50 @@ async fn waiting_order_survives_restarts_when_callers_share_a_millisecond() {
         assert_eq!(after["waiting"], json!(line));
     }
 }
+
+#[tokio::test]
+async fn contacts_that_end_leave_nothing_behind_in_the_routing_engine() {
+    let s = Server::start().await;
+    s.sim_on_manual_clock(
+        "demo",
+        T0,
+        json!({ "auto": false, "wrap_up_ms": 0, "patience": {"distribution": "fixed", "mean_ms": 1000} }),
+    )
+    .await;
+    let routed = || async {
+        let (st, text) = s.get_text("/_ccemu/metrics").await;
+        assert_eq!(st, 200);
+        text.lines()
+            .find_map(|l| l.strip_prefix("ccemu_routed_contacts "))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no ccemu_routed_contacts in {text}"))
+    };
+    assert_eq!(routed().await, 0);
+    // Fifty callers wait, then give up.
+    for _ in 0..50 {
+        s.sim_contact("demo", "calls", "9002").await;
+    }
+    assert_eq!(routed().await, 50);
+    s.advance("demo", 2000).await;
+    assert_eq!(routed().await, 0, "abandoned calls are forgotten");
+    // One is answered and hung up.
+    s.ready("demo", "1003").await;
+    let call = s.sim_contact("demo", "calls", "9002").await;
+    let id = call["id"].as_str().unwrap();
+    let (st, _) = s
+        .post("/_ccemu/tenants/demo/sim/agents/1003/answer", json!({}))
+        .await;
+    assert_eq!(st, 200);
+    assert_eq!(routed().await, 1);
+    let (st, b) = s
+        .post(
+            &format!("/_ccemu/tenants/demo/sim/interactions/{id}/hangup"),
+            json!({ "by": "agent" }),
+        )
+        .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(routed().await, 0, "an ended call is forgotten");
+    // Routing goes on: the next caller rings the agent.
+    let next = s.sim_contact("demo", "calls", "9002").await;
+    assert_eq!(next["state"], "ringing", "{next}");
+}

@@ -657,6 +657,7 @@ impl Center {
             for i in &changes.interactions {
                 if i.state.is_terminal() {
                     stored.remove(&i.id);
+                    self.state.forget_ended(&i.id);
                 } else if let Some(last) = i.messages.last() {
                     stored.insert(i.id.clone(), last.index);
                 }

@@ -478,6 +478,7 @@ impl Engine {
                 for (k, v) in part.interactions_by_state {
                     *stats.interactions_by_state.entry(k).or_default() += v;
                 }
+                stats.routed_contacts += part.routed_contacts;
             }
         }
         stats

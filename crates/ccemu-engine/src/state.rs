@@ -538,6 +538,9 @@ pub struct Stats {
     pub agents_by_state: BTreeMap<String, u64>,
     /// Interactions by state name.
     pub interactions_by_state: BTreeMap<String, u64>,
+    /// Interactions the routing engine knows by number: the live ones. A count that grew with
+    /// the history would be a leak.
+    pub routed_contacts: usize,
 }
 
 /// Where a command's side effects go: documents, events and timers.
@@ -570,6 +573,13 @@ impl Ids {
 
     fn get(&self, name: &str) -> Option<u64> {
         self.by_name.get(name).copied()
+    }
+
+    /// Forgets a name; its number is never given out again.
+    fn remove(&mut self, name: &str) {
+        if let Some(id) = self.by_name.remove(name) {
+            self.names.remove(&id);
+        }
     }
 
     fn name(&self, id: u64) -> Option<&str> {
@@ -938,6 +948,15 @@ impl State {
                 .interactions_by_state
                 .entry(i.state.name().to_owned())
                 .or_default() += 1;
+        }
+        stats.routed_contacts += self.contact_ids.by_name.len();
+    }
+
+    /// Drops the routing engine's number of an interaction that has ended and left the working
+    /// set; without this, every interaction ever routed kept its id twice in memory.
+    pub fn forget_ended(&mut self, interaction_id: &str) {
+        if !self.active.contains_key(interaction_id) {
+            self.contact_ids.remove(interaction_id);
         }
     }
 

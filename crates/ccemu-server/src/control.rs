@@ -260,12 +260,20 @@ async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
 /// `GET /_ccemu/metrics`
 async fn metrics(State(state): State<AppState>) -> Response {
     let stats = state.engine.stats().await;
-    let mut gauges = vec![Gauge {
-        name: "ccemu_tenants",
-        help: "Tenants on this server.",
-        labels: vec![],
-        value: stats.tenants as f64,
-    }];
+    let mut gauges = vec![
+        Gauge {
+            name: "ccemu_tenants",
+            help: "Tenants on this server.",
+            labels: vec![],
+            value: stats.tenants as f64,
+        },
+        Gauge {
+            name: "ccemu_routed_contacts",
+            help: "Interactions the routing engine holds, over all tenants: the live ones.",
+            labels: vec![],
+            value: stats.routed_contacts as f64,
+        },
+    ];
     for (name, help, map) in [
         (
             "ccemu_agents",
