@@ -41,6 +41,19 @@ pub(crate) async fn sid_only(
     crate::harness::send(req).await
 }
 
+/// The demo tenant on a manual clock a little ahead of the wall clock (Udesk signatures are judged
+/// on it), its simulated seats answering nothing by themselves.
+async fn demo_without_auto_answer() -> (Server, Udesk) {
+    let s = Server::start().await;
+    s.sim_on_manual_clock(
+        "demo",
+        ccemu_engine::wall_ms() + 5_000,
+        json!({ "auto": false }),
+    )
+    .await;
+    (s, Udesk::demo())
+}
+
 fn hold_body(call_id: &str) -> Value {
     json!({"call_id": call_id, "agent_id": "10032", "on_succ": "demo", "on_failed": "demo"})
 }
@@ -240,14 +253,7 @@ async fn a_seat_logs_in_calls_out_holds_resumes_and_transfers_to_a_number() {
 
 #[tokio::test]
 async fn calls_are_refused_in_the_udesk_envelopes_and_never_cross_tenants() {
-    let s = Server::start().await;
-    let u = Udesk::demo();
-    s.sim_on_manual_clock(
-        "demo",
-        ccemu_engine::wall_ms() + 5_000,
-        json!({ "auto": false }),
-    )
-    .await;
+    let (s, u) = demo_without_auto_answer().await;
     // Demo seat 1001 holds extension 8001 but is logged out.
     let originate =
         r#"{"caller":"","called":"15652692674","called_display":"x","agent_id":"1001"}"#;
@@ -298,14 +304,7 @@ async fn calls_are_refused_in_the_udesk_envelopes_and_never_cross_tenants() {
 
 #[tokio::test]
 async fn a_front_end_sign_reaches_only_its_own_seats_operations() {
-    let s = Server::start().await;
-    let u = Udesk::demo();
-    s.sim_on_manual_clock(
-        "demo",
-        ccemu_engine::wall_ms() + 5_000,
-        json!({ "auto": false }),
-    )
-    .await;
+    let (s, u) = demo_without_auto_answer().await;
     let seat = r#"{"Agents":[{"AgentId":"199","WorkId":"199","Name":"Li"}]}"#;
     assert_eq!(
         u.call(&s, "POST", "agents", seat).await,

@@ -290,36 +290,22 @@ mod tests {
     fn the_token_is_asked_for_everywhere_but_health() {
         let a = Access::new(&server("0.0.0.0", "s3cret", &[]));
         let h = ("host", "ccemu");
-        assert_eq!(status(&a, Method::GET, "/_ccemu/tenants", &[h]), 401);
-        assert_eq!(
-            status(
-                &a,
-                Method::GET,
-                "/_ccemu/tenants",
-                &[h, ("authorization", "Bearer nope")]
-            ),
-            401
-        );
-        assert_eq!(
-            status(
-                &a,
-                Method::GET,
-                "/_ccemu/tenants",
-                &[h, ("authorization", "Basic s3cret")]
-            ),
-            401
-        );
-        assert_eq!(
-            status(
-                &a,
-                Method::GET,
-                "/_ccemu/tenants",
-                &[h, ("authorization", "bearer s3cret")]
-            ),
-            200
-        );
-        assert_eq!(status(&a, Method::GET, "/_ccemu/health", &[h]), 200);
-        assert_eq!(status(&a, Method::DELETE, "/_ccemu/health", &[h]), 401);
+        for (method, path, authorization, want) in [
+            (Method::GET, "/_ccemu/tenants", None, 401),
+            (Method::GET, "/_ccemu/tenants", Some("Bearer nope"), 401),
+            (Method::GET, "/_ccemu/tenants", Some("Basic s3cret"), 401),
+            (Method::GET, "/_ccemu/tenants", Some("bearer s3cret"), 200),
+            (Method::GET, "/_ccemu/health", None, 200),
+            (Method::DELETE, "/_ccemu/health", None, 401),
+        ] {
+            let mut pairs = vec![h];
+            pairs.extend(authorization.map(|v| ("authorization", v)));
+            assert_eq!(
+                status(&a, method.clone(), path, &pairs),
+                want,
+                "{method} {path} {authorization:?}"
+            );
+        }
     }
 
     #[test]

@@ -587,7 +587,7 @@ async fn list_events(
 async fn list_requests(
     State(state): State<AppState>,
     Params(filter): Params<Filter>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Requests>, ApiError> {
     if filter
         .limit
         .is_some_and(|l| !(1..=crate::journal::MAX_LIMIT).contains(&l))
@@ -598,7 +598,16 @@ async fn list_requests(
             format!("limit: must be between 1 and {}", crate::journal::MAX_LIMIT),
         ));
     }
-    Ok(Json(json!({ "requests": state.journal.list(&filter) })))
+    Ok(Json(Requests {
+        requests: state.journal.list(&filter),
+    }))
+}
+
+/// `GET /_ccemu/requests`: written straight from the journal's bytes, with no JSON tree between
+/// (a full journal is megabytes of bodies).
+#[derive(Debug, Serialize)]
+pub struct Requests {
+    requests: Vec<crate::journal::Entry>,
 }
 
 /// `DELETE /_ccemu/requests`
