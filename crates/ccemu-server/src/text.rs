@@ -19,16 +19,16 @@ use crate::mount::{Surface, CONTROL};
 /// request to a surface that reads them. `body_limit` is the server's request body limit: a
 /// longer body is read no further.
 pub async fn refuse(State(body_limit): State<usize>, req: Request, next: Next) -> Response {
-    let Some(&Surface(surface)) = req.extensions().get::<Surface>() else {
-        return next.run(req).await;
+    let surface = match req.extensions().get::<Surface>() {
+        Some(&Surface(surface)) if reads_text(surface) => surface,
+        _ => return next.run(req).await,
     };
-    let path = req.uri().path().to_owned();
     let in_uri = req
         .uri()
         .path_and_query()
         .is_some_and(|pq| uri_has_nul(pq.as_str()));
     if in_uri {
-        if let Some(refused) = refusal(surface, &path, true, TextProblem::Nul) {
+        if let Some(refused) = refusal(surface, req.uri().path(), true, TextProblem::Nul) {
             return refused;
         }
     }
@@ -43,13 +43,13 @@ pub async fn refuse(State(body_limit): State<usize>, req: Request, next: Next) -
                     .to_ascii_lowercase()
                     .starts_with("multipart/")
             });
-    if skip_body || refusal(surface, &path, false, TextProblem::Nul).is_none() {
+    if skip_body {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
     let bytes = crate::journal::read_capped(body, body_limit).await;
     if let Some(problem) = json_text_problem(&bytes) {
-        if let Some(refused) = refusal(surface, &path, false, problem) {
+        if let Some(refused) = refusal(surface, parts.uri.path(), false, problem) {
             return refused;
         }
     }
@@ -57,9 +57,17 @@ pub async fn refuse(State(body_limit): State<usize>, req: Request, next: Next) -
         .await
 }
 
+/// Whether `surface` reads requests into anything it stores: the Genesys, Cention and Sangoma
+/// stubs answer 501 to every known operation, and nothing of a request reaches the store.
+fn reads_text(surface: &str) -> bool {
+    matches!(
+        surface,
+        CONTROL | ccemu_vendor_udesk::VENDOR | ccemu_vendor_ujet::VENDOR
+    )
+}
+
 /// The validation error of `surface` for `problem` in the URI or the body; `None` for a surface
-/// that reads neither yet (the Genesys, Cention and Sangoma stubs answer 501 to every known
-/// operation, and nothing of a request reaches the store).
+/// [`reads_text`] leaves alone.
 fn refusal(surface: &str, path: &str, in_uri: bool, problem: TextProblem) -> Option<Response> {
     let message = problem.message();
     match surface {
