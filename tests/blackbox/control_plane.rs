@@ -655,6 +655,47 @@ async fn the_journal_is_bounded_by_bytes_and_keeps_no_body_nobody_owns() {
 }
 
 #[tokio::test]
+async fn a_cleared_journal_gives_its_memory_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ccemu.toml");
+    std::fs::write(&path, "[journal]\nmax_total_bytes = 100000000\n").unwrap();
+    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    let rss_before = s.rss_bytes();
+    // 1 000 of one tenant's 64 KiB bodies: 65 MB the journal keeps.
+    let body = vec![b'z'; 64 * 1024];
+    for n in 0..1_000 {
+        let req = s
+            .http
+            .get(s.url(&format!("/apps/api/v1/users?n={n}")))
+            .basic_auth("demo", Some("demo-ujet-api-token"))
+            .body(body.clone());
+        assert_eq!(req.send().await.unwrap().status(), 200);
+    }
+    let full = s.rss_bytes();
+    let held = full.saturating_sub(rss_before);
+    assert!(
+        held > 50 << 20,
+        "the journal holds its bodies: RSS grew by {held} bytes"
+    );
+
+    assert_eq!(s.delete("/_ccemu/requests").await.0, 204);
+    // The allocator returns freed pages after a short delay, on its next allocations.
+    let mut after = full;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert_eq!(s.get("/_ccemu/health").await.0, 200);
+        after = s.rss_bytes();
+        if after < rss_before + held / 4 {
+            break;
+        }
+    }
+    assert!(
+        after < rss_before + held / 4,
+        "RSS {after} after the clear, {rss_before} before the journal filled, {full} full"
+    );
+}
+
+#[tokio::test]
 async fn the_control_plane_takes_only_its_token_its_own_origin_and_json() {
     let s = Server::start_with(&["--admin-token", "t0ken"]).await;
     let call = |method: &str, path: &str, token: Option<&str>| {

@@ -181,7 +181,9 @@ impl Journal {
 
     /// Removes every entry and gives their memory back.
     pub fn clear(&self) {
-        *self.lock() = Entries::default();
+        let entries = std::mem::take(&mut *self.lock());
+        drop(entries);
+        crate::memory::released();
     }
 
     /// The first `max_body` bytes, copied: the buffer a body arrived or was written in may be

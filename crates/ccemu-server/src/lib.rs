@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod config;
 pub mod control;
 pub mod journal;
+pub mod memory;
 pub mod messages;
 pub mod metrics;
 pub mod mount;
