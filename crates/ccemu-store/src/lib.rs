@@ -31,6 +31,9 @@ macro_rules! backend_repo {
         #[derive(Debug, Clone)]
         pub(crate) struct Repo {
             pub(crate) pool: sqlx::Pool<Db>,
+            /// Where transactions that write run: `pool` itself, or on SQLite (one writer at a
+            /// time anyway) a pool of one connection whose page cache holds what writes walk.
+            pub(crate) writer: sqlx::Pool<Db>,
         }
 
         #[path = "repo/base.rs"]
@@ -475,18 +478,22 @@ impl Store {
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(timeout)
-                // SQLite's default 2 MiB of pages a connection, said here because it is a
-                // budget: 8 connections at 8 MiB held 60 MB more under the soak, for no
-                // measured gain in the history benchmark's writes.
-                .pragma("cache_size", "-2048");
+                .busy_timeout(timeout);
+            // Page caches are a memory budget: readers keep SQLite's default 2 MiB each, the
+            // one writer 8 MiB, so the index pages a write walks stay in memory on a long
+            // history (8 MiB on every connection held 60 MB more under the soak).
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(timeout)
-                .connect_with(options)
+                .connect_with(options.clone().pragma("cache_size", "-2048"))
                 .await?;
             sqlx::migrate!("../../migrations/sqlite").run(&pool).await?;
-            Repo::Sqlite(sqlite::Repo { pool })
+            let writer = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(timeout)
+                .connect_with(options.pragma("cache_size", "-8192"))
+                .await?;
+            Repo::Sqlite(sqlite::Repo { pool, writer })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = sqlx::postgres::PgPoolOptions::new()
                 .max_connections(16)
@@ -496,7 +503,10 @@ impl Store {
             sqlx::migrate!("../../migrations/postgres")
                 .run(&pool)
                 .await?;
-            Repo::Postgres(postgres::Repo { pool })
+            Repo::Postgres(postgres::Repo {
+                writer: pool.clone(),
+                pool,
+            })
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
@@ -518,7 +528,10 @@ impl Store {
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
-        on!(self, r => r.pool.close().await)
+        on!(self, r => {
+            r.writer.close().await;
+            r.pool.close().await
+        })
     }
 
     /// Inserts a new tenant; returns false if the id is taken.

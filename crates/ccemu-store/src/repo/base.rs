@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 impl Repo {
     /// A transaction that writes (every transaction of the store does).
     pub(crate) async fn write(&self) -> Result<Tx<'static>> {
-        Ok(self.pool.begin_with(super::BEGIN_WRITE).await?)
+        Ok(self.writer.begin_with(super::BEGIN_WRITE).await?)
     }
 
     /// Moves the records that an earlier release kept as documents in `entities` into the typed
