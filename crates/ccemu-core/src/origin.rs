@@ -25,6 +25,16 @@ impl RequestOrigin {
     }
 }
 
+/// Whether a host name or address (brackets allowed, any case) stays on this machine:
+/// `localhost` or a loopback address.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

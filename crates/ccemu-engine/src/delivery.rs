@@ -68,16 +68,13 @@ impl DeliveryConfig {
         let Some(host) = url.host_str() else {
             return false;
         };
+        if ccemu_core::origin::is_loopback_host(host) {
+            return true;
+        }
         let name = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_ascii_lowercase();
-        let loopback = name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-        if loopback || name == "localhost" {
-            return true;
-        }
         self.allowed_hosts.iter().any(|allowed| {
             let allowed = allowed.trim().to_ascii_lowercase();
             let allowed = allowed.trim_start_matches('[').trim_end_matches(']');

@@ -151,9 +151,7 @@ pub async fn guard(State(access): State<Access>, req: Request, next: Next) -> Re
 
 /// Whether binding `bind` exposes the server beyond this machine.
 pub fn exposed(bind: &str) -> bool {
-    let bind = bind.trim().trim_start_matches('[').trim_end_matches(']');
-    !(bind.eq_ignore_ascii_case("localhost")
-        || bind.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()))
+    !ccemu_core::origin::is_loopback_host(bind)
 }
 
 fn forbidden(code: &'static str, message: impl Into<String>) -> Response {
