@@ -248,6 +248,7 @@ impl Center {
         self.rebuild(docs, last_number)?;
         self.state.raise_contact_id(last_contact);
         self.pending.messages_stored = self.state.message_counts();
+        self.pending.numbered_to = Some(last_number);
         Ok(())
     }
 
@@ -663,6 +664,18 @@ impl Center {
                 }
             }
             self.pending.messages_stored = stored;
+            let base = if changes.wipe {
+                Some(0)
+            } else {
+                changes.numbered_to
+            };
+            self.pending.numbered_to = base.map(|n| {
+                changes
+                    .interactions
+                    .iter()
+                    .map(|i| i.number)
+                    .fold(n, u64::max)
+            });
             // Only now: a listener must never see an event the log does not hold.
             crate::feed::publish(&self.feed, &changes.events);
             self.publish_clock();

@@ -379,6 +379,49 @@ async fn pages_filter_order_and_count() {
 }
 
 #[tokio::test]
+async fn new_interactions_are_counted_from_the_number_the_writer_knows_or_looks_up() {
+    let (_db, store, t) = store().await;
+    let total = |store: Store, t: TenantId| async move {
+        let calls = InteractionFilter {
+            channels: vec![Channel::Voice],
+            limit: 1,
+            ..Default::default()
+        };
+        store.interactions(&t, &calls).await.unwrap().total
+    };
+    // Known: nothing stored yet; then 2 stored, and call 2 comes back changed with call 3.
+    commit(&store, &t, |c| {
+        c.numbered_to = Some(0);
+        c.interactions.push(call(1, "9001", None, DAY_START, 1_000));
+        c.interactions.push(call(2, "9001", None, DAY_START, 2_000));
+    })
+    .await;
+    assert_eq!(total(store.clone(), t.clone()).await, 2);
+    commit(&store, &t, |c| {
+        c.numbered_to = Some(2);
+        c.interactions.push(call(2, "9001", None, DAY_START, 3_000));
+        c.interactions.push(call(3, "9001", None, DAY_START, 1_000));
+    })
+    .await;
+    assert_eq!(total(store.clone(), t.clone()).await, 3);
+    // Unknown: looked up, with the same result.
+    commit(&store, &t, |c| {
+        c.interactions.push(call(3, "9001", None, DAY_START, 2_000));
+        c.interactions.push(call(4, "9001", None, DAY_START, 1_000));
+    })
+    .await;
+    assert_eq!(total(store.clone(), t.clone()).await, 4);
+    // A wipe stores nothing before the new ones, whatever the writer knew.
+    commit(&store, &t, |c| {
+        c.wipe = true;
+        c.numbered_to = Some(4);
+        c.interactions.push(call(1, "9001", None, DAY_START, 1_000));
+    })
+    .await;
+    assert_eq!(total(store.clone(), t.clone()).await, 1);
+}
+
+#[tokio::test]
 async fn state_logs_page_by_agent_and_window_with_their_predecessors() {
     let (_db, store, t) = store().await;
     history(&store, &t).await;

@@ -305,23 +305,31 @@ pub(crate) async fn delete_interaction(tx: &mut Tx<'_>, t: &str, id: &str) -> Re
 }
 
 /// How many of `interactions` are not stored yet, by channel (call before writing them). A new
-/// interaction is numbered above every stored one (see [`crate::Changes::interactions`]), so one
-/// indexed look-up of the highest number tells, whatever the size of the group.
+/// interaction is numbered above every stored one (see [`crate::Changes::interactions`]), so the
+/// highest stored number tells, whatever the size of the group: `numbered_to` when the caller
+/// knows it, else one indexed look-up.
 pub(crate) async fn new_by_channel(
     tx: &mut Tx<'_>,
     t: &str,
     interactions: &[&Interaction],
+    numbered_to: Option<u64>,
 ) -> Result<BTreeMap<String, i64>> {
     let mut added = BTreeMap::new();
     if interactions.is_empty() {
         return Ok(added);
     }
-    let last: Option<i64> = sqlx::query("SELECT MAX(number) FROM interactions WHERE tenant_id = $1")
-        .bind(t)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?;
-    let last = last.unwrap_or(0);
+    let last = match numbered_to {
+        Some(n) => i64_of(n),
+        None => {
+            let last: Option<i64> =
+                sqlx::query("SELECT MAX(number) FROM interactions WHERE tenant_id = $1")
+                    .bind(t)
+                    .fetch_one(&mut **tx)
+                    .await?
+                    .try_get(0)?;
+            last.unwrap_or(0)
+        }
+    };
     for i in interactions.iter().filter(|i| i64_of(i.number) > last) {
         *added.entry(name(&i.channel)?).or_insert(0) += 1;
     }
