@@ -156,6 +156,10 @@ pub struct Changes {
     /// whole transcript is written (a stored message is kept as it is), which is correct, only
     /// slower.
     pub messages_stored: HashMap<String, u32>,
+    /// The highest interaction number the tenant has stored, when the caller knows it (the
+    /// engine keeps it from one command to the next): the interactions above it are new and
+    /// counted without a look-up. Without it the store looks the highest number up.
+    pub numbered_to: Option<u64>,
     /// Agents written whole (profile, skills, teams) in this command; the others changed only
     /// their own row (their state), so their skills and team rows are left alone.
     pub agents_whole: HashSet<String>,
@@ -478,7 +482,10 @@ impl Store {
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(timeout);
+                .busy_timeout(timeout)
+                // Statement journals of multi-row upserts stay in memory instead of temporary
+                // files opened and unlinked during a write.
+                .pragma("temp_store", "memory");
             // Page caches are a memory budget: readers keep SQLite's default 2 MiB each, the
             // one writer 8 MiB, so the index pages a write walks stay in memory on a long
             // history (8 MiB on every connection held 60 MB more under the soak).
