@@ -211,6 +211,33 @@ async fn a_tenant_that_switches_the_rate_limit_on_gets_429_until_its_clock_refil
 }
 
 #[tokio::test]
+async fn concurrent_requests_each_take_their_own_token() {
+    let s = Server::start().await;
+    s.manual_clock("demo", wall_ms() + 1_000).await;
+    let (status, _) = s
+        .put(
+            "/_ccemu/tenants/demo/rate-limits/ujet",
+            serde_json::json!({"per_second": 3}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let url = s.url("/manager/api/v1/user_statuses");
+    for round in 0..5 {
+        // A frozen clock refills nothing: a burst gets the bucket's 3 tokens and no more.
+        let burst = (0..40).map(|_| get(&s.http, &url, TOKEN));
+        let statuses: Vec<u16> = futures_util::future::join_all(burst)
+            .await
+            .into_iter()
+            .map(|(status, _, _)| status)
+            .collect();
+        let passed = statuses.iter().filter(|&&st| st == 200).count();
+        let held = statuses.iter().filter(|&&st| st == 429).count();
+        assert_eq!((passed, held), (3, 37), "round {round}: {statuses:?}");
+        s.advance("demo", 1_000).await;
+    }
+}
+
+#[tokio::test]
 async fn force_logout_by_address_takes_the_agents_that_logged_in_from_it() {
     let s = Server::start().await;
     for (agent, ip) in [

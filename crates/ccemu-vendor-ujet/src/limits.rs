@@ -69,55 +69,59 @@ pub async fn take(engine: &Engine, tenant: &TenantId) -> Result<(), u64> {
     let Ok(state) = engine.vendor_state::<RateBucket>(tenant) else {
         return Ok(());
     };
-    let known = state.with(|b| *b);
-    let bucket = match known {
-        Some(bucket) => bucket,
-        None => {
-            let rate = engine
-                .record::<SurfaceSettings>(tenant, SETTINGS_ID)
-                .await
-                .ok()
-                .flatten()
-                .and_then(|s| {
-                    s.values
-                        .get(RATE_KEY)
-                        .and_then(|r| validate(r).ok().flatten())
-                });
-            Bucket {
+    if state.with(|b| b.is_none()) {
+        let rate = engine
+            .record::<SurfaceSettings>(tenant, SETTINGS_ID)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|s| {
+                s.values
+                    .get(RATE_KEY)
+                    .and_then(|r| validate(r).ok().flatten())
+            });
+        // Another request may have filled it meanwhile: the first one to get here wins.
+        state.with(|b| {
+            b.get_or_insert(Bucket {
                 rate,
                 tokens: rate.map_or(0.0, |r| r.max(1.0)),
                 at_ms: i64::MIN,
-            }
-        }
-    };
-    let Some(rate) = bucket.rate else {
-        state.with(|b| *b = Some(bucket));
-        return Ok(());
-    };
-    let now_ms = engine.clock(tenant).await.map_or(0, |c| c.now_ms);
-    let capacity = rate.max(1.0);
-    #[allow(clippy::cast_precision_loss)]
-    let refill = if bucket.at_ms == i64::MIN {
-        0.0
-    } else {
-        (now_ms - bucket.at_ms).max(0) as f64 / 1000.0 * rate
-    };
-    let tokens = (bucket.tokens + refill).min(capacity);
-    let (tokens, outcome) = if tokens >= 1.0 {
-        (tokens - 1.0, Ok(()))
-    } else {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let wait = ((1.0 - tokens) / rate).ceil().max(1.0) as u64;
-        (tokens, Err(wait))
-    };
-    state.with(|b| {
-        *b = Some(Bucket {
-            rate: Some(rate),
-            tokens,
-            at_ms: now_ms,
+            });
         });
-    });
-    outcome
+    }
+    if state.with(|b| b.is_none_or(|b| b.rate.is_none())) {
+        return Ok(());
+    }
+    let now_ms = engine.clock(tenant).await.map_or(0, |c| c.now_ms);
+    // Read, refill, take and write back under one lock: concurrent requests each take their
+    // own token.
+    state.with(|b| {
+        let Some(bucket) = b.as_mut() else {
+            return Ok(());
+        };
+        let Some(rate) = bucket.rate else {
+            return Ok(());
+        };
+        let capacity = rate.max(1.0);
+        #[allow(clippy::cast_precision_loss)]
+        let refill = if bucket.at_ms == i64::MIN {
+            0.0
+        } else {
+            (now_ms - bucket.at_ms).max(0) as f64 / 1000.0 * rate
+        };
+        let tokens = (bucket.tokens + refill).min(capacity);
+        // A request that read the clock before another's stamp does not move it back.
+        bucket.at_ms = bucket.at_ms.max(now_ms);
+        if tokens >= 1.0 {
+            bucket.tokens = tokens - 1.0;
+            Ok(())
+        } else {
+            bucket.tokens = tokens;
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let wait = ((1.0 - tokens) / rate).ceil().max(1.0) as u64;
+            Err(wait)
+        }
+    })
 }
 
 #[cfg(test)]
