@@ -161,10 +161,7 @@ async fn bad_input_gets_clear_json_errors_never_500() {
 
 #[tokio::test]
 async fn an_oversized_body_is_refused_with_413() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ccemu.toml");
-    std::fs::write(&path, "[server]\nmax_body_bytes = 1024\n").unwrap();
-    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    let s = Server::start_with_config("[server]\nmax_body_bytes = 1024\n").await;
     let big = format!("{{\"name\":\"{}\"}}", "x".repeat(2048));
     let (st, b) = s.post_raw("/_ccemu/tenants", &big).await;
     assert_error(st, &b, 413, "invalid_body");
@@ -579,10 +576,7 @@ async fn journal_records_vendor_requests_filters_and_clears() {
 
 #[tokio::test]
 async fn journal_is_bounded_by_its_configured_capacity() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ccemu.toml");
-    std::fs::write(&path, "[journal]\ncapacity = 3\n").unwrap();
-    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    let s = Server::start_with_config("[journal]\ncapacity = 3\n").await;
     for i in 0..5 {
         s.get(&format!("/ccapi/v2/x{i}")).await;
     }
@@ -596,22 +590,23 @@ async fn journal_is_bounded_by_its_configured_capacity() {
     assert_eq!(paths, vec!["/ccapi/v2/x4", "/ccapi/v2/x3", "/ccapi/v2/x2"]);
 }
 
-#[tokio::test]
-async fn the_journal_is_bounded_by_bytes_and_keeps_no_body_nobody_owns() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ccemu.toml");
-    std::fs::write(&path, "[journal]\nmax_total_bytes = 200000\n").unwrap();
-    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
-    // A tenant's requests keep their bodies, until the journal holds 200 000 body bytes.
-    let body = "x".repeat(10_000);
-    for n in 0..40 {
+/// `count` UJET user reads by the demo tenant, each with `body` (kept by the journal), `?n=0..`.
+async fn journal_users_reads(s: &Server, count: usize, body: &[u8]) {
+    for n in 0..count {
         let req = s
             .http
             .get(s.url(&format!("/apps/api/v1/users?n={n}")))
             .basic_auth("demo", Some("demo-ujet-api-token"))
-            .body(body.clone());
+            .body(body.to_vec());
         assert_eq!(req.send().await.unwrap().status(), 200);
     }
+}
+
+#[tokio::test]
+async fn the_journal_is_bounded_by_bytes_and_keeps_no_body_nobody_owns() {
+    let s = Server::start_with_config("[journal]\nmax_total_bytes = 200000\n").await;
+    // A tenant's requests keep their bodies, until the journal holds 200 000 body bytes.
+    journal_users_reads(&s, 40, &[b'x'; 10_000]).await;
     let (_, journal) = s.get("/_ccemu/requests?limit=1000").await;
     let entries = journal["requests"].as_array().unwrap();
     let bytes: usize = entries
@@ -656,21 +651,10 @@ async fn the_journal_is_bounded_by_bytes_and_keeps_no_body_nobody_owns() {
 
 #[tokio::test]
 async fn a_cleared_journal_gives_its_memory_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ccemu.toml");
-    std::fs::write(&path, "[journal]\nmax_total_bytes = 100000000\n").unwrap();
-    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    let s = Server::start_with_config("[journal]\nmax_total_bytes = 100000000\n").await;
     let rss_before = s.rss_bytes();
     // 1 000 of one tenant's 64 KiB bodies: 65 MB the journal keeps.
-    let body = vec![b'z'; 64 * 1024];
-    for n in 0..1_000 {
-        let req = s
-            .http
-            .get(s.url(&format!("/apps/api/v1/users?n={n}")))
-            .basic_auth("demo", Some("demo-ujet-api-token"))
-            .body(body.clone());
-        assert_eq!(req.send().await.unwrap().status(), 200);
-    }
+    journal_users_reads(&s, 1_000, &vec![b'z'; 64 * 1024]).await;
     let full = s.rss_bytes();
     let held = full.saturating_sub(rss_before);
     assert!(

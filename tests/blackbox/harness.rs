@@ -38,10 +38,26 @@ impl Server {
         Self::start_on(TestDb::new().await, extra).await
     }
 
+    /// Starts a server on a fresh database with `toml` as its configuration file.
+    pub async fn start_with_config(toml: &str) -> Self {
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let path = data_dir.path().join("ccemu.toml");
+        std::fs::write(&path, toml).expect("config file");
+        let extra = [
+            "--config".to_owned(),
+            path.to_str().expect("path").to_owned(),
+        ];
+        Self::spawn_in(TestDb::new().await, data_dir, extra.to_vec()).await
+    }
+
     /// Starts a server on a database the test has prepared (a fixture loaded into it, say).
     pub async fn start_on(db: TestDb, extra: &[&str]) -> Self {
         let data_dir = tempfile::tempdir().expect("data dir");
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        Self::spawn_in(db, data_dir, extra).await
+    }
+
+    async fn spawn_in(db: TestDb, data_dir: tempfile::TempDir, extra: Vec<String>) -> Self {
         let (child, base) = spawn(&db, data_dir.path(), &extra).await;
         let http = reqwest::Client::builder()
             .danger_accept_invalid_certs(true)

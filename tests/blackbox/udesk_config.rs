@@ -224,7 +224,7 @@ async fn crm(numbers: &'static [&'static str]) -> (String, Got) {
 
 #[tokio::test]
 async fn an_auto_dialing_task_dials_its_list_onto_the_seats_and_reports_exhausted() {
-    let (s, _config) = start_fast().await;
+    let s = start_fast().await;
     let u = Udesk::demo();
     let numbers: &[&str] = &["13676546374", "13676546375", "13676546376", "13676546377"];
     let (url, got) = crm(numbers).await;

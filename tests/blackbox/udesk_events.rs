@@ -58,7 +58,7 @@ pub(crate) fn verified_with(r: &Received, app: &str, secret: &str) -> Value {
 
 #[tokio::test]
 async fn a_subscribed_crm_gets_each_call_callback_once_in_order_even_after_being_down() {
-    let (s, _config) = start_fast().await;
+    let s = start_fast().await;
     let u = Udesk::demo();
     let mut receiver = Receiver::reserve();
     // A manual clock at the wall clock's time keeps request signatures valid; test code makes
@@ -213,7 +213,7 @@ async fn a_subscribed_crm_gets_each_call_callback_once_in_order_even_after_being
 
 #[tokio::test]
 async fn a_disabled_or_deleted_subscription_gets_nothing_and_tenants_stay_apart() {
-    let (s, _config) = start_fast().await;
+    let s = start_fast().await;
     let u = Udesk::demo();
     let mut receiver = Receiver::reserve();
     receiver.listen();
@@ -282,7 +282,7 @@ async fn a_disabled_or_deleted_subscription_gets_nothing_and_tenants_stay_apart(
 
 #[tokio::test]
 async fn webhook_events_go_to_the_apps_callback_url() {
-    let (s, _config) = start_fast().await;
+    let s = start_fast().await;
     let u = Udesk::demo();
     let mut receiver = Receiver::reserve();
     receiver.listen();
@@ -331,7 +331,7 @@ async fn webhook_events_go_to_the_apps_callback_url() {
 
 #[tokio::test]
 async fn an_originatev2_call_reports_both_legs_with_each_steps_user_data() {
-    let (s, _config) = start_fast().await;
+    let s = start_fast().await;
     let u = Udesk::demo();
     let mut receiver = Receiver::reserve();
     receiver.listen();

@@ -1238,7 +1238,7 @@ fn verified(r: &Received) -> Value {
 
 #[tokio::test]
 async fn chat_webhooks_arrive_signed_once_each_in_order_after_the_receiver_comes_up() {
-    let (s, _config) = start_fast().await;
+    let s = start_fast().await;
     let u = Ujet::demo(&s);
     let mut receiver = Receiver::reserve();
     let subs = "/_ccemu/tenants/demo/subscriptions";

@@ -82,21 +82,12 @@ impl Receiver {
 
 /// A config file with short retry waits, so the test does not sit through 30 s backoffs, and
 /// no limit on attempts: however long a receiver stays down, nothing is given up.
-fn fast_retries() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ccemu.toml");
-    std::fs::write(
-        &path,
+/// A server whose deliveries retry fast and for ever.
+pub(crate) async fn start_fast() -> Server {
+    Server::start_with_config(
         "[delivery]\ninitial_backoff_ms = 50\nmax_backoff_ms = 300\ntimeout_ms = 2000\nmax_attempts = 0\n",
     )
-    .unwrap();
-    let path = path.to_str().unwrap().to_owned();
-    (dir, path)
-}
-
-pub(crate) async fn start_fast() -> (Server, tempfile::TempDir) {
-    let (dir, path) = fast_retries();
-    (Server::start_with(&["--config", &path]).await, dir)
+    .await
 }
 
 async fn subscribe(s: &Server, tenant: &str, url: &str, events: Value) -> Value {
@@ -195,7 +186,7 @@ fn verified_seqs(received: &[Received], tenant: &str) -> Vec<i64> {
 
 #[tokio::test]
 async fn a_receiver_that_is_down_gets_every_event_once_it_is_up() {
-    let (s, _config) = start_fast().await;
+    let s = start_fast().await;
     let mut receiver = Receiver::reserve();
     let t = s.create_tenant("Hooks").await;
     let id = t["id"].as_str().unwrap();
@@ -291,7 +282,7 @@ async fn a_receiver_that_is_down_gets_every_event_once_it_is_up() {
 
 #[tokio::test]
 async fn deliveries_pending_at_a_crash_are_made_after_the_restart() {
-    let (mut s, _config) = start_fast().await;
+    let mut s = start_fast().await;
     let mut receiver = Receiver::reserve();
     let t = s.create_tenant("Crash").await;
     let id = t["id"].as_str().unwrap().to_owned();
@@ -400,7 +391,7 @@ async fn bad_input_on_subscriptions_and_deliveries_gets_json_errors() {
 
 #[tokio::test]
 async fn tenants_see_only_their_own_subscriptions_and_deliveries() {
-    let (s, _config) = start_fast().await;
+    let s = start_fast().await;
     let receiver = Receiver::reserve();
     let a = s.create_tenant("A").await["id"]
         .as_str()
@@ -449,15 +440,11 @@ async fn tenants_see_only_their_own_subscriptions_and_deliveries() {
 
 #[tokio::test]
 async fn deliveries_go_only_to_allowed_hosts_keep_a_short_answer_and_give_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ccemu.toml");
-    std::fs::write(
-        &path,
+    let s = Server::start_with_config(
         "[delivery]\ninitial_backoff_ms = 10\nmax_backoff_ms = 20\ntimeout_ms = 2000\n\
          answer_excerpt_bytes = 16\nallowed_hosts = [\"hooks.invalid\"]\n",
     )
-    .unwrap();
-    let s = Server::start_with(&["--config", path.to_str().unwrap()]).await;
+    .await;
     // A receiver on loopback that always fails, with a long answer.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
