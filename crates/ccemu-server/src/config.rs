@@ -26,6 +26,26 @@ pub struct Config {
     pub udesk: UdeskConfig,
     /// How much history each tenant keeps.
     pub retention: RetentionConfig,
+    /// How background jobs (UJET bulk uploads and imports) are carried out.
+    pub jobs: JobsConfig,
+}
+
+/// `[jobs]`: how each tenant carries out its background jobs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Steps of a job applied per transaction, which also writes the job's progress.
+    pub batch_steps: usize,
+}
+
+impl JobsConfig {
+    /// The engine's form of these settings.
+    pub fn engine_config(&self) -> ccemu_engine::JobConfig {
+        ccemu_engine::JobConfig {
+            batch_steps: self.batch_steps,
+            ..ccemu_engine::JobConfig::default()
+        }
+    }
 }
 
 /// `[retention]`: the newest rows of each kind a tenant keeps (0 keeps all), and how often the
@@ -228,6 +248,10 @@ impl Config {
             config.udesk.ws_resend_ms >= 1,
             "udesk.ws_resend_ms must be at least 1"
         );
+        anyhow::ensure!(
+            (1..=100_000).contains(&config.jobs.batch_steps),
+            "jobs.batch_steps must be between 1 and 100000"
+        );
         Ok(config)
     }
 
@@ -290,5 +314,23 @@ mod tests {
         assert_eq!(c.journal.max_body_bytes, 65536);
         std::fs::write(&path, "[journal]\ncapacityy = 5\n").unwrap();
         assert!(Config::load(Some(&path), Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn job_batches_are_configured_within_bounds() {
+        let c = Config::load(None, Overrides::default()).unwrap();
+        assert_eq!(c.jobs.engine_config().batch_steps, 100);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[jobs]\nbatch_steps = 7\n").unwrap();
+        let c = Config::load(Some(&path), Overrides::default()).unwrap();
+        assert_eq!(c.jobs.engine_config().batch_steps, 7);
+        for bad in ["0", "100001", "-1", "\"ten\""] {
+            std::fs::write(&path, format!("[jobs]\nbatch_steps = {bad}\n")).unwrap();
+            assert!(
+                Config::load(Some(&path), Overrides::default()).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

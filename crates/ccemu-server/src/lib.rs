@@ -147,7 +147,7 @@ pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
             ],
             delivery: config.delivery.engine_config(),
             retention: config.retention.engine_config(),
-            jobs: ccemu_engine::JobConfig::default(),
+            jobs: config.jobs.engine_config(),
             vendor: vendor_settings(config),
         },
     )
