@@ -664,18 +664,7 @@ impl Center {
                 }
             }
             self.pending.messages_stored = stored;
-            let base = if changes.wipe {
-                Some(0)
-            } else {
-                changes.numbered_to
-            };
-            self.pending.numbered_to = base.map(|n| {
-                changes
-                    .interactions
-                    .iter()
-                    .map(|i| i.number)
-                    .fold(n, u64::max)
-            });
+            self.pending.numbered_to = changes.numbered_after();
             // Only now: a listener must never see an event the log does not hold.
             crate::feed::publish(&self.feed, &changes.events);
             self.publish_clock();

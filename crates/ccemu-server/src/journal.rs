@@ -181,6 +181,7 @@ impl Journal {
 
     /// Removes every entry and gives their memory back.
     pub fn clear(&self) {
+        // Freed outside the lock, and before the release is counted.
         let entries = std::mem::take(&mut *self.lock());
         drop(entries);
         crate::memory::released();

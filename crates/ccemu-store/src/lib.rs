@@ -192,6 +192,22 @@ pub struct Changes {
 pub struct Mark([usize; 11]);
 
 impl Changes {
+    /// The highest interaction number stored when these changes are written: 0 after a wipe,
+    /// whatever the caller knew before it; `None` when the caller does not know.
+    pub fn numbered_before(&self) -> Option<u64> {
+        if self.wipe {
+            Some(0)
+        } else {
+            self.numbered_to
+        }
+    }
+
+    /// The highest interaction number stored once these changes are written, when known.
+    pub fn numbered_after(&self) -> Option<u64> {
+        self.numbered_before()
+            .map(|n| self.interactions.iter().map(|i| i.number).fold(n, u64::max))
+    }
+
     /// True when there is nothing to write.
     pub fn is_empty(&self) -> bool {
         self.puts.is_empty()

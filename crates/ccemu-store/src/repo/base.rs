@@ -278,13 +278,8 @@ impl Repo {
             seeded.interactions.iter().chain(&changes.interactions),
             |i: &Interaction| i.id.as_str(),
         );
-        // After a wipe nothing is stored, whatever the caller knew before it.
-        let numbered_to = if changes.wipe {
-            Some(0)
-        } else {
-            changes.numbered_to
-        };
-        let added = typed::new_by_channel(&mut tx, t, &interactions, numbered_to).await?;
+        let added =
+            typed::new_by_channel(&mut tx, t, &interactions, changes.numbered_before()).await?;
         typed::put_interactions(&mut tx, t, &interactions).await?;
         typed::add_counts(&mut tx, t, &added).await?;
         let logs: Vec<&AgentStateLog> = seeded.logs.iter().chain(&changes.state_logs).collect();
